@@ -1,0 +1,54 @@
+"""An in-process broker: one queue per partition, redelivery on failure.
+
+Messages travel in their wire form, as they would through RabbitMQ.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from cqrskit.core.messages import RecordedEvent
+from cqrskit.core.ports import BatchHandler
+from cqrskit.core.wire import decode_batch, encode_batch
+
+log = logging.getLogger(__name__)
+
+
+class InMemoryBroker:
+    def __init__(self, partitions: int = 8, *, redelivery_delay: float = 0.1) -> None:
+        self._queues: list[asyncio.Queue[bytes]] = [asyncio.Queue() for _ in range(partitions)]
+        self._redelivery_delay = redelivery_delay
+
+    @property
+    def partitions(self) -> int:
+        return len(self._queues)
+
+    async def publish(self, partition: int, events: Sequence[RecordedEvent]) -> None:
+        self._queues[partition].put_nowait(encode_batch(events))
+
+    async def consume(self, handler: BatchHandler) -> None:
+        async with asyncio.TaskGroup() as group:
+            for partition in range(self.partitions):
+                group.create_task(self._consume_partition(partition, handler))
+
+    async def _consume_partition(self, partition: int, handler: BatchHandler) -> None:
+        queue = self._queues[partition]
+        while True:
+            body = await queue.get()
+            while True:
+                try:
+                    await handler(partition, decode_batch(body))
+                    break
+                except Exception:
+                    log.exception("partition %d: handler failed; redelivering", partition)
+                    await asyncio.sleep(self._redelivery_delay)
+            queue.task_done()
+
+    def pending(self) -> int:
+        """Messages published and not yet acknowledged."""
+        return sum(q._unfinished_tasks for q in self._queues)  # type: ignore[attr-defined]
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,81 @@
+"""An event store in a Python list; one writer at a time by construction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from cqrskit.core.errors import ConcurrencyError
+from cqrskit.core.messages import Metadata, RecordedEvent, StreamAppend, ack_for
+from cqrskit.core.ports import IdempotencyClaim, IdempotencyKeyTaken, IdempotencyRecord
+
+
+class InMemoryEventStore:
+    def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._log: list[RecordedEvent] = []
+        self._streams: dict[str, list[RecordedEvent]] = {}
+        self._idempotency: dict[str, IdempotencyRecord] = {}
+        self._positions: dict[str, int] = {}
+        self._clock = clock
+
+    async def append(
+        self,
+        appends: Sequence[StreamAppend],
+        *,
+        metadata: Metadata,
+        idempotency: IdempotencyClaim | None = None,
+    ) -> list[RecordedEvent]:
+        for append in appends:
+            current = len(self._streams.get(append.stream_id, []))
+            if current != append.expected_version:
+                raise ConcurrencyError(
+                    f"{append.stream_id} is at version {current}, "
+                    f"expected {append.expected_version}"
+                )
+        if idempotency is not None and idempotency.key in self._idempotency:
+            raise IdempotencyKeyTaken(idempotency.key)
+        now = self._clock()
+        records: list[RecordedEvent] = []
+        for append in appends:
+            stream = self._streams.setdefault(append.stream_id, [])
+            for event in append.events:
+                record = RecordedEvent(
+                    stream_id=append.stream_id,
+                    version=len(stream) + 1,
+                    position=len(self._log) + 1,
+                    type=event.type,
+                    data=event.data,
+                    recorded_at=now,
+                    schema_version=event.schema_version,
+                    metadata=metadata,
+                )
+                stream.append(record)
+                self._log.append(record)
+                records.append(record)
+        if idempotency is not None:
+            self._idempotency[idempotency.key] = IdempotencyRecord(
+                key=idempotency.key,
+                fingerprint=idempotency.fingerprint,
+                ack=ack_for(idempotency.stream_id, records),
+                outcome=idempotency.outcome,
+                detail=idempotency.detail,
+            )
+        return records
+
+    async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
+        return list(self._streams.get(stream_id, [])[max(from_version, 1) - 1 :])
+
+    async def read_all(self, after: int, limit: int) -> list[RecordedEvent]:
+        return self._log[after : after + limit]
+
+    async def idempotency_record(self, key: str) -> IdempotencyRecord | None:
+        return self._idempotency.get(key)
+
+    async def load_position(self, name: str) -> int:
+        return self._positions.get(name, 0)
+
+    async def save_position(self, name: str, position: int) -> None:
+        self._positions[name] = position
+
+    async def close(self) -> None:
+        return None

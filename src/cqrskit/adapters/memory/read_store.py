@@ -1,0 +1,69 @@
+"""A read store in dictionaries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from cqrskit.core.errors import ConcurrencyError
+from cqrskit.core.ports import IndexEntry, VersionMove, ViewChanges
+
+
+class InMemoryReadStore:
+    def __init__(self) -> None:
+        self._docs: dict[str, bytes] = {}
+        self._indexes: dict[str, dict[str, IndexEntry]] = {}
+        self._versions: dict[tuple[str, str], int] = {}
+
+    async def get(self, key: str) -> bytes | None:
+        return self._docs.get(key)
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        return [self._docs.get(k) for k in keys]
+
+    async def index_page(
+        self,
+        index: str,
+        *,
+        after: tuple[str, str] | None,
+        limit: int,
+        reverse: bool = False,
+        contains: str | None = None,
+    ) -> list[IndexEntry]:
+        entries = sorted(
+            self._indexes.get(index, {}).values(),
+            key=lambda e: (e.sort_key, e.member),
+            reverse=reverse,
+        )
+        if after is not None:
+            if reverse:
+                entries = [e for e in entries if (e.sort_key, e.member) < after]
+            else:
+                entries = [e for e in entries if (e.sort_key, e.member) > after]
+        if contains:
+            needle = contains.lower()
+            entries = [e for e in entries if needle in e.text.lower()]
+        return entries[:limit]
+
+    async def stream_versions(self, projection: str, stream_ids: Sequence[str]) -> dict[str, int]:
+        return {sid: self._versions.get((projection, sid), 0) for sid in stream_ids}
+
+    async def commit(
+        self, projection: str, changes: ViewChanges, versions: Mapping[str, VersionMove]
+    ) -> None:
+        for sid, move in versions.items():
+            if self._versions.get((projection, sid), 0) != move.expected:
+                raise ConcurrencyError(f"{projection}: checkpoint of {sid} moved")
+        for key, value in changes.docs.items():
+            if value is None:
+                self._docs.pop(key, None)
+            else:
+                self._docs[key] = value
+        for index, member in changes.index_removes:
+            self._indexes.get(index, {}).pop(member, None)
+        for (index, _), entry in changes.index_puts.items():
+            self._indexes.setdefault(index, {})[entry.member] = entry
+        for sid, move in versions.items():
+            self._versions[(projection, sid)] = move.new
+
+    async def close(self) -> None:
+        return None

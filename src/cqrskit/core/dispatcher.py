@@ -1,0 +1,117 @@
+"""Runs command handlers: load, decide, append, retry on conflict, idempotently."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from cqrskit.core import errors
+from cqrskit.core.codec import EventCodec
+from cqrskit.core.messages import Ack, Metadata, ack_for
+from cqrskit.core.ports import (
+    EventStore,
+    IdempotencyClaim,
+    IdempotencyKeyTaken,
+    IdempotencyRecord,
+)
+from cqrskit.core.session import Session
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Session], Awaitable[str]]
+"""Stages events on the session and returns the id of the stream to acknowledge."""
+
+_REPLAYABLE: dict[str, type[errors.CqrskitError]] = {
+    "PaymentDeclined": errors.PaymentDeclined,
+    "RuleViolated": errors.RuleViolated,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CommandContext:
+    command_id: str
+    correlation_id: str
+    idempotency_key: str | None = None
+    fingerprint: str = ""
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: EventStore,
+        codec: EventCodec,
+        *,
+        max_attempts: int = 5,
+        on_append: Callable[[], None] | None = None,
+    ) -> None:
+        self._store = store
+        self._codec = codec
+        self._max_attempts = max_attempts
+        self._on_append = on_append
+
+    async def replay(self, context: CommandContext) -> Ack | None:
+        """The stored answer for the context's idempotency key, if there is one."""
+        if context.idempotency_key is None:
+            return None
+        record = await self._store.idempotency_record(context.idempotency_key)
+        return None if record is None else _replay(record, context)
+
+    async def dispatch(self, context: CommandContext, handler: Handler) -> Ack:
+        replayed = await self.replay(context)
+        if replayed is not None:
+            return replayed
+        for attempt in range(1, self._max_attempts + 1):
+            session = Session(self._store, self._codec)
+            stream_id = await handler(session)
+            try:
+                return await self._commit(context, session, stream_id)
+            except errors.ConcurrencyError:
+                if attempt == self._max_attempts:
+                    raise
+                log.debug("conflict on attempt %d, retrying", attempt)
+            except IdempotencyKeyTaken:
+                replayed = await self.replay(context)
+                if replayed is None:  # pragma: no cover - store broke its contract
+                    raise
+                return replayed
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _commit(self, context: CommandContext, session: Session, stream_id: str) -> Ack:
+        appends = session.appends()
+        if not appends:
+            if session.rejection is not None:
+                raise session.rejection
+            return Ack(stream_id, session.version(stream_id), session.position(stream_id))
+        rejection = session.rejection
+        claim = None
+        if context.idempotency_key is not None:
+            claim = IdempotencyClaim(
+                key=context.idempotency_key,
+                fingerprint=context.fingerprint,
+                stream_id=stream_id,
+                outcome=type(rejection).__name__ if rejection else None,
+                detail=rejection.detail if rejection else None,
+            )
+        metadata = Metadata(
+            command_id=context.command_id,
+            correlation_id=context.correlation_id,
+            causation_id=context.command_id,
+        )
+        records = await self._store.append(appends, metadata=metadata, idempotency=claim)
+        if self._on_append is not None:
+            self._on_append()
+        if rejection is not None:
+            raise rejection
+        return ack_for(stream_id, records)
+
+
+def _replay(record: IdempotencyRecord, context: CommandContext) -> Ack:
+    if record.fingerprint != context.fingerprint:
+        raise errors.IdempotencyMismatch(
+            "this Idempotency-Key was already used with a different request"
+        )
+    if record.outcome is not None:
+        error_type = _REPLAYABLE.get(record.outcome, errors.RuleViolated)
+        raise error_type(record.detail or record.outcome)
+    return record.ack

@@ -1,0 +1,105 @@
+"""The messages that cross the core's boundaries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+JsonDict = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Metadata:
+    """Where an event came from: the command, the request chain, its cause."""
+
+    command_id: str | None = None
+    correlation_id: str | None = None
+    causation_id: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        values = {
+            "command_id": self.command_id,
+            "correlation_id": self.correlation_id,
+            "causation_id": self.causation_id,
+        }
+        return {k: v for k, v in values.items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Metadata:
+        return cls(
+            command_id=raw.get("command_id"),
+            correlation_id=raw.get("correlation_id"),
+            causation_id=raw.get("causation_id"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event decided but not yet stored."""
+
+    type: str
+    data: JsonDict
+    schema_version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class StreamAppend:
+    """Events for one stream, written only if the stream is at `expected_version`.
+
+    `expected_version` 0 means the stream must not exist yet.
+    """
+
+    stream_id: str
+    expected_version: int
+    events: Sequence[NewEvent]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """The envelope of a stored event."""
+
+    stream_id: str
+    version: int
+    position: int
+    type: str
+    data: JsonDict
+    recorded_at: datetime
+    schema_version: int = 1
+    metadata: Metadata = field(default_factory=Metadata)
+
+    @property
+    def category(self) -> str:
+        return stream_category(self.stream_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """The whole answer of a command handler (CQS): where its events landed."""
+
+    stream_id: str
+    version: int
+    position: int
+    written: tuple[tuple[str, int], ...] = ()
+    """Every stream the command wrote and its new version (for consistency tokens)."""
+
+
+def ack_for(stream_id: str, records: Sequence[RecordedEvent]) -> Ack:
+    """The ack of `stream_id` after an append that recorded `records`."""
+    last: dict[str, RecordedEvent] = {}
+    for record in records:
+        last[record.stream_id] = record
+    primary = last[stream_id]
+    written = tuple((sid, rec.version) for sid, rec in last.items())
+    return Ack(primary.stream_id, primary.version, primary.position, written)
+
+
+def stream_category(stream_id: str) -> str:
+    """`order-42` belongs to the category `order`."""
+    return stream_id.split("-", 1)[0]
+
+
+def stream_entity(stream_id: str) -> str:
+    """`order-42` names the entity `42`."""
+    return stream_id.split("-", 1)[-1]

@@ -1,0 +1,166 @@
+"""The ports of the core, split by capability. Adapters implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from cqrskit.core.messages import Ack, Metadata, RecordedEvent, StreamAppend
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyClaim:
+    """Asks an append to remember its answer under `key`, in the same transaction.
+
+    The answer is the ack of `stream_id` after the append; `outcome` names a
+    business outcome that is replayed as an error (a declined card), or is None.
+    """
+
+    key: str
+    fingerprint: str
+    stream_id: str
+    outcome: str | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    key: str
+    fingerprint: str
+    ack: Ack
+    outcome: str | None = None
+    detail: str | None = None
+
+
+class IdempotencyKeyTaken(Exception):
+    """Another request stored an answer under the same key first."""
+
+
+class EventStore(Protocol):
+    """The source of truth: streams with optimistic concurrency and a global log."""
+
+    async def append(
+        self,
+        appends: Sequence[StreamAppend],
+        *,
+        metadata: Metadata,
+        idempotency: IdempotencyClaim | None = None,
+    ) -> list[RecordedEvent]:
+        """Write to one or more streams atomically, or raise ConcurrencyError."""
+        ...
+
+    async def read_stream(
+        self, stream_id: str, from_version: int = 1
+    ) -> list[RecordedEvent]: ...
+
+    async def read_all(self, after: int, limit: int) -> list[RecordedEvent]:
+        """Committed events with `position > after` in log order, never skipping."""
+        ...
+
+    async def idempotency_record(self, key: str) -> IdempotencyRecord | None: ...
+
+    async def close(self) -> None: ...
+
+
+class PositionStore(Protocol):
+    """Where the relay keeps how far into the global log it has published."""
+
+    async def load_position(self, name: str) -> int: ...
+
+    async def save_position(self, name: str, position: int) -> None: ...
+
+
+BatchHandler = Callable[[int, Sequence[RecordedEvent]], Awaitable[None]]
+
+
+class Broker(Protocol):
+    """Carries batches of events, partitioned, in order per partition."""
+
+    @property
+    def partitions(self) -> int: ...
+
+    async def publish(self, partition: int, events: Sequence[RecordedEvent]) -> None:
+        """Return only once the broker holds the batch durably."""
+        ...
+
+    async def consume(self, handler: BatchHandler) -> None:
+        """Deliver batches to `handler` until cancelled, at least once, in order.
+
+        A batch is acknowledged only after `handler` returns; if it raises, the
+        same batch comes again.
+        """
+        ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class IndexEntry:
+    """A member of an ordered index of a read model (ordered by sort_key, member)."""
+
+    member: str
+    sort_key: str
+    text: str = ""
+
+
+@dataclass(slots=True)
+class ViewChanges:
+    """What one batch of a projection changes, committed at once."""
+
+    docs: dict[str, bytes | None]
+    index_puts: dict[tuple[str, str], IndexEntry]
+    index_removes: set[tuple[str, str]]
+
+    @classmethod
+    def empty(cls) -> ViewChanges:
+        return cls(docs={}, index_puts={}, index_removes=set())
+
+    def __bool__(self) -> bool:
+        return bool(self.docs or self.index_puts or self.index_removes)
+
+
+@dataclass(frozen=True, slots=True)
+class VersionMove:
+    """A stream's checkpoint moves from `expected` to `new` (a fencing guard)."""
+
+    expected: int
+    new: int
+
+
+class ReadStore(Protocol):
+    """Materialized views stored in the shape of their answers."""
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]: ...
+
+    async def index_page(
+        self,
+        index: str,
+        *,
+        after: tuple[str, str] | None,
+        limit: int,
+        reverse: bool = False,
+        contains: str | None = None,
+    ) -> list[IndexEntry]:
+        """Entries ordered by (sort_key, member), after a cursor, filtered by text."""
+        ...
+
+    async def stream_versions(
+        self, projection: str, stream_ids: Sequence[str]
+    ) -> dict[str, int]:
+        """The last version of each stream applied (0 for none)."""
+        ...
+
+    async def commit(
+        self,
+        projection: str,
+        changes: ViewChanges,
+        versions: Mapping[str, VersionMove],
+    ) -> None:
+        """Apply changes and checkpoints atomically, or raise ConcurrencyError
+        if any checkpoint is no longer at its expected version."""
+        ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,126 @@
+"""Projections and the runner that applies them exactly once in effect.
+
+An event is applied only if it is the next version of its stream; a duplicate
+is skipped; a gap is filled from the event store or stops the batch loudly.
+The view changes and the stream checkpoints are committed in one step.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Protocol
+
+from cqrskit.core.errors import ConcurrencyError, ProjectionGap
+from cqrskit.core.messages import RecordedEvent
+from cqrskit.core.ports import EventStore, IndexEntry, ReadStore, VersionMove, ViewChanges
+
+log = logging.getLogger(__name__)
+
+
+class View:
+    """A projection's window on the read store for one batch: reads see the
+    batch's own writes; nothing is written until the runner commits."""
+
+    def __init__(self, store: ReadStore) -> None:
+        self._store = store
+        self.changes = ViewChanges.empty()
+
+    async def get(self, key: str) -> bytes | None:
+        if key in self.changes.docs:
+            return self.changes.docs[key]
+        return await self._store.get(key)
+
+    def put(self, key: str, value: bytes) -> None:
+        self.changes.docs[key] = value
+
+    def delete(self, key: str) -> None:
+        self.changes.docs[key] = None
+
+    def index_put(self, index: str, entry: IndexEntry) -> None:
+        self.changes.index_removes.discard((index, entry.member))
+        self.changes.index_puts[(index, entry.member)] = entry
+
+    def index_remove(self, index: str, member: str) -> None:
+        self.changes.index_puts.pop((index, member), None)
+        self.changes.index_removes.add((index, member))
+
+
+class Projection(Protocol):
+    name: str
+    categories: frozenset[str]
+
+    async def apply(self, event: RecordedEvent, view: View) -> None: ...
+
+
+class ProjectionRunner:
+    """Applies batches of events (one partition's, in order) to projections."""
+
+    def __init__(
+        self,
+        projections: Sequence[Projection],
+        store: ReadStore,
+        gap_source: EventStore | None = None,
+        *,
+        max_attempts: int = 5,
+    ) -> None:
+        self._projections = projections
+        self._store = store
+        self._gap_source = gap_source
+        self._max_attempts = max_attempts
+        self.applied = 0
+        self.duplicates = 0
+        self.gaps_filled = 0
+
+    async def handle(self, partition: int, events: Sequence[RecordedEvent]) -> None:
+        for projection in self._projections:
+            relevant = [e for e in events if e.category in projection.categories]
+            if relevant:
+                await self._run(projection, relevant)
+
+    async def _run(self, projection: Projection, events: list[RecordedEvent]) -> None:
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                await self._apply_batch(projection, events)
+                return
+            except ConcurrencyError:
+                if attempt == self._max_attempts:
+                    raise
+                log.warning("%s: checkpoint moved under us, reapplying", projection.name)
+
+    async def _apply_batch(self, projection: Projection, events: list[RecordedEvent]) -> None:
+        stream_ids = list(dict.fromkeys(e.stream_id for e in events))
+        before = await self._store.stream_versions(projection.name, stream_ids)
+        current = dict(before)
+        view = View(self._store)
+        for event in events:
+            seen = current.get(event.stream_id, 0)
+            if event.version <= seen:
+                self.duplicates += 1
+                continue
+            if event.version > seen + 1:
+                for missing in await self._fill_gap(event.stream_id, seen, event.version):
+                    await projection.apply(missing, view)
+                    self.applied += 1
+            await projection.apply(event, view)
+            current[event.stream_id] = event.version
+            self.applied += 1
+        moves = {
+            sid: VersionMove(before.get(sid, 0), version)
+            for sid, version in current.items()
+            if version != before.get(sid, 0)
+        }
+        if moves:
+            await self._store.commit(projection.name, view.changes, moves)
+
+    async def _fill_gap(self, stream_id: str, seen: int, upto: int) -> list[RecordedEvent]:
+        missing: list[RecordedEvent] = []
+        if self._gap_source is not None:
+            records = await self._gap_source.read_stream(stream_id, from_version=seen + 1)
+            missing = [r for r in records if r.version < upto]
+        if len(missing) != upto - seen - 1:
+            log.error("%s: versions %d..%d missing; stream stopped", stream_id, seen + 1, upto - 1)
+            raise ProjectionGap(f"{stream_id}: versions {seen + 1}..{upto - 1} are missing")
+        log.warning("%s: filled gap %d..%d from the event store", stream_id, seen + 1, upto - 1)
+        self.gaps_filled += len(missing)
+        return missing
