@@ -1,0 +1,1 @@
+"""The reference shop: catalog, inventory, cart and orders on the cqrskit core."""

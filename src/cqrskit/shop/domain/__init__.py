@@ -1,0 +1,1 @@
+"""The shop's pure domain: commands, events, states, deciders. No I/O."""
