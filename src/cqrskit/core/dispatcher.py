@@ -42,11 +42,11 @@ class Dispatcher:
         store: EventStore,
         codec: EventCodec,
         *,
-        max_attempts: int = 5,
+        max_attempts: int = 10,
         on_append: Callable[[], None] | None = None,
     ) -> None:
-        self._store = store
-        self._codec = codec
+        self.store = store
+        self.codec = codec
         self._max_attempts = max_attempts
         self._on_append = on_append
 
@@ -54,18 +54,25 @@ class Dispatcher:
         """The stored answer for the context's idempotency key, if there is one."""
         if context.idempotency_key is None:
             return None
-        record = await self._store.idempotency_record(context.idempotency_key)
+        record = await self.store.idempotency_record(context.idempotency_key)
         return None if record is None else _replay(record, context)
 
     async def dispatch(self, context: CommandContext, handler: Handler) -> Ack:
+        ack, _ = await self.dispatch_fresh(context, handler)
+        return ack
+
+    async def dispatch_fresh(
+        self, context: CommandContext, handler: Handler
+    ) -> tuple[Ack, bool]:
+        """Like dispatch; also says whether this call appended (False: a replay)."""
         replayed = await self.replay(context)
         if replayed is not None:
-            return replayed
+            return replayed, False
         for attempt in range(1, self._max_attempts + 1):
-            session = Session(self._store, self._codec)
+            session = Session(self.store, self.codec)
             stream_id = await handler(session)
             try:
-                return await self._commit(context, session, stream_id)
+                return await self._commit(context, session, stream_id), True
             except errors.ConcurrencyError:
                 if attempt == self._max_attempts:
                     raise
@@ -74,7 +81,7 @@ class Dispatcher:
                 replayed = await self.replay(context)
                 if replayed is None:  # pragma: no cover - store broke its contract
                     raise
-                return replayed
+                return replayed, False
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _commit(self, context: CommandContext, session: Session, stream_id: str) -> Ack:
@@ -98,7 +105,7 @@ class Dispatcher:
             correlation_id=context.correlation_id,
             causation_id=context.command_id,
         )
-        records = await self._store.append(appends, metadata=metadata, idempotency=claim)
+        records = await self.store.append(appends, metadata=metadata, idempotency=claim)
         if self._on_append is not None:
             self._on_append()
         if rejection is not None:

@@ -80,6 +80,11 @@ class Broker(Protocol):
     @property
     def partitions(self) -> int: ...
 
+    @property
+    def durable(self) -> bool:
+        """Whether published batches survive a restart of this process."""
+        ...
+
     async def publish(self, partition: int, events: Sequence[RecordedEvent]) -> None:
         """Return only once the broker holds the batch durably."""
         ...
@@ -164,3 +169,7 @@ class ReadStore(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+class EventLog(EventStore, PositionStore, Protocol):
+    """An event store that also keeps the relay's position, in the same database."""

@@ -1,0 +1,1 @@
+"""Entry points: HTTP services and the command line."""

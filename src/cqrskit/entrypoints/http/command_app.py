@@ -1,0 +1,193 @@
+"""The command service: validates, decides, appends; answers with an ack."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Annotated, Any
+
+import orjson
+from fastapi import FastAPI, Header, Path, Request
+from prometheus_client import CollectorRegistry, Counter
+from starlette.responses import Response
+
+from cqrskit.core.consistency import HEADER as TOKEN_HEADER
+from cqrskit.core.consistency import token_for
+from cqrskit.core.dispatcher import CommandContext
+from cqrskit.core.errors import NotFound
+from cqrskit.core.messages import Ack, stream_entity
+from cqrskit.core.wire import event_to_dict
+from cqrskit.entrypoints.http import models as m
+from cqrskit.entrypoints.http import problems
+from cqrskit.entrypoints.http.middleware import RequestContextMiddleware
+from cqrskit.entrypoints.http.ops import add_ops_routes
+from cqrskit.runtime.bootstrap import CommandSide
+from cqrskit.shop.domain import cart as c
+from cqrskit.shop.domain import catalog as p
+from cqrskit.shop.domain import inventory as i
+from cqrskit.shop.payments import Card
+
+Provider = Callable[[], AbstractAsyncContextManager[CommandSide]]
+SkuPath = Annotated[str, Path(pattern=m.SKU_PATTERN)]
+IdPath = Annotated[str, Path(pattern=m.ID_PATTERN)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
+ANSWERS: dict[int | str, dict[str, Any]] = {
+    code: {"description": text, "content": {problems.MEDIA_TYPE: {}}}
+    for code, text in [
+        (402, "the card was declined"),
+        (404, "no such resource"),
+        (409, "conflicts with the current state"),
+        (413, "body over 1 MiB"),
+        (422, "invalid input"),
+    ]
+}
+
+
+def create_command_app(provider: Provider) -> FastAPI:
+    registry = CollectorRegistry()
+    commands_total = Counter(
+        "cqrskit_commands", "Commands handled", ["command", "outcome"], registry=registry
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> Any:
+        async with provider() as side:
+            app.state.side = side
+            yield
+
+    app = FastAPI(title="cqrskit command service", lifespan=lifespan, responses=ANSWERS)
+    app.add_middleware(RequestContextMiddleware)
+    problems.install(app)
+
+    async def ready() -> bool:
+        await side_of(app).store.read_all(0, 1)
+        return True
+
+    add_ops_routes(app, ready, registry)
+
+    async def run(
+        request: Request, name: str, body: m.Body | None, key: str | None, call: Any
+    ) -> Ack:
+        ctx = context(request, body, key)
+        try:
+            ack: Ack = await call(side_of(app).commands, ctx)
+        except Exception as e:
+            commands_total.labels(name, type(e).__name__).inc()
+            raise
+        commands_total.labels(name, "ok").inc()
+        return ack
+
+    @app.post("/products", status_code=201, response_model=m.CommandAnswer)
+    async def add_product(request: Request, body: m.NewProduct, key: IdempotencyKey = None) -> Response:
+        command = p.AddProduct(body.sku, body.name, body.price_cents, body.description or "", body.category or "")
+        ack = await run(request, "AddProduct", body, key, lambda s, x: s.catalog(x, command, sku=body.sku))
+        return answer(ack, 201, sku=body.sku)
+
+    @app.post("/products/{sku}/price", status_code=202, response_model=m.CommandAnswer)
+    async def change_price(request: Request, sku: SkuPath, body: m.NewPrice, key: IdempotencyKey = None) -> Response:
+        command = p.ChangePrice(sku, body.price_cents)
+        ack = await run(request, "ChangePrice", body, key, lambda s, x: s.catalog(x, command, sku=sku))
+        return answer(ack, 202, sku=sku)
+
+    @app.post("/products/{sku}/name", status_code=202, response_model=m.CommandAnswer)
+    async def rename_product(request: Request, sku: SkuPath, body: m.NewName, key: IdempotencyKey = None) -> Response:
+        command = p.RenameProduct(sku, body.name)
+        ack = await run(request, "RenameProduct", body, key, lambda s, x: s.catalog(x, command, sku=sku))
+        return answer(ack, 202, sku=sku)
+
+    @app.post("/products/{sku}/discontinue", status_code=202, response_model=m.CommandAnswer)
+    async def discontinue(request: Request, sku: SkuPath, key: IdempotencyKey = None) -> Response:
+        command = p.DiscontinueProduct(sku)
+        ack = await run(request, "DiscontinueProduct", None, key, lambda s, x: s.catalog(x, command, sku=sku))
+        return answer(ack, 202, sku=sku)
+
+    @app.post("/inventory/{sku}/restock", status_code=202, response_model=m.CommandAnswer)
+    async def restock(request: Request, sku: SkuPath, body: m.RestockBody, key: IdempotencyKey = None) -> Response:
+        command = i.Restock(sku, body.quantity)
+        ack = await run(request, "Restock", body, key, lambda s, x: s.restock(x, command))
+        return answer(ack, 202, sku=sku)
+
+    @app.post("/carts", status_code=201, response_model=m.CommandAnswer)
+    async def create_cart(request: Request, body: m.NewCart, key: IdempotencyKey = None) -> Response:
+        ack = await run(request, "CreateCart", body, key, lambda s, x: s.create_cart(x, body.customer_id, body.cart_id))
+        return answer(ack, 201, cart_id=stream_entity(ack.stream_id))
+
+    @app.post("/carts/{cart_id}/items", status_code=202, response_model=m.CommandAnswer)
+    async def add_item(request: Request, cart_id: IdPath, body: m.NewItem, key: IdempotencyKey = None) -> Response:
+        ack = await run(request, "AddItem", body, key, lambda s, x: s.add_item(x, cart_id, body.sku, body.quantity))
+        return answer(ack, 202, cart_id=cart_id)
+
+    @app.put("/carts/{cart_id}/items/{sku}", status_code=202, response_model=m.CommandAnswer)
+    async def change_quantity(request: Request, cart_id: IdPath, sku: SkuPath, body: m.LineQuantity, key: IdempotencyKey = None) -> Response:
+        command = c.ChangeQuantity(cart_id, sku, body.quantity)
+        ack = await run(request, "ChangeQuantity", body, key, lambda s, x: s.cart(x, command, cart_id=cart_id))
+        return answer(ack, 202, cart_id=cart_id)
+
+    @app.delete("/carts/{cart_id}/items/{sku}", status_code=202, response_model=m.CommandAnswer)
+    async def remove_item(request: Request, cart_id: IdPath, sku: SkuPath, key: IdempotencyKey = None) -> Response:
+        command = c.RemoveItem(cart_id, sku)
+        ack = await run(request, "RemoveItem", None, key, lambda s, x: s.cart(x, command, cart_id=cart_id))
+        return answer(ack, 202, cart_id=cart_id)
+
+    @app.post("/orders", status_code=201, response_model=m.CommandAnswer)
+    async def place_order(request: Request, body: m.NewOrder, key: IdempotencyKey = None) -> Response:
+        card = Card(body.payment.card_number, body.payment.expiry, body.payment.cvc)
+        ack = await run(request, "PlaceOrder", body, key, lambda s, x: s.place_order(x, body.cart_id, card, body.order_id))
+        return answer(ack, 201, order_id=stream_entity(ack.stream_id))
+
+    @app.post("/orders/{order_id}/ship", status_code=202, response_model=m.CommandAnswer)
+    async def ship(request: Request, order_id: IdPath, key: IdempotencyKey = None) -> Response:
+        ack = await run(request, "ShipOrder", None, key, lambda s, x: s.ship_order(x, order_id))
+        return answer(ack, 202, order_id=order_id)
+
+    @app.post("/orders/{order_id}/cancel", status_code=202, response_model=m.CommandAnswer)
+    async def cancel(request: Request, order_id: IdPath, body: m.CancelBody | None = None, key: IdempotencyKey = None) -> Response:
+        reason = (body.reason if body else None) or ""
+        ack = await run(request, "CancelOrder", body, key, lambda s, x: s.cancel_order(x, order_id, reason))
+        return answer(ack, 202, order_id=order_id)
+
+    @app.get("/streams/{stream_id}")
+    async def audit_trail(stream_id: Annotated[str, Path(max_length=200)]) -> Response:
+        """A stream's events in order: the audit trail (an operator's route)."""
+        records = await side_of(app).store.read_stream(stream_id)
+        if not records:
+            raise NotFound(f"stream {stream_id} has no events")
+        events = [event_to_dict(r) for r in records]
+        body = {"stream_id": stream_id, "version": records[-1].version, "events": events}
+        return Response(orjson.dumps(body), media_type="application/json")
+
+    return app
+
+
+def side_of(app: FastAPI) -> CommandSide:
+    side: CommandSide = app.state.side
+    return side
+
+
+def context(request: Request, body: m.Body | None, key: str | None) -> CommandContext:
+    canonical = orjson.dumps(
+        [request.method, request.url.path, body.model_dump() if body else None],
+        option=orjson.OPT_SORT_KEYS,
+    )
+    return CommandContext(
+        command_id=uuid.uuid4().hex,
+        correlation_id=request.state.correlation_id,
+        idempotency_key=key,
+        fingerprint=hashlib.sha256(canonical).hexdigest(),
+    )
+
+
+def answer(ack: Ack, status: int, **ids: str) -> Response:
+    token = token_for(ack)
+    body: dict[str, Any] = {
+        "stream_id": ack.stream_id,
+        "version": ack.version,
+        "position": ack.position,
+        "consistency_token": token,
+        **ids,
+    }
+    return Response(
+        orjson.dumps(body), status, media_type="application/json", headers={TOKEN_HEADER: token}
+    )

@@ -1,0 +1,103 @@
+"""RFC 9457 problem details: the one place errors become HTTP answers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from cqrskit.core import errors
+
+log = logging.getLogger(__name__)
+
+MEDIA_TYPE = "application/problem+json"
+
+_STATUS: list[tuple[type[errors.CqrskitError], int, str]] = [
+    (errors.NotFound, 404, "Not Found"),
+    (errors.IdempotencyMismatch, 422, "Idempotency Key Reused"),
+    (errors.Invalid, 422, "Unprocessable Content"),
+    (errors.ConcurrencyError, 409, "Concurrent Change"),
+    (errors.Conflict, 409, "Conflict"),
+    (errors.RuleViolated, 409, "Business Rule Violated"),
+    (errors.PaymentDeclined, 402, "Payment Declined"),
+    (errors.StoreUnavailable, 503, "Service Unavailable"),
+]
+
+
+def problem(
+    request: Request | None,
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    body["detail"] = detail
+    if request is not None:
+        body["instance"] = request.url.path
+        body["correlation_id"] = getattr(request.state, "correlation_id", None)
+    body.update(extra)
+    return Response(orjson.dumps(body), status, headers=headers, media_type=MEDIA_TYPE)
+
+
+def status_of(error: errors.CqrskitError) -> tuple[int, str]:
+    for error_type, status, title in _STATUS:
+        if isinstance(error, error_type):
+            return status, title
+    return 400, "Bad Request"
+
+
+def _validation_detail(exc: RequestValidationError) -> tuple[int, str, list[dict[str, Any]]]:
+    items = []
+    for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            return 400, "the request body is not valid JSON", []
+        where = ".".join(str(part) for part in err.get("loc", ()) if part != "body")
+        items.append({"field": where, "message": err.get("msg", "")})
+    summary = "; ".join(f"{i['field']}: {i['message']}" for i in items)
+    return 422, summary or "the request is not valid", items
+
+
+def install(app: FastAPI) -> None:
+    async def on_kit_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, errors.CqrskitError)
+        status, title = status_of(exc)
+        headers = {"Retry-After": "1"} if status == 503 else None
+        return problem(request, status, title, exc.detail, headers=headers)
+
+    async def on_validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        status, detail, items = _validation_detail(exc)
+        title = "Bad Request" if status == 400 else "Unprocessable Content"
+        extra = {"errors": items} if items else {}
+        return problem(request, status, title, detail, **extra)
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        headers = dict(exc.headers) if exc.headers else None
+        return problem(request, exc.status_code, _reason(exc.status_code), str(exc.detail), headers=headers)
+
+    async def on_crash(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(request, 500, "Internal Server Error", "an unexpected error occurred")
+
+    app.add_exception_handler(errors.CqrskitError, on_kit_error)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(HTTPException, on_http)
+    app.add_exception_handler(Exception, on_crash)
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"

@@ -1,0 +1,114 @@
+"""The query service: one read-store read, bytes out. It never sees the
+event store; it is given only the read store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Header, Path, Query
+from starlette.responses import Response
+
+from cqrskit.core.errors import StoreUnavailable
+from cqrskit.entrypoints.http import problems
+from cqrskit.entrypoints.http.middleware import RequestContextMiddleware
+from cqrskit.entrypoints.http.models import ID_PATTERN, SKU_PATTERN
+from cqrskit.entrypoints.http.ops import add_ops_routes
+from cqrskit.runtime.bootstrap import QuerySide
+
+Provider = Callable[[], AbstractAsyncContextManager[QuerySide]]
+Token = Annotated[
+    str | None,
+    Header(
+        alias="Consistency-Token",
+        max_length=4096,
+        description="From a command's answer: wait until the read side reflects it.",
+    ),
+]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(max_length=1024)]
+JSON = "application/json"
+ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {"content": {JSON: {}}},
+    404: {"description": "no such resource", "content": {problems.MEDIA_TYPE: {}}},
+    422: {"description": "invalid input", "content": {problems.MEDIA_TYPE: {}}},
+    503: {
+        "description": "the read side has not caught up with the consistency token",
+        "content": {problems.MEDIA_TYPE: {}},
+    },
+}
+
+
+def create_query_app(provider: Provider) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> Any:
+        async with provider() as side:
+            app.state.side = side
+            yield
+
+    app = FastAPI(title="cqrskit query service", lifespan=lifespan, responses=ANSWERS)
+    app.add_middleware(RequestContextMiddleware)
+    problems.install(app)
+
+    async def ready() -> bool:
+        await side_of(app).store.get("readyz")
+        return True
+
+    add_ops_routes(app, ready)
+
+    async def consistent(token: str | None) -> QuerySide:
+        side = side_of(app)
+        if token and not await side.waiter.wait(token, side.consistency_timeout):
+            raise StoreUnavailable(
+                "the read side has not caught up with the Consistency-Token yet; retry"
+            )
+        return side
+
+    def ok(body: bytes) -> Response:
+        return Response(body, media_type=JSON)
+
+    @app.get("/products", response_class=Response)
+    async def products(
+        q: Annotated[str | None, Query(max_length=200)] = None,
+        category: Annotated[str | None, Query(max_length=64)] = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+        token: Token = None,
+    ) -> Response:
+        """The catalog, by SKU; `q` matches name or SKU (case-insensitive)."""
+        side = await consistent(token)
+        return ok(await side.queries.products(q=q, category=category, limit=limit, cursor=cursor))
+
+    @app.get("/products/{sku}", response_class=Response)
+    async def product(sku: Annotated[str, Path(pattern=SKU_PATTERN)], token: Token = None) -> Response:
+        """A product with its live stock (`available` = not reserved)."""
+        return ok(await (await consistent(token)).queries.product(sku))
+
+    @app.get("/carts/{cart_id}", response_class=Response)
+    async def cart(cart_id: Annotated[str, Path(pattern=ID_PATTERN)], token: Token = None) -> Response:
+        """A cart with line totals and the cart total."""
+        return ok(await (await consistent(token)).queries.cart(cart_id))
+
+    @app.get("/orders/{order_id}", response_class=Response)
+    async def order(order_id: Annotated[str, Path(pattern=ID_PATTERN)], token: Token = None) -> Response:
+        """An order: placed, shipped or cancelled."""
+        return ok(await (await consistent(token)).queries.order(order_id))
+
+    @app.get("/customers/{customer_id}/orders", response_class=Response)
+    async def history(
+        customer_id: Annotated[str, Path(pattern=ID_PATTERN)],
+        limit: Limit = 20,
+        cursor: Cursor = None,
+        token: Token = None,
+    ) -> Response:
+        """A customer's orders, newest first."""
+        side = await consistent(token)
+        return ok(await side.queries.customer_orders(customer_id, limit=limit, cursor=cursor))
+
+    return app
+
+
+def side_of(app: FastAPI) -> QuerySide:
+    side: QuerySide = app.state.side
+    return side

@@ -1,0 +1,1 @@
+"""Wiring: settings, the one bootstrap, and the processes."""

@@ -1,0 +1,118 @@
+"""The one place where adapters, the core and the shop are wired together."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from cqrskit.adapters.memory import InMemoryBroker, InMemoryEventStore, InMemoryReadStore
+from cqrskit.core.codec import EventCodec
+from cqrskit.core.consistency import ConsistencyWaiter
+from cqrskit.core.dispatcher import Dispatcher
+from cqrskit.core.ports import Broker, EventLog, EventStore, PositionStore, ReadStore
+from cqrskit.core.projection import Projection, ProjectionRunner
+from cqrskit.core.relay import Relay
+from cqrskit.runtime.settings import sqlite_path
+from cqrskit.shop.domain.events import shop_codec
+from cqrskit.shop.payments import DeterministicGateway, PaymentGateway
+from cqrskit.shop.queries import ShopQueries
+from cqrskit.shop.service import ShopCommands
+from cqrskit.shop.views import shop_projections
+
+
+class UnsupportedUrl(ValueError):
+    pass
+
+
+async def open_event_store(url: str) -> EventLog:
+    if url.startswith("memory://"):
+        return InMemoryEventStore()
+    if url.startswith("sqlite:///"):
+        from cqrskit.adapters.sqlite import SqliteEventStore
+
+        path = sqlite_path(url)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return await SqliteEventStore.open(path)
+    raise UnsupportedUrl(f"no event store adapter for {url!r}")
+
+
+async def open_read_store(url: str) -> ReadStore:
+    if url.startswith("memory://"):
+        return InMemoryReadStore()
+    if url.startswith("sqlite:///"):
+        from cqrskit.adapters.sqlite import SqliteReadStore
+
+        path = sqlite_path(url)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return await SqliteReadStore.open(path)
+    raise UnsupportedUrl(f"no read store adapter for {url!r}")
+
+
+def open_broker(url: str, partitions: int) -> Broker:
+    if url.startswith("memory://"):
+        return InMemoryBroker(partitions)
+    raise UnsupportedUrl(f"no broker adapter for {url!r}")
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class CommandSide:
+    store: EventStore
+    commands: ShopCommands
+    gateway: PaymentGateway
+    dispatcher: Dispatcher
+
+
+@dataclass
+class QuerySide:
+    store: ReadStore
+    queries: ShopQueries
+    waiter: ConsistencyWaiter
+    consistency_timeout: float
+
+
+@dataclass
+class ProjectorSide:
+    runner: ProjectionRunner
+    projections: list[Projection] = field(default_factory=list)
+
+
+def command_side(
+    store: EventStore,
+    *,
+    gateway: PaymentGateway | None = None,
+    codec: EventCodec | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    on_append: Callable[[], None] | None = None,
+) -> CommandSide:
+    gateway = gateway or DeterministicGateway(clock)
+    dispatcher = Dispatcher(store, codec or shop_codec(), on_append=on_append)
+    commands = ShopCommands(dispatcher, gateway, clock=clock, new_id=new_id)
+    return CommandSide(store, commands, gateway, dispatcher)
+
+
+def query_side(store: ReadStore, *, consistency_timeout: float = 5.0) -> QuerySide:
+    projections = shop_projections(shop_codec())
+    waiter = ConsistencyWaiter(store, [(p.name, p.categories) for p in projections])
+    return QuerySide(store, ShopQueries(store), waiter, consistency_timeout)
+
+
+def projector_side(store: ReadStore, gap_source: EventStore | None) -> ProjectorSide:
+    projections = shop_projections(shop_codec())
+    return ProjectorSide(ProjectionRunner(projections, store, gap_source), projections)
+
+
+def relay(store: EventLog, broker: Broker) -> Relay:
+    """A broker that forgets on restart gets a relay that starts from the top
+    of the log on each start (projections drop what they already applied);
+    a durable broker gets the position kept in the event store."""
+    positions: PositionStore = store if broker.durable else InMemoryEventStore()
+    return Relay(store, positions, broker)

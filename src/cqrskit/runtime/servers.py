@@ -1,0 +1,55 @@
+"""Serving several ASGI apps from one event loop, stopped together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Iterator, Sequence
+
+import uvicorn
+from starlette.types import ASGIApp
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to its owner."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class Servers:
+    def __init__(self, apps: Sequence[tuple[ASGIApp, str, int]], log_level: str = "warning") -> None:
+        self._servers = [
+            _Server(uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on"))
+            for app, host, port in apps
+        ]
+
+    def stop(self) -> None:
+        for server in self._servers:
+            server.should_exit = True
+
+    async def started(self) -> bool:
+        """Wait until every server listens; False if one gave up."""
+        while not all(s.started for s in self._servers):
+            if any(s.should_exit for s in self._servers):
+                return False
+            await asyncio.sleep(0.02)
+        return True
+
+    async def serve(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.stop)
+        try:
+            results = await asyncio.gather(
+                *(s.serve() for s in self._servers), return_exceptions=True
+            )
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+        for result in results:
+            if isinstance(result, BaseException):
+                self.stop()
+                raise result

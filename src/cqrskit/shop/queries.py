@@ -1,0 +1,88 @@
+"""The shop's query handlers: one read, bytes out. They change nothing."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+
+import orjson
+
+from cqrskit.core.errors import Invalid, NotFound
+from cqrskit.core.ports import IndexEntry, ReadStore
+from cqrskit.shop.views import (
+    CATALOG_INDEX,
+    cart_key,
+    category_index,
+    history_index,
+    order_key,
+    product_key,
+)
+
+MAX_LIMIT = 100
+
+
+def encode_cursor(entry: IndexEntry) -> str:
+    raw = orjson.dumps([entry.sort_key, entry.member])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> tuple[str, str] | None:
+    if not cursor:
+        return None
+    try:
+        sort_key, member = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return str(sort_key), str(member)
+    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError) as e:
+        raise Invalid("cursor is not one this service returned") from e
+
+
+class ShopQueries:
+    def __init__(self, store: ReadStore) -> None:
+        self._store = store
+
+    async def _one(self, key: str, what: str) -> bytes:
+        doc = await self._store.get(key)
+        if doc is None:
+            raise NotFound(f"{what} does not exist")
+        return doc
+
+    async def product(self, sku: str) -> bytes:
+        return await self._one(product_key(sku), f"product {sku}")
+
+    async def cart(self, cart_id: str) -> bytes:
+        return await self._one(cart_key(cart_id), f"cart {cart_id}")
+
+    async def order(self, order_id: str) -> bytes:
+        return await self._one(order_key(order_id), f"order {order_id}")
+
+    async def products(
+        self, *, q: str | None, category: str | None, limit: int, cursor: str | None
+    ) -> bytes:
+        index = category_index(category) if category else CATALOG_INDEX
+        return await self._page(index, product_key, limit, cursor, reverse=False, contains=q)
+
+    async def customer_orders(self, customer_id: str, *, limit: int, cursor: str | None) -> bytes:
+        index = history_index(customer_id)
+        return await self._page(index, order_key, limit, cursor, reverse=True, contains=None)
+
+    async def _page(
+        self,
+        index: str,
+        key_of: Callable[[str], str],
+        limit: int,
+        cursor: str | None,
+        *,
+        reverse: bool,
+        contains: str | None,
+    ) -> bytes:
+        if not 1 <= limit <= MAX_LIMIT:
+            raise Invalid(f"limit must be between 1 and {MAX_LIMIT}")
+        entries = await self._store.index_page(
+            index, after=decode_cursor(cursor), limit=limit + 1, reverse=reverse, contains=contains
+        )
+        page = entries[:limit]
+        docs = await self._store.get_many([key_of(e.member) for e in page])
+        next_cursor = encode_cursor(page[-1]) if len(entries) > limit else None
+        items = b",".join(doc for doc in docs if doc is not None)
+        return b'{"items":[' + items + b'],"next_cursor":' + orjson.dumps(next_cursor) + b"}"

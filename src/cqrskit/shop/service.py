@@ -1,0 +1,212 @@
+"""The shop's command handlers: each loads what it needs, decides, and
+returns only an acknowledgement."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from cqrskit.core.dispatcher import CommandContext, Dispatcher
+from cqrskit.core.errors import Conflict, NotFound, PaymentDeclined, RuleViolated
+from cqrskit.core.messages import Ack
+from cqrskit.core.session import Session
+from cqrskit.shop.domain import cart as c
+from cqrskit.shop.domain import catalog as p
+from cqrskit.shop.domain import inventory as i
+from cqrskit.shop.domain import orders as o
+from cqrskit.shop.payments import Authorization, Card, PaymentGateway
+
+log = logging.getLogger(__name__)
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class ShopCommands:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        gateway: PaymentGateway,
+        *,
+        clock: Callable[[], datetime],
+        new_id: Callable[[], str],
+    ) -> None:
+        self._dispatcher = dispatcher
+        self._gateway = gateway
+        self._clock = clock
+        self._new_id = new_id
+
+    async def catalog(self, ctx: CommandContext, command: object, *, sku: str) -> Ack:
+        """AddProduct, ChangePrice, RenameProduct or DiscontinueProduct."""
+
+        async def handle(session: Session) -> str:
+            await session.execute(p.product_stream(sku), p.product_decider, command)
+            return p.product_stream(sku)
+
+        return await self._dispatcher.dispatch(ctx, handle)
+
+    async def restock(self, ctx: CommandContext, command: i.Restock) -> Ack:
+        async def handle(session: Session) -> str:
+            await _active_product(session, command.sku)
+            stream = i.inventory_stream(command.sku)
+            await session.execute(stream, i.inventory_decider, command)
+            return stream
+
+        return await self._dispatcher.dispatch(ctx, handle)
+
+    async def create_cart(self, ctx: CommandContext, customer_id: str, cart_id: str | None) -> Ack:
+        async def handle(session: Session) -> str:
+            stream = c.cart_stream(new_cart_id)
+            await session.execute(stream, c.cart_decider, c.CreateCart(new_cart_id, customer_id))
+            return stream
+
+        replayed = await self._dispatcher.replay(ctx)
+        if replayed is not None:
+            return replayed
+        new_cart_id = cart_id or self._new_id()
+        return await self._dispatcher.dispatch(ctx, handle)
+
+    async def add_item(self, ctx: CommandContext, cart_id: str, sku: str, quantity: int) -> Ack:
+        async def handle(session: Session) -> str:
+            product = await _active_product(session, sku)
+            command = c.AddItem(cart_id, sku, quantity, product.name, product.price_cents)
+            await session.execute(c.cart_stream(cart_id), c.cart_decider, command)
+            return c.cart_stream(cart_id)
+
+        return await self._dispatcher.dispatch(ctx, handle)
+
+    async def cart(self, ctx: CommandContext, command: object, *, cart_id: str) -> Ack:
+        """ChangeQuantity or RemoveItem."""
+
+        async def handle(session: Session) -> str:
+            await session.execute(c.cart_stream(cart_id), c.cart_decider, command)
+            return c.cart_stream(cart_id)
+
+        return await self._dispatcher.dispatch(ctx, handle)
+
+    async def place_order(
+        self, ctx: CommandContext, cart_id: str, card: Card, order_id: str | None
+    ) -> Ack:
+        replayed = await self._dispatcher.replay(ctx)
+        if replayed is not None:
+            return replayed
+        order_id = order_id or self._new_id()
+        customer_id, lines = await self._quote(cart_id)
+        amount = sum(line.line_total_cents for line in lines)
+        auth = await self._gateway.authorize(card, amount, reference=order_id)
+        if not auth.approved:
+            return await self._record_decline(ctx, order_id, customer_id, cart_id, card, auth)
+        try:
+            ack, fresh = await self._dispatcher.dispatch_fresh(
+                ctx, self._placement(order_id, cart_id, card, auth)
+            )
+        except BaseException:
+            await self._gateway.void(auth.authorization_id)
+            raise
+        if not fresh:  # another request with the same key placed it first
+            await self._gateway.void(auth.authorization_id)
+        return ack
+
+    async def _quote(self, cart_id: str) -> tuple[str, list[o.OrderLine]]:
+        session = Session(self._dispatcher.store, self._dispatcher.codec)
+        cart = await _open_cart(session, cart_id)
+        return cart.customer_id, await _price_lines(session, cart)
+
+    def _placement(
+        self, order_id: str, cart_id: str, card: Card, auth: Authorization
+    ) -> Callable[[Session], object]:
+        placed_at = rfc3339(self._clock())
+
+        async def handle(session: Session) -> str:
+            cart = await _open_cart(session, cart_id)
+            lines = await _price_lines(session, cart)
+            if sum(line.line_total_cents for line in lines) != auth.amount_cents:
+                raise Conflict("prices changed while the payment was authorized; try again")
+            for line in lines:
+                reserve = i.ReserveStock(line.sku, line.quantity, order_id)
+                await session.execute(i.inventory_stream(line.sku), i.inventory_decider, reserve)
+            await session.execute(c.cart_stream(cart_id), c.cart_decider, c.Checkout(cart_id, order_id))
+            payment = o.PaymentAuthorization(auth.authorization_id, auth.amount_cents, card.last4)
+            place = o.PlaceOrder(order_id, cart.customer_id, cart_id, tuple(lines), payment, placed_at)
+            await session.execute(o.order_stream(order_id), o.order_decider, place)
+            return o.order_stream(order_id)
+
+        return handle
+
+    async def _record_decline(
+        self,
+        ctx: CommandContext,
+        order_id: str,
+        customer_id: str,
+        cart_id: str,
+        card: Card,
+        auth: Authorization,
+    ) -> Ack:
+        record = o.RecordDeclinedPayment(
+            order_id, customer_id, cart_id, auth.amount_cents, card.last4, auth.reason,
+            rfc3339(self._clock()),
+        )
+
+        async def handle(session: Session) -> str:
+            await session.execute(o.order_stream(order_id), o.order_decider, record)
+            session.reject(PaymentDeclined(f"the payment was declined: {auth.reason}"))
+            return o.order_stream(order_id)
+
+        return await self._dispatcher.dispatch(ctx, handle)
+
+    async def ship_order(self, ctx: CommandContext, order_id: str) -> Ack:
+        async def handle(session: Session) -> str:
+            ship = o.ShipOrder(order_id, rfc3339(self._clock()))
+            await session.execute(o.order_stream(order_id), o.order_decider, ship)
+            return o.order_stream(order_id)
+
+        return await self._dispatcher.dispatch(ctx, handle)
+
+    async def cancel_order(self, ctx: CommandContext, order_id: str, reason: str) -> Ack:
+        authorization: list[str] = []
+
+        async def handle(session: Session) -> str:
+            cancel = o.CancelOrder(order_id, reason, rfc3339(self._clock()))
+            order = await session.load(o.order_stream(order_id), o.order_decider)
+            await session.execute(o.order_stream(order_id), o.order_decider, cancel)
+            for line in order.lines:
+                release = i.ReleaseStock(line.sku, line.quantity, order_id)
+                await session.execute(i.inventory_stream(line.sku), i.inventory_decider, release)
+            authorization[:] = [order.authorization_id]
+            return o.order_stream(order_id)
+
+        ack, fresh = await self._dispatcher.dispatch_fresh(ctx, handle)
+        if fresh and authorization:
+            await self._gateway.void(authorization[0])
+        return ack
+
+
+async def _active_product(session: Session, sku: str) -> p.Product:
+    product = await session.load(p.product_stream(sku), p.product_decider)
+    if not product.exists:
+        raise NotFound(f"product {sku} does not exist")
+    if product.discontinued:
+        raise RuleViolated(f"product {sku} is discontinued")
+    return product
+
+
+async def _open_cart(session: Session, cart_id: str) -> c.Cart:
+    cart = await session.load(c.cart_stream(cart_id), c.cart_decider)
+    if not cart.exists:
+        raise NotFound(f"cart {cart_id} does not exist")
+    if cart.checked_out:
+        raise RuleViolated(f"cart {cart_id} is already checked out")
+    if not cart.lines:
+        raise RuleViolated(f"cart {cart_id} is empty")
+    return cart
+
+
+async def _price_lines(session: Session, cart: c.Cart) -> list[o.OrderLine]:
+    """Orders charge today's catalog price, whatever the cart showed."""
+    lines = []
+    for line in cart.lines:
+        product = await _active_product(session, line.sku)
+        lines.append(o.price_line(line.sku, product.name, line.quantity, product.price_cents))
+    return lines

@@ -1,0 +1,200 @@
+"""The shop's projections. Each view is stored in the shape of its answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from cqrskit.core.codec import EventCodec
+from cqrskit.core.messages import RecordedEvent
+from cqrskit.core.ports import IndexEntry
+from cqrskit.core.projection import Projection, View
+from cqrskit.shop.domain import cart as c
+from cqrskit.shop.domain import catalog as p
+from cqrskit.shop.domain import inventory as i
+from cqrskit.shop.domain import orders as o
+
+CATALOG_INDEX = "catalog"
+
+
+def product_key(sku: str) -> str:
+    return f"product:{sku}"
+
+
+def category_index(category: str) -> str:
+    return f"catalog:category:{category}"
+
+
+def cart_key(cart_id: str) -> str:
+    return f"cart:{cart_id}"
+
+
+def order_key(order_id: str) -> str:
+    return f"order:{order_id}"
+
+
+def history_index(customer_id: str) -> str:
+    return f"customer-orders:{customer_id}"
+
+
+async def _load(view: View, key: str) -> dict[str, Any] | None:
+    raw = await view.get(key)
+    return None if raw is None else orjson.loads(raw)
+
+
+class _Decoding:
+    name: str
+    categories: frozenset[str]
+
+    def __init__(self, codec: EventCodec) -> None:
+        self._codec = codec
+
+    async def apply(self, event: RecordedEvent, view: View) -> None:
+        await self.on(self._codec.decode(event), view)
+
+    async def on(self, event: Any, view: View) -> None:
+        raise NotImplementedError
+
+
+class CatalogView(_Decoding):
+    """Product detail with live stock, and the catalog listing indexes."""
+
+    name = "catalog"
+    categories = frozenset({"product", "inventory"})
+
+    async def on(self, event: Any, view: View) -> None:
+        if isinstance(event, p.ProductAdded):
+            stock = await _load(view, f"stock:{event.sku}") or {"available": 0}
+            doc = {
+                "sku": event.sku,
+                "name": event.name,
+                "description": event.description,
+                "category": event.category,
+                "price_cents": event.price_cents,
+                "available": stock["available"],
+                "discontinued": False,
+            }
+            self._index(view, doc)
+            view.put(product_key(event.sku), orjson.dumps(doc))
+        elif isinstance(event, i.StockAdded | i.StockReserved | i.StockReleased):
+            await self._stock(event, view)
+        elif isinstance(event, p.PriceChanged | p.ProductRenamed | p.ProductDiscontinued):
+            doc = await _load(view, product_key(event.sku))
+            if doc is None:  # pragma: no cover - streams start with ProductAdded
+                return
+            if isinstance(event, p.PriceChanged):
+                doc["price_cents"] = event.price_cents
+            elif isinstance(event, p.ProductRenamed):
+                doc["name"] = event.name
+                self._index(view, doc)
+            else:
+                doc["discontinued"] = True
+            view.put(product_key(event.sku), orjson.dumps(doc))
+
+    async def _stock(self, event: Any, view: View) -> None:
+        sign = -1 if isinstance(event, i.StockReserved) else 1
+        stock = await _load(view, f"stock:{event.sku}") or {"available": 0}
+        stock["available"] += sign * event.quantity
+        view.put(f"stock:{event.sku}", orjson.dumps(stock))
+        doc = await _load(view, product_key(event.sku))
+        if doc is not None:
+            doc["available"] = stock["available"]
+            view.put(product_key(event.sku), orjson.dumps(doc))
+
+    @staticmethod
+    def _index(view: View, doc: dict[str, Any]) -> None:
+        entry = IndexEntry(doc["sku"], doc["sku"], f"{doc['name']} {doc['sku']}")
+        view.index_put(CATALOG_INDEX, entry)
+        if doc["category"]:
+            view.index_put(category_index(doc["category"]), entry)
+
+
+class CartView(_Decoding):
+    name = "carts"
+    categories = frozenset({"cart"})
+
+    async def on(self, event: Any, view: View) -> None:
+        key = cart_key(event.cart_id)
+        if isinstance(event, c.CartCreated):
+            doc: dict[str, Any] = {
+                "cart_id": event.cart_id,
+                "customer_id": event.customer_id,
+                "items": [],
+                "total_cents": 0,
+                "status": "open",
+            }
+        else:
+            loaded = await _load(view, key)
+            if loaded is None:  # pragma: no cover - streams start with CartCreated
+                return
+            doc = loaded
+            _change_cart(doc, event)
+        doc["total_cents"] = sum(item["line_total_cents"] for item in doc["items"])
+        view.put(key, orjson.dumps(doc))
+
+
+def _change_cart(doc: dict[str, Any], event: Any) -> None:
+    items: list[dict[str, Any]] = doc["items"]
+    line = next((x for x in items if x["sku"] == getattr(event, "sku", None)), None)
+    if isinstance(event, c.ItemAdded):
+        if line is None:
+            line = {"sku": event.sku, "quantity": 0}
+            items.append(line)
+        line["name"] = event.name
+        line["quantity"] += event.quantity
+        line["unit_price_cents"] = event.unit_price_cents
+    elif isinstance(event, c.QuantityChanged) and line is not None:
+        line["quantity"] = event.quantity
+    elif isinstance(event, c.ItemRemoved) and line is not None:
+        items.remove(line)
+    elif isinstance(event, c.CartCheckedOut):
+        doc["status"] = "checked_out"
+    for item in items:
+        item["line_total_cents"] = item["quantity"] * item["unit_price_cents"]
+    doc["items"] = [
+        {k: x[k] for k in ("sku", "name", "quantity", "unit_price_cents", "line_total_cents")}
+        for x in items
+    ]
+
+
+class OrderView(_Decoding):
+    """Order detail and each customer's history (newest first)."""
+
+    name = "orders"
+    categories = frozenset({"order"})
+
+    async def on(self, event: Any, view: View) -> None:
+        key = order_key(event.order_id)
+        if isinstance(event, o.OrderPlaced):
+            doc = {
+                "order_id": event.order_id,
+                "customer_id": event.customer_id,
+                "lines": [_line(line) for line in event.lines],
+                "total_cents": event.total_cents,
+                "status": "placed",
+                "placed_at": event.placed_at,
+            }
+            view.put(key, orjson.dumps(doc))
+            entry = IndexEntry(event.order_id, event.placed_at)
+            view.index_put(history_index(event.customer_id), entry)
+        elif isinstance(event, o.OrderShipped | o.OrderCancelled):
+            loaded = await _load(view, key)
+            if loaded is None:  # pragma: no cover - only placed orders ship or cancel
+                return
+            loaded["status"] = "shipped" if isinstance(event, o.OrderShipped) else "cancelled"
+            view.put(key, orjson.dumps(loaded))
+
+
+def _line(line: o.OrderLine) -> dict[str, Any]:
+    return {
+        "sku": line.sku,
+        "name": line.name,
+        "quantity": line.quantity,
+        "unit_price_cents": line.unit_price_cents,
+        "line_total_cents": line.line_total_cents,
+    }
+
+
+def shop_projections(codec: EventCodec) -> list[Projection]:
+    return [CatalogView(codec), CartView(codec), OrderView(codec)]
