@@ -31,13 +31,18 @@ class EventCodec:
             self._adapters[event_type] = TypeAdapter(event_type)
             self._versions[event_type.__name__] = 1
 
-    def register_upcaster(self, type_name: str, from_version: int, fn: Upcaster) -> None:
+    def register_upcaster(
+        self, type_name: str, from_version: int, fn: Upcaster
+    ) -> None:
         self._upcasters[(type_name, from_version)] = fn
         self._versions[type_name] = max(self._versions[type_name], from_version + 1)
 
     def encode(self, event: Any) -> NewEvent:
         name = type(event).__name__
-        data = self._adapters[type(event)].dump_python(event, mode="json")
+        adapter = self._adapters.get(type(event))
+        if adapter is None:
+            raise UnknownEventType(name)
+        data = adapter.dump_python(event, mode="json")
         return NewEvent(type=name, data=data, schema_version=self._versions[name])
 
     def decode(self, recorded: RecordedEvent) -> Any:

@@ -59,10 +59,10 @@ class ConsistencyWaiter:
                 return False
         return True
 
-    async def wait(self, token: str, timeout: float) -> bool:
-        """True once the read side reflects the token; False after `timeout`."""
+    async def wait(self, token: str, within: float) -> bool:
+        """True once the read side reflects the token; False after `within` s."""
         pairs = parse_token(token)
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while not await self.caught_up(pairs):
             if time.monotonic() >= deadline:
                 return False

@@ -74,6 +74,9 @@ class Dispatcher:
             try:
                 return await self._commit(context, session, stream_id), True
             except errors.ConcurrencyError:
+                replayed = await self.replay(context)
+                if replayed is not None:  # a twin with the same key won the race
+                    return replayed, False
                 if attempt == self._max_attempts:
                     raise
                 log.debug("conflict on attempt %d, retrying", attempt)
@@ -84,12 +87,16 @@ class Dispatcher:
                 return replayed, False
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _commit(self, context: CommandContext, session: Session, stream_id: str) -> Ack:
+    async def _commit(
+        self, context: CommandContext, session: Session, stream_id: str
+    ) -> Ack:
         appends = session.appends()
         if not appends:
             if session.rejection is not None:
                 raise session.rejection
-            return Ack(stream_id, session.version(stream_id), session.position(stream_id))
+            return Ack(
+                stream_id, session.version(stream_id), session.position(stream_id)
+            )
         rejection = session.rejection
         claim = None
         if context.idempotency_key is not None:

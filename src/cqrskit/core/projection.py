@@ -13,7 +13,13 @@ from typing import Protocol
 
 from cqrskit.core.errors import ConcurrencyError, ProjectionGap
 from cqrskit.core.messages import RecordedEvent
-from cqrskit.core.ports import EventStore, IndexEntry, ReadStore, VersionMove, ViewChanges
+from cqrskit.core.ports import (
+    EventStore,
+    IndexEntry,
+    ReadStore,
+    VersionMove,
+    ViewChanges,
+)
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +92,13 @@ class ProjectionRunner:
             except ConcurrencyError:
                 if attempt == self._max_attempts:
                     raise
-                log.warning("%s: checkpoint moved under us, reapplying", projection.name)
+                log.warning(
+                    "%s: checkpoint moved under us, reapplying", projection.name
+                )
 
-    async def _apply_batch(self, projection: Projection, events: list[RecordedEvent]) -> None:
+    async def _apply_batch(
+        self, projection: Projection, events: list[RecordedEvent]
+    ) -> None:
         stream_ids = list(dict.fromkeys(e.stream_id for e in events))
         before = await self._store.stream_versions(projection.name, stream_ids)
         current = dict(before)
@@ -99,7 +109,9 @@ class ProjectionRunner:
                 self.duplicates += 1
                 continue
             if event.version > seen + 1:
-                for missing in await self._fill_gap(event.stream_id, seen, event.version):
+                for missing in await self._fill_gap(
+                    event.stream_id, seen, event.version
+                ):
                     await projection.apply(missing, view)
                     self.applied += 1
             await projection.apply(event, view)
@@ -113,14 +125,27 @@ class ProjectionRunner:
         if moves:
             await self._store.commit(projection.name, view.changes, moves)
 
-    async def _fill_gap(self, stream_id: str, seen: int, upto: int) -> list[RecordedEvent]:
+    async def _fill_gap(
+        self, stream_id: str, seen: int, upto: int
+    ) -> list[RecordedEvent]:
         missing: list[RecordedEvent] = []
         if self._gap_source is not None:
-            records = await self._gap_source.read_stream(stream_id, from_version=seen + 1)
+            records = await self._gap_source.read_stream(
+                stream_id, from_version=seen + 1
+            )
             missing = [r for r in records if r.version < upto]
         if len(missing) != upto - seen - 1:
-            log.error("%s: versions %d..%d missing; stream stopped", stream_id, seen + 1, upto - 1)
-            raise ProjectionGap(f"{stream_id}: versions {seen + 1}..{upto - 1} are missing")
-        log.warning("%s: filled gap %d..%d from the event store", stream_id, seen + 1, upto - 1)
+            log.error(
+                "%s: versions %d..%d missing; stream stopped",
+                stream_id,
+                seen + 1,
+                upto - 1,
+            )
+            raise ProjectionGap(
+                f"{stream_id}: versions {seen + 1}..{upto - 1} are missing"
+            )
+        log.warning(
+            "%s: filled gap %d..%d from the event store", stream_id, seen + 1, upto - 1
+        )
         self.gaps_filled += len(missing)
         return missing

@@ -8,6 +8,7 @@ loses an event.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
 
@@ -50,7 +51,9 @@ class Relay:
             return 0
         batches: dict[int, list[RecordedEvent]] = defaultdict(list)
         for event in events:
-            batches[partition_for(event.stream_id, self._broker.partitions)].append(event)
+            batches[partition_for(event.stream_id, self._broker.partitions)].append(
+                event
+            )
         await asyncio.gather(
             *(self._broker.publish(p, batch) for p, batch in batches.items())
         )
@@ -72,7 +75,5 @@ class Relay:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
             if moved < self._batch_size:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
-                except TimeoutError:
-                    pass

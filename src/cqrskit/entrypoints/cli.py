@@ -23,7 +23,8 @@ from cqrskit.shop.demo import load_demo_data
 def main(log_level: str) -> None:
     """cqrskit: CQRS and event sourcing, with a reference shop."""
     logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
 
 
@@ -33,7 +34,9 @@ def main(log_level: str) -> None:
 @click.option("--query-port", default=8001, show_default=True)
 @click.option("--data-dir", default="./.cqrskit", show_default=True, type=click.Path())
 @click.option("--demo", is_flag=True, help="Load a small catalog with stock first.")
-def run(host: str, command_port: int, query_port: int, data_dir: str, demo: bool) -> None:
+def run(
+    host: str, command_port: int, query_port: int, data_dir: str, demo: bool
+) -> None:
     """Run the whole system in one process (embedded stores by default)."""
     settings = Settings.from_env(data_dir=Path(data_dir))
     try:
@@ -42,7 +45,9 @@ def run(host: str, command_port: int, query_port: int, data_dir: str, demo: bool
         raise click.ClickException(str(e)) from e
 
 
-async def _run(settings: Settings, host: str, cport: int, qport: int, demo: bool) -> None:
+async def _run(
+    settings: Settings, host: str, cport: int, qport: int, demo: bool
+) -> None:
     async with running_system(settings) as system:
         if demo:
             added = await load_demo_data(system.command.commands)
@@ -74,7 +79,7 @@ def _banner(settings: Settings, host: str, cport: int, qport: int) -> str:
 @main.command("demo-data")
 @click.option("--data-dir", default="./.cqrskit", show_default=True, type=click.Path())
 def demo_data(data_dir: str) -> None:
-    """Load the demo catalog into the event store (the read side catches up on start)."""
+    """Load the demo catalog (the read side catches up on the next start)."""
     settings = Settings.from_env(data_dir=Path(data_dir))
 
     async def load() -> int:

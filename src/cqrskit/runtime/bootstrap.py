@@ -6,7 +6,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from cqrskit.adapters.memory import InMemoryBroker, InMemoryEventStore, InMemoryReadStore
+
+from cqrskit.adapters.memory import (
+    InMemoryBroker,
+    InMemoryEventStore,
+    InMemoryReadStore,
+)
 from cqrskit.core.codec import EventCodec
 from cqrskit.core.consistency import ConsistencyWaiter
 from cqrskit.core.dispatcher import Dispatcher

@@ -41,12 +41,16 @@ async def running_system(settings: Settings) -> AsyncIterator[System]:
         broker=broker,
         relay=relay,
         command=bootstrap.command_side(event_store, on_append=relay.wake),
-        query=bootstrap.query_side(read_store, consistency_timeout=settings.consistency_timeout),
+        query=bootstrap.query_side(
+            read_store, consistency_timeout=settings.consistency_timeout
+        ),
         projector=bootstrap.projector_side(read_store, event_store),
     )
     tasks = [
         asyncio.create_task(relay.run(), name="relay"),
-        asyncio.create_task(broker.consume(system.projector.runner.handle), name="projector"),
+        asyncio.create_task(
+            broker.consume(system.projector.runner.handle), name="projector"
+        ),
     ]
     try:
         yield system

@@ -20,9 +20,15 @@ class _Server(uvicorn.Server):
 
 
 class Servers:
-    def __init__(self, apps: Sequence[tuple[ASGIApp, str, int]], log_level: str = "warning") -> None:
+    def __init__(
+        self, apps: Sequence[tuple[ASGIApp, str, int]], log_level: str = "warning"
+    ) -> None:
         self._servers = [
-            _Server(uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on"))
+            _Server(
+                uvicorn.Config(
+                    app, host=host, port=port, log_level=log_level, lifespan="on"
+                )
+            )
             for app, host, port in apps
         ]
 

@@ -24,9 +24,13 @@ class Settings:
         env = os.environ if env is None else env
         base = data_dir or Path(env.get("CQRSKIT_DATA_DIR", ".cqrskit"))
         return cls(
-            event_store_url=env.get("CQRSKIT_EVENT_STORE_URL", f"sqlite:///{base}/events.db"),
+            event_store_url=env.get(
+                "CQRSKIT_EVENT_STORE_URL", f"sqlite:///{base}/events.db"
+            ),
             broker_url=env.get("CQRSKIT_BROKER_URL", "memory://"),
-            read_store_url=env.get("CQRSKIT_READ_STORE_URL", f"sqlite:///{base}/views.db"),
+            read_store_url=env.get(
+                "CQRSKIT_READ_STORE_URL", f"sqlite:///{base}/views.db"
+            ),
             partitions=int(env.get("CQRSKIT_PARTITIONS", "8")),
             consistency_timeout=float(env.get("CQRSKIT_CONSISTENCY_TIMEOUT", "5")),
         )

@@ -9,7 +9,12 @@ from cqrskit.shop.domain.inventory import Restock
 from cqrskit.shop.service import ShopCommands
 
 CATALOG: list[tuple[AddProduct, int]] = [
-    (AddProduct("MUG-01", "Stoneware mug", 1250, "350 ml, dishwasher safe", "kitchen"), 40),
+    (
+        AddProduct(
+            "MUG-01", "Stoneware mug", 1250, "350 ml, dishwasher safe", "kitchen"
+        ),
+        40,
+    ),
     (AddProduct("TEA-01", "Sencha green tea", 890, "100 g loose leaf", "pantry"), 25),
     (AddProduct("KETTLE-01", "Gooseneck kettle", 5900, "1 l, stovetop", "kitchen"), 5),
     (AddProduct("BOOK-01", "Domain-Driven Design", 4500, "The blue book", "books"), 12),
@@ -22,7 +27,9 @@ async def load_demo_data(commands: ShopCommands) -> int:
     added = 0
     for product, stock in CATALOG:
         try:
-            await commands.catalog(_context(f"demo-add-{product.sku}"), product, sku=product.sku)
+            await commands.catalog(
+                _context(f"demo-add-{product.sku}"), product, sku=product.sku
+            )
             added += 1
         except Conflict:
             pass

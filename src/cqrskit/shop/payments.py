@@ -41,7 +41,9 @@ class Authorization:
 
 
 class PaymentGateway(Protocol):
-    async def authorize(self, card: Card, amount_cents: int, reference: str) -> Authorization:
+    async def authorize(
+        self, card: Card, amount_cents: int, reference: str
+    ) -> Authorization:
         """Hold `amount_cents` on the card; a decline is an answer, not an error."""
         ...
 
@@ -81,13 +83,17 @@ def expired(expiry: str, today: datetime) -> bool:
 class DeterministicGateway:
     """Answers from the card number alone, and remembers its holds."""
 
-    def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
         self._clock = clock
         self._ids = itertools.count(1)
         self.holds: dict[str, int] = {}
         self.voided: set[str] = set()
 
-    async def authorize(self, card: Card, amount_cents: int, reference: str) -> Authorization:
+    async def authorize(
+        self, card: Card, amount_cents: int, reference: str
+    ) -> Authorization:
         check_card(card)
         auth_id = f"auth_{reference}_{next(self._ids)}"
         if card.number == DECLINE_CARD:

@@ -31,7 +31,9 @@ def decode_cursor(cursor: str | None) -> tuple[str, str] | None:
     if not cursor:
         return None
     try:
-        sort_key, member = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        sort_key, member = orjson.loads(
+            base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        )
         return str(sort_key), str(member)
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError) as e:
         raise Invalid("cursor is not one this service returned") from e
@@ -60,11 +62,17 @@ class ShopQueries:
         self, *, q: str | None, category: str | None, limit: int, cursor: str | None
     ) -> bytes:
         index = category_index(category) if category else CATALOG_INDEX
-        return await self._page(index, product_key, limit, cursor, reverse=False, contains=q)
+        return await self._page(
+            index, product_key, limit, cursor, reverse=False, contains=q
+        )
 
-    async def customer_orders(self, customer_id: str, *, limit: int, cursor: str | None) -> bytes:
+    async def customer_orders(
+        self, customer_id: str, *, limit: int, cursor: str | None
+    ) -> bytes:
         index = history_index(customer_id)
-        return await self._page(index, order_key, limit, cursor, reverse=True, contains=None)
+        return await self._page(
+            index, order_key, limit, cursor, reverse=True, contains=None
+        )
 
     async def _page(
         self,
@@ -79,10 +87,20 @@ class ShopQueries:
         if not 1 <= limit <= MAX_LIMIT:
             raise Invalid(f"limit must be between 1 and {MAX_LIMIT}")
         entries = await self._store.index_page(
-            index, after=decode_cursor(cursor), limit=limit + 1, reverse=reverse, contains=contains
+            index,
+            after=decode_cursor(cursor),
+            limit=limit + 1,
+            reverse=reverse,
+            contains=contains,
         )
         page = entries[:limit]
         docs = await self._store.get_many([key_of(e.member) for e in page])
         next_cursor = encode_cursor(page[-1]) if len(entries) > limit else None
         items = b",".join(doc for doc in docs if doc is not None)
-        return b'{"items":[' + items + b'],"next_cursor":' + orjson.dumps(next_cursor) + b"}"
+        return (
+            b'{"items":['
+            + items
+            + b'],"next_cursor":'
+            + orjson.dumps(next_cursor)
+            + b"}"
+        )

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from cqrskit.core.dispatcher import CommandContext, Dispatcher
+from cqrskit.core.dispatcher import CommandContext, Dispatcher, Handler
 from cqrskit.core.errors import Conflict, NotFound, PaymentDeclined, RuleViolated
 from cqrskit.core.messages import Ack
 from cqrskit.core.session import Session
@@ -56,10 +56,14 @@ class ShopCommands:
 
         return await self._dispatcher.dispatch(ctx, handle)
 
-    async def create_cart(self, ctx: CommandContext, customer_id: str, cart_id: str | None) -> Ack:
+    async def create_cart(
+        self, ctx: CommandContext, customer_id: str, cart_id: str | None
+    ) -> Ack:
         async def handle(session: Session) -> str:
             stream = c.cart_stream(new_cart_id)
-            await session.execute(stream, c.cart_decider, c.CreateCart(new_cart_id, customer_id))
+            await session.execute(
+                stream, c.cart_decider, c.CreateCart(new_cart_id, customer_id)
+            )
             return stream
 
         replayed = await self._dispatcher.replay(ctx)
@@ -68,10 +72,14 @@ class ShopCommands:
         new_cart_id = cart_id or self._new_id()
         return await self._dispatcher.dispatch(ctx, handle)
 
-    async def add_item(self, ctx: CommandContext, cart_id: str, sku: str, quantity: int) -> Ack:
+    async def add_item(
+        self, ctx: CommandContext, cart_id: str, sku: str, quantity: int
+    ) -> Ack:
         async def handle(session: Session) -> str:
             product = await _active_product(session, sku)
-            command = c.AddItem(cart_id, sku, quantity, product.name, product.price_cents)
+            command = c.AddItem(
+                cart_id, sku, quantity, product.name, product.price_cents
+            )
             await session.execute(c.cart_stream(cart_id), c.cart_decider, command)
             return c.cart_stream(cart_id)
 
@@ -97,7 +105,9 @@ class ShopCommands:
         amount = sum(line.line_total_cents for line in lines)
         auth = await self._gateway.authorize(card, amount, reference=order_id)
         if not auth.approved:
-            return await self._record_decline(ctx, order_id, customer_id, cart_id, card, auth)
+            return await self._record_decline(
+                ctx, order_id, customer_id, cart_id, card, auth
+            )
         try:
             ack, fresh = await self._dispatcher.dispatch_fresh(
                 ctx, self._placement(order_id, cart_id, card, auth)
@@ -116,20 +126,30 @@ class ShopCommands:
 
     def _placement(
         self, order_id: str, cart_id: str, card: Card, auth: Authorization
-    ) -> Callable[[Session], object]:
+    ) -> Handler:
         placed_at = rfc3339(self._clock())
 
         async def handle(session: Session) -> str:
             cart = await _open_cart(session, cart_id)
             lines = await _price_lines(session, cart)
             if sum(line.line_total_cents for line in lines) != auth.amount_cents:
-                raise Conflict("prices changed while the payment was authorized; try again")
+                raise Conflict(
+                    "prices changed while the payment was authorized; try again"
+                )
             for line in lines:
                 reserve = i.ReserveStock(line.sku, line.quantity, order_id)
-                await session.execute(i.inventory_stream(line.sku), i.inventory_decider, reserve)
-            await session.execute(c.cart_stream(cart_id), c.cart_decider, c.Checkout(cart_id, order_id))
-            payment = o.PaymentAuthorization(auth.authorization_id, auth.amount_cents, card.last4)
-            place = o.PlaceOrder(order_id, cart.customer_id, cart_id, tuple(lines), payment, placed_at)
+                await session.execute(
+                    i.inventory_stream(line.sku), i.inventory_decider, reserve
+                )
+            await session.execute(
+                c.cart_stream(cart_id), c.cart_decider, c.Checkout(cart_id, order_id)
+            )
+            payment = o.PaymentAuthorization(
+                auth.authorization_id, auth.amount_cents, card.last4
+            )
+            place = o.PlaceOrder(
+                order_id, cart.customer_id, cart_id, tuple(lines), payment, placed_at
+            )
             await session.execute(o.order_stream(order_id), o.order_decider, place)
             return o.order_stream(order_id)
 
@@ -145,7 +165,12 @@ class ShopCommands:
         auth: Authorization,
     ) -> Ack:
         record = o.RecordDeclinedPayment(
-            order_id, customer_id, cart_id, auth.amount_cents, card.last4, auth.reason,
+            order_id,
+            customer_id,
+            cart_id,
+            auth.amount_cents,
+            card.last4,
+            auth.reason,
             rfc3339(self._clock()),
         )
 
@@ -164,7 +189,9 @@ class ShopCommands:
 
         return await self._dispatcher.dispatch(ctx, handle)
 
-    async def cancel_order(self, ctx: CommandContext, order_id: str, reason: str) -> Ack:
+    async def cancel_order(
+        self, ctx: CommandContext, order_id: str, reason: str
+    ) -> Ack:
         authorization: list[str] = []
 
         async def handle(session: Session) -> str:
@@ -173,7 +200,9 @@ class ShopCommands:
             await session.execute(o.order_stream(order_id), o.order_decider, cancel)
             for line in order.lines:
                 release = i.ReleaseStock(line.sku, line.quantity, order_id)
-                await session.execute(i.inventory_stream(line.sku), i.inventory_decider, release)
+                await session.execute(
+                    i.inventory_stream(line.sku), i.inventory_decider, release
+                )
             authorization[:] = [order.authorization_id]
             return o.order_stream(order_id)
 
@@ -208,5 +237,7 @@ async def _price_lines(session: Session, cart: c.Cart) -> list[o.OrderLine]:
     lines = []
     for line in cart.lines:
         product = await _active_product(session, line.sku)
-        lines.append(o.price_line(line.sku, product.name, line.quantity, product.price_cents))
+        lines.append(
+            o.price_line(line.sku, product.name, line.quantity, product.price_cents)
+        )
     return lines

@@ -79,18 +79,23 @@ class CatalogView(_Decoding):
             view.put(product_key(event.sku), orjson.dumps(doc))
         elif isinstance(event, i.StockAdded | i.StockReserved | i.StockReleased):
             await self._stock(event, view)
-        elif isinstance(event, p.PriceChanged | p.ProductRenamed | p.ProductDiscontinued):
-            doc = await _load(view, product_key(event.sku))
-            if doc is None:  # pragma: no cover - streams start with ProductAdded
-                return
-            if isinstance(event, p.PriceChanged):
-                doc["price_cents"] = event.price_cents
-            elif isinstance(event, p.ProductRenamed):
-                doc["name"] = event.name
-                self._index(view, doc)
-            else:
-                doc["discontinued"] = True
-            view.put(product_key(event.sku), orjson.dumps(doc))
+        elif isinstance(
+            event, p.PriceChanged | p.ProductRenamed | p.ProductDiscontinued
+        ):
+            await self._change(event, view)
+
+    async def _change(self, event: Any, view: View) -> None:
+        doc = await _load(view, product_key(event.sku))
+        if doc is None:  # pragma: no cover - streams start with ProductAdded
+            return
+        if isinstance(event, p.PriceChanged):
+            doc["price_cents"] = event.price_cents
+        elif isinstance(event, p.ProductRenamed):
+            doc["name"] = event.name
+            self._index(view, doc)
+        else:
+            doc["discontinued"] = True
+        view.put(product_key(event.sku), orjson.dumps(doc))
 
     async def _stock(self, event: Any, view: View) -> None:
         sign = -1 if isinstance(event, i.StockReserved) else 1
@@ -153,7 +158,10 @@ def _change_cart(doc: dict[str, Any], event: Any) -> None:
     for item in items:
         item["line_total_cents"] = item["quantity"] * item["unit_price_cents"]
     doc["items"] = [
-        {k: x[k] for k in ("sku", "name", "quantity", "unit_price_cents", "line_total_cents")}
+        {
+            k: x[k]
+            for k in ("sku", "name", "quantity", "unit_price_cents", "line_total_cents")
+        }
         for x in items
     ]
 
@@ -182,7 +190,9 @@ class OrderView(_Decoding):
             loaded = await _load(view, key)
             if loaded is None:  # pragma: no cover - only placed orders ship or cancel
                 return
-            loaded["status"] = "shipped" if isinstance(event, o.OrderShipped) else "cancelled"
+            loaded["status"] = (
+                "shipped" if isinstance(event, o.OrderShipped) else "cancelled"
+            )
             view.put(key, orjson.dumps(loaded))
 
 

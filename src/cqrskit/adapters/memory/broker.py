@@ -18,7 +18,9 @@ log = logging.getLogger(__name__)
 
 class InMemoryBroker:
     def __init__(self, partitions: int = 8, *, redelivery_delay: float = 0.1) -> None:
-        self._queues: list[asyncio.Queue[bytes]] = [asyncio.Queue() for _ in range(partitions)]
+        self._queues: list[asyncio.Queue[bytes]] = [
+            asyncio.Queue() for _ in range(partitions)
+        ]
         self._redelivery_delay = redelivery_delay
 
     @property
@@ -46,7 +48,9 @@ class InMemoryBroker:
                     await handler(partition, decode_batch(body))
                     break
                 except Exception:
-                    log.exception("partition %d: handler failed; redelivering", partition)
+                    log.exception(
+                        "partition %d: handler failed; redelivering", partition
+                    )
                     await asyncio.sleep(self._redelivery_delay)
             queue.task_done()
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from cqrskit.core.errors import ConcurrencyError
+from cqrskit.core.errors import ConcurrencyError, Invalid
 from cqrskit.core.messages import Metadata, RecordedEvent, StreamAppend, ack_for
 from cqrskit.core.ports import IdempotencyClaim, IdempotencyKeyTaken, IdempotencyRecord
 
 
 class InMemoryEventStore:
-    def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
         self._log: list[RecordedEvent] = []
         self._streams: dict[str, list[RecordedEvent]] = {}
         self._idempotency: dict[str, IdempotencyRecord] = {}
@@ -32,8 +34,11 @@ class InMemoryEventStore:
                     f"{append.stream_id} is at version {current}, "
                     f"expected {append.expected_version}"
                 )
-        if idempotency is not None and idempotency.key in self._idempotency:
-            raise IdempotencyKeyTaken(idempotency.key)
+        if idempotency is not None:
+            if idempotency.key in self._idempotency:
+                raise IdempotencyKeyTaken(idempotency.key)
+            if all(a.stream_id != idempotency.stream_id for a in appends):
+                raise Invalid("an idempotency claim must name a stream the append writes")
         now = self._clock()
         records: list[RecordedEvent] = []
         for append in appends:
@@ -62,7 +67,9 @@ class InMemoryEventStore:
             )
         return records
 
-    async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
+    async def read_stream(
+        self, stream_id: str, from_version: int = 1
+    ) -> list[RecordedEvent]:
         return list(self._streams.get(stream_id, [])[max(from_version, 1) - 1 :])
 
     async def read_all(self, after: int, limit: int) -> list[RecordedEvent]:

@@ -44,7 +44,9 @@ class InMemoryReadStore:
             entries = [e for e in entries if needle in e.text.lower()]
         return entries[:limit]
 
-    async def stream_versions(self, projection: str, stream_ids: Sequence[str]) -> dict[str, int]:
+    async def stream_versions(
+        self, projection: str, stream_ids: Sequence[str]
+    ) -> dict[str, int]:
         return {sid: self._versions.get((projection, sid), 0) for sid in stream_ids}
 
     async def commit(

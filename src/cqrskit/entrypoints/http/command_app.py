@@ -48,7 +48,10 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
 def create_command_app(provider: Provider) -> FastAPI:
     registry = CollectorRegistry()
     commands_total = Counter(
-        "cqrskit_commands", "Commands handled", ["command", "outcome"], registry=registry
+        "cqrskit_commands",
+        "Commands handled",
+        ["command", "outcome"],
+        registry=registry,
     )
 
     @asynccontextmanager
@@ -80,72 +83,185 @@ def create_command_app(provider: Provider) -> FastAPI:
         return ack
 
     @app.post("/products", status_code=201, response_model=m.CommandAnswer)
-    async def add_product(request: Request, body: m.NewProduct, key: IdempotencyKey = None) -> Response:
-        command = p.AddProduct(body.sku, body.name, body.price_cents, body.description or "", body.category or "")
-        ack = await run(request, "AddProduct", body, key, lambda s, x: s.catalog(x, command, sku=body.sku))
+    async def add_product(
+        request: Request, body: m.NewProduct, key: IdempotencyKey = None
+    ) -> Response:
+        command = p.AddProduct(
+            body.sku,
+            body.name,
+            body.price_cents,
+            body.description or "",
+            body.category or "",
+        )
+        ack = await run(
+            request,
+            "AddProduct",
+            body,
+            key,
+            lambda s, x: s.catalog(x, command, sku=body.sku),
+        )
         return answer(ack, 201, sku=body.sku)
 
     @app.post("/products/{sku}/price", status_code=202, response_model=m.CommandAnswer)
-    async def change_price(request: Request, sku: SkuPath, body: m.NewPrice, key: IdempotencyKey = None) -> Response:
+    async def change_price(
+        request: Request, sku: SkuPath, body: m.NewPrice, key: IdempotencyKey = None
+    ) -> Response:
         command = p.ChangePrice(sku, body.price_cents)
-        ack = await run(request, "ChangePrice", body, key, lambda s, x: s.catalog(x, command, sku=sku))
+        ack = await run(
+            request,
+            "ChangePrice",
+            body,
+            key,
+            lambda s, x: s.catalog(x, command, sku=sku),
+        )
         return answer(ack, 202, sku=sku)
 
     @app.post("/products/{sku}/name", status_code=202, response_model=m.CommandAnswer)
-    async def rename_product(request: Request, sku: SkuPath, body: m.NewName, key: IdempotencyKey = None) -> Response:
+    async def rename_product(
+        request: Request, sku: SkuPath, body: m.NewName, key: IdempotencyKey = None
+    ) -> Response:
         command = p.RenameProduct(sku, body.name)
-        ack = await run(request, "RenameProduct", body, key, lambda s, x: s.catalog(x, command, sku=sku))
+        ack = await run(
+            request,
+            "RenameProduct",
+            body,
+            key,
+            lambda s, x: s.catalog(x, command, sku=sku),
+        )
         return answer(ack, 202, sku=sku)
 
-    @app.post("/products/{sku}/discontinue", status_code=202, response_model=m.CommandAnswer)
-    async def discontinue(request: Request, sku: SkuPath, key: IdempotencyKey = None) -> Response:
+    @app.post(
+        "/products/{sku}/discontinue", status_code=202, response_model=m.CommandAnswer
+    )
+    async def discontinue(
+        request: Request, sku: SkuPath, key: IdempotencyKey = None
+    ) -> Response:
         command = p.DiscontinueProduct(sku)
-        ack = await run(request, "DiscontinueProduct", None, key, lambda s, x: s.catalog(x, command, sku=sku))
+        ack = await run(
+            request,
+            "DiscontinueProduct",
+            None,
+            key,
+            lambda s, x: s.catalog(x, command, sku=sku),
+        )
         return answer(ack, 202, sku=sku)
 
-    @app.post("/inventory/{sku}/restock", status_code=202, response_model=m.CommandAnswer)
-    async def restock(request: Request, sku: SkuPath, body: m.RestockBody, key: IdempotencyKey = None) -> Response:
+    @app.post(
+        "/inventory/{sku}/restock", status_code=202, response_model=m.CommandAnswer
+    )
+    async def restock(
+        request: Request, sku: SkuPath, body: m.RestockBody, key: IdempotencyKey = None
+    ) -> Response:
         command = i.Restock(sku, body.quantity)
-        ack = await run(request, "Restock", body, key, lambda s, x: s.restock(x, command))
+        ack = await run(
+            request, "Restock", body, key, lambda s, x: s.restock(x, command)
+        )
         return answer(ack, 202, sku=sku)
 
     @app.post("/carts", status_code=201, response_model=m.CommandAnswer)
-    async def create_cart(request: Request, body: m.NewCart, key: IdempotencyKey = None) -> Response:
-        ack = await run(request, "CreateCart", body, key, lambda s, x: s.create_cart(x, body.customer_id, body.cart_id))
+    async def create_cart(
+        request: Request, body: m.NewCart, key: IdempotencyKey = None
+    ) -> Response:
+        ack = await run(
+            request,
+            "CreateCart",
+            body,
+            key,
+            lambda s, x: s.create_cart(x, body.customer_id, body.cart_id),
+        )
         return answer(ack, 201, cart_id=stream_entity(ack.stream_id))
 
     @app.post("/carts/{cart_id}/items", status_code=202, response_model=m.CommandAnswer)
-    async def add_item(request: Request, cart_id: IdPath, body: m.NewItem, key: IdempotencyKey = None) -> Response:
-        ack = await run(request, "AddItem", body, key, lambda s, x: s.add_item(x, cart_id, body.sku, body.quantity))
+    async def add_item(
+        request: Request, cart_id: IdPath, body: m.NewItem, key: IdempotencyKey = None
+    ) -> Response:
+        ack = await run(
+            request,
+            "AddItem",
+            body,
+            key,
+            lambda s, x: s.add_item(x, cart_id, body.sku, body.quantity),
+        )
         return answer(ack, 202, cart_id=cart_id)
 
-    @app.put("/carts/{cart_id}/items/{sku}", status_code=202, response_model=m.CommandAnswer)
-    async def change_quantity(request: Request, cart_id: IdPath, sku: SkuPath, body: m.LineQuantity, key: IdempotencyKey = None) -> Response:
+    @app.put(
+        "/carts/{cart_id}/items/{sku}", status_code=202, response_model=m.CommandAnswer
+    )
+    async def change_quantity(
+        request: Request,
+        cart_id: IdPath,
+        sku: SkuPath,
+        body: m.LineQuantity,
+        key: IdempotencyKey = None,
+    ) -> Response:
         command = c.ChangeQuantity(cart_id, sku, body.quantity)
-        ack = await run(request, "ChangeQuantity", body, key, lambda s, x: s.cart(x, command, cart_id=cart_id))
+        ack = await run(
+            request,
+            "ChangeQuantity",
+            body,
+            key,
+            lambda s, x: s.cart(x, command, cart_id=cart_id),
+        )
         return answer(ack, 202, cart_id=cart_id)
 
-    @app.delete("/carts/{cart_id}/items/{sku}", status_code=202, response_model=m.CommandAnswer)
-    async def remove_item(request: Request, cart_id: IdPath, sku: SkuPath, key: IdempotencyKey = None) -> Response:
+    @app.delete(
+        "/carts/{cart_id}/items/{sku}", status_code=202, response_model=m.CommandAnswer
+    )
+    async def remove_item(
+        request: Request, cart_id: IdPath, sku: SkuPath, key: IdempotencyKey = None
+    ) -> Response:
         command = c.RemoveItem(cart_id, sku)
-        ack = await run(request, "RemoveItem", None, key, lambda s, x: s.cart(x, command, cart_id=cart_id))
+        ack = await run(
+            request,
+            "RemoveItem",
+            None,
+            key,
+            lambda s, x: s.cart(x, command, cart_id=cart_id),
+        )
         return answer(ack, 202, cart_id=cart_id)
 
     @app.post("/orders", status_code=201, response_model=m.CommandAnswer)
-    async def place_order(request: Request, body: m.NewOrder, key: IdempotencyKey = None) -> Response:
+    async def place_order(
+        request: Request, body: m.NewOrder, key: IdempotencyKey = None
+    ) -> Response:
         card = Card(body.payment.card_number, body.payment.expiry, body.payment.cvc)
-        ack = await run(request, "PlaceOrder", body, key, lambda s, x: s.place_order(x, body.cart_id, card, body.order_id))
+        ack = await run(
+            request,
+            "PlaceOrder",
+            body,
+            key,
+            lambda s, x: s.place_order(x, body.cart_id, card, body.order_id),
+        )
         return answer(ack, 201, order_id=stream_entity(ack.stream_id))
 
-    @app.post("/orders/{order_id}/ship", status_code=202, response_model=m.CommandAnswer)
-    async def ship(request: Request, order_id: IdPath, key: IdempotencyKey = None) -> Response:
-        ack = await run(request, "ShipOrder", None, key, lambda s, x: s.ship_order(x, order_id))
+    @app.post(
+        "/orders/{order_id}/ship", status_code=202, response_model=m.CommandAnswer
+    )
+    async def ship(
+        request: Request, order_id: IdPath, key: IdempotencyKey = None
+    ) -> Response:
+        ack = await run(
+            request, "ShipOrder", None, key, lambda s, x: s.ship_order(x, order_id)
+        )
         return answer(ack, 202, order_id=order_id)
 
-    @app.post("/orders/{order_id}/cancel", status_code=202, response_model=m.CommandAnswer)
-    async def cancel(request: Request, order_id: IdPath, body: m.CancelBody | None = None, key: IdempotencyKey = None) -> Response:
+    @app.post(
+        "/orders/{order_id}/cancel", status_code=202, response_model=m.CommandAnswer
+    )
+    async def cancel(
+        request: Request,
+        order_id: IdPath,
+        body: m.CancelBody | None = None,
+        key: IdempotencyKey = None,
+    ) -> Response:
         reason = (body.reason if body else None) or ""
-        ack = await run(request, "CancelOrder", body, key, lambda s, x: s.cancel_order(x, order_id, reason))
+        ack = await run(
+            request,
+            "CancelOrder",
+            body,
+            key,
+            lambda s, x: s.cancel_order(x, order_id, reason),
+        )
         return answer(ack, 202, order_id=order_id)
 
     @app.get("/streams/{stream_id}")
@@ -155,7 +271,11 @@ def create_command_app(provider: Provider) -> FastAPI:
         if not records:
             raise NotFound(f"stream {stream_id} has no events")
         events = [event_to_dict(r) for r in records]
-        body = {"stream_id": stream_id, "version": records[-1].version, "events": events}
+        body = {
+            "stream_id": stream_id,
+            "version": records[-1].version,
+            "events": events,
+        }
         return Response(orjson.dumps(body), media_type="application/json")
 
     return app
@@ -189,5 +309,8 @@ def answer(ack: Ack, status: int, **ids: str) -> Response:
         **ids,
     }
     return Response(
-        orjson.dumps(body), status, media_type="application/json", headers={TOKEN_HEADER: token}
+        orjson.dumps(body),
+        status,
+        media_type="application/json",
+        headers={TOKEN_HEADER: token},
     )

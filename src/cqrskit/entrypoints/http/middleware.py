@@ -39,7 +39,11 @@ class RequestContextMiddleware:
             await send(message)
 
         declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+        if (
+            declared is not None
+            and declared.isdigit()
+            and int(declared) > self.max_body
+        ):
             await self._too_large(scope, receive, send_with_id)
             return
         body, complete = await self._read_body(receive)
@@ -77,6 +81,9 @@ class RequestContextMiddleware:
         request = Request(scope, receive)
         limit = f"{self.max_body // 1024} KiB"
         response = problem(
-            request, 413, "Content Too Large", f"the request body is larger than {limit}"
+            request,
+            413,
+            "Content Too Large",
+            f"the request body is larger than {limit}",
         )
         await response(scope, receive, send)

@@ -8,7 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 Sku = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+]
 Cents = Annotated[int, Field(strict=True, gt=0, le=10_000_000_000)]
 Quantity = Annotated[int, Field(strict=True, ge=1, le=10_000)]
 
@@ -25,7 +27,9 @@ class NewProduct(Body):
     name: Name
     price_cents: Cents
     description: Annotated[str, StringConstraints(max_length=2000)] | None = None
-    category: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
+    category: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None
+    ) = None
 
 
 class NewPrice(Body):
@@ -56,7 +60,9 @@ class LineQuantity(Body):
 
 class PaymentBody(Body):
     card_number: Annotated[str, StringConstraints(pattern=r"^[0-9]{12,19}$")]
-    expiry: Annotated[str, StringConstraints(pattern=r"^(0[1-9]|1[0-2])/([0-9]{2}|[0-9]{4})$")]
+    expiry: Annotated[
+        str, StringConstraints(pattern=r"^(0[1-9]|1[0-2])/([0-9]{2}|[0-9]{4})$")
+    ]
     cvc: Annotated[str, StringConstraints(pattern=r"^[0-9]{3,4}$")]
 
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    generate_latest,
+)
 from starlette.responses import JSONResponse, Response
 
 
@@ -24,7 +29,9 @@ def add_ops_routes(
             ok = await ready()
         except Exception:
             ok = False
-        return JSONResponse({"status": "ready" if ok else "unavailable"}, 200 if ok else 503)
+        return JSONResponse(
+            {"status": "ready" if ok else "unavailable"}, 200 if ok else 503
+        )
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

@@ -54,7 +54,9 @@ def status_of(error: errors.CqrskitError) -> tuple[int, str]:
     return 400, "Bad Request"
 
 
-def _validation_detail(exc: RequestValidationError) -> tuple[int, str, list[dict[str, Any]]]:
+def _validation_detail(
+    exc: RequestValidationError,
+) -> tuple[int, str, list[dict[str, Any]]]:
     items = []
     for err in exc.errors():
         if err.get("type") == "json_invalid":
@@ -76,17 +78,26 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         status, detail, items = _validation_detail(exc)
         title = "Bad Request" if status == 400 else "Unprocessable Content"
-        extra = {"errors": items} if items else {}
-        return problem(request, status, title, detail, **extra)
+        if items:
+            return problem(request, status, title, detail, errors=items)
+        return problem(request, status, title, detail)
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         headers = dict(exc.headers) if exc.headers else None
-        return problem(request, exc.status_code, _reason(exc.status_code), str(exc.detail), headers=headers)
+        return problem(
+            request,
+            exc.status_code,
+            _reason(exc.status_code),
+            str(exc.detail),
+            headers=headers,
+        )
 
     async def on_crash(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(request, 500, "Internal Server Error", "an unexpected error occurred")
+        return problem(
+            request, 500, "Internal Server Error", "an unexpected error occurred"
+        )
 
     app.add_exception_handler(errors.CqrskitError, on_kit_error)
     app.add_exception_handler(RequestValidationError, on_validation)

@@ -78,20 +78,30 @@ def create_query_app(provider: Provider) -> FastAPI:
     ) -> Response:
         """The catalog, by SKU; `q` matches name or SKU (case-insensitive)."""
         side = await consistent(token)
-        return ok(await side.queries.products(q=q, category=category, limit=limit, cursor=cursor))
+        return ok(
+            await side.queries.products(
+                q=q, category=category, limit=limit, cursor=cursor
+            )
+        )
 
     @app.get("/products/{sku}", response_class=Response)
-    async def product(sku: Annotated[str, Path(pattern=SKU_PATTERN)], token: Token = None) -> Response:
+    async def product(
+        sku: Annotated[str, Path(pattern=SKU_PATTERN)], token: Token = None
+    ) -> Response:
         """A product with its live stock (`available` = not reserved)."""
         return ok(await (await consistent(token)).queries.product(sku))
 
     @app.get("/carts/{cart_id}", response_class=Response)
-    async def cart(cart_id: Annotated[str, Path(pattern=ID_PATTERN)], token: Token = None) -> Response:
+    async def cart(
+        cart_id: Annotated[str, Path(pattern=ID_PATTERN)], token: Token = None
+    ) -> Response:
         """A cart with line totals and the cart total."""
         return ok(await (await consistent(token)).queries.cart(cart_id))
 
     @app.get("/orders/{order_id}", response_class=Response)
-    async def order(order_id: Annotated[str, Path(pattern=ID_PATTERN)], token: Token = None) -> Response:
+    async def order(
+        order_id: Annotated[str, Path(pattern=ID_PATTERN)], token: Token = None
+    ) -> Response:
         """An order: placed, shipped or cancelled."""
         return ok(await (await consistent(token)).queries.order(order_id))
 
@@ -104,7 +114,9 @@ def create_query_app(provider: Provider) -> FastAPI:
     ) -> Response:
         """A customer's orders, newest first."""
         side = await consistent(token)
-        return ok(await side.queries.customer_orders(customer_id, limit=limit, cursor=cursor))
+        return ok(
+            await side.queries.customer_orders(customer_id, limit=limit, cursor=cursor)
+        )
 
     return app
 

@@ -106,7 +106,9 @@ def cart_stream(cart_id: str) -> str:
 def _set_line(cart: Cart, line: Line) -> Cart:
     if cart.line(line.sku) is None:
         return replace(cart, lines=(*cart.lines, line))
-    return replace(cart, lines=tuple(line if x.sku == line.sku else x for x in cart.lines))
+    return replace(
+        cart, lines=tuple(line if x.sku == line.sku else x for x in cart.lines)
+    )
 
 
 def evolve(state: Cart, event: Any) -> Cart:
@@ -119,7 +121,9 @@ def evolve(state: Cart, event: Any) -> Cart:
             return _set_line(state, Line(sku, name, total, price))
         case QuantityChanged(sku=sku, quantity=qty):
             old = state.line(sku)
-            return state if old is None else _set_line(state, replace(old, quantity=qty))
+            return (
+                state if old is None else _set_line(state, replace(old, quantity=qty))
+            )
         case ItemRemoved(sku=sku):
             return replace(state, lines=tuple(x for x in state.lines if x.sku != sku))
         case CartCheckedOut():
@@ -135,6 +139,7 @@ def decide(command: Any, state: Cart) -> list[Any]:
     _require_open(state, command.cart_id)
     match command:
         case AddItem():
+            _check_quantity(command.quantity, minimum=1)
             old = state.line(command.sku)
             _check_quantity(command.quantity + (old.quantity if old else 0), minimum=1)
             return [
@@ -151,7 +156,11 @@ def decide(command: Any, state: Cart) -> list[Any]:
             _check_quantity(qty, minimum=0)
             if qty == 0:
                 return [ItemRemoved(command.cart_id, sku)]
-            return [] if qty == old.quantity else [QuantityChanged(command.cart_id, sku, qty)]
+            return (
+                []
+                if qty == old.quantity
+                else [QuantityChanged(command.cart_id, sku, qty)]
+            )
         case RemoveItem(sku=sku):
             _require_line(state, sku)
             return [ItemRemoved(command.cart_id, sku)]
@@ -178,7 +187,9 @@ def _require_line(state: Cart, sku: str) -> Line:
 
 def _check_quantity(quantity: int, *, minimum: int) -> None:
     if not minimum <= quantity <= MAX_LINE_QUANTITY:
-        raise Invalid(f"a line's quantity must be between {minimum} and {MAX_LINE_QUANTITY}")
+        raise Invalid(
+            f"a line's quantity must be between {minimum} and {MAX_LINE_QUANTITY}"
+        )
 
 
 cart_decider: Decider[Cart] = Decider(Cart(), evolve, decide)

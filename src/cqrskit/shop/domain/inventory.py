@@ -53,6 +53,16 @@ class StockReleased:
 class Stock:
     available: int = 0
     reserved: int = 0
+    by_order: tuple[tuple[str, int], ...] = ()
+    """What each order still holds, so an order releases only its own stock."""
+
+    def held_by(self, order_id: str) -> int:
+        return dict(self.by_order).get(order_id, 0)
+
+    def hold(self, order_id: str, delta: int) -> tuple[tuple[str, int], ...]:
+        held = dict(self.by_order)
+        held[order_id] = held.get(order_id, 0) + delta
+        return tuple((k, v) for k, v in held.items() if v)
 
 
 def inventory_stream(sku: str) -> str:
@@ -63,14 +73,20 @@ def evolve(state: Stock, event: Any) -> Stock:
     match event:
         case StockAdded(quantity=qty):
             return replace(state, available=state.available + qty)
-        case StockReserved(quantity=qty):
-            return Stock(state.available - qty, state.reserved + qty)
-        case StockReleased(quantity=qty):
-            return Stock(state.available + qty, state.reserved - qty)
+        case StockReserved(quantity=qty, order_id=order_id):
+            return Stock(
+                state.available - qty, state.reserved + qty, state.hold(order_id, qty)
+            )
+        case StockReleased(quantity=qty, order_id=order_id):
+            return Stock(
+                state.available + qty, state.reserved - qty, state.hold(order_id, -qty)
+            )
     return state
 
 
 def decide(command: Any, state: Stock) -> list[Any]:
+    if not isinstance(command, Restock | ReserveStock | ReleaseStock):
+        raise TypeError(f"not an inventory command: {command!r}")
     if command.quantity <= 0:
         raise Invalid("quantity must be a positive whole number")
     match command:
@@ -83,11 +99,12 @@ def decide(command: Any, state: Stock) -> list[Any]:
                     f"{command.quantity} requested"
                 )
             return [StockReserved(command.sku, command.quantity, command.order_id)]
-        case ReleaseStock():
-            if command.quantity > state.reserved:
-                raise RuleViolated(f"cannot release more {command.sku} than is reserved")
-            return [StockReleased(command.sku, command.quantity, command.order_id)]
-    raise TypeError(f"not an inventory command: {command!r}")
+    if command.quantity > state.held_by(command.order_id):
+        raise RuleViolated(
+            f"cannot release more {command.sku} than is reserved "
+            f"for order {command.order_id}"
+        )
+    return [StockReleased(command.sku, command.quantity, command.order_id)]
 
 
 inventory_decider: Decider[Stock] = Decider(Stock(), evolve, decide)

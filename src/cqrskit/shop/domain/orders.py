@@ -147,7 +147,9 @@ def decide(command: Any, state: Order) -> list[Any]:
         case RecordDeclinedPayment():
             if state.status != "new":
                 raise Conflict(f"order {command.order_id} was already placed")
-            return [PaymentDeclined(**{f: getattr(command, f) for f in _DECLINE_FIELDS})]
+            return [
+                PaymentDeclined(**{f: getattr(command, f) for f in _DECLINE_FIELDS})
+            ]
         case ShipOrder():
             _require_placed(state, command.order_id, "shipped")
             return [OrderShipped(command.order_id, command.shipped_at)]

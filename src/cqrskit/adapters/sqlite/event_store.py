@@ -1,0 +1,279 @@
+"""The event store (and the relay's position store) on one SQLite file.
+
+Appends are serialised by SQLite itself (`BEGIN IMMEDIATE`, one writer at a
+time), so positions are handed out in commit order and the global log never
+has a hole that fills in later: a reader tailing `position > last_seen` misses
+nothing. A rolled-back append also rolls back AUTOINCREMENT's counter.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import orjson
+
+from cqrskit.adapters.sqlite._database import (
+    Migration,
+    SqliteDatabase,
+    chunks,
+    placeholders,
+)
+from cqrskit.core.errors import ConcurrencyError, Invalid
+from cqrskit.core.messages import (
+    Ack,
+    Metadata,
+    NewEvent,
+    RecordedEvent,
+    StreamAppend,
+    ack_for,
+)
+from cqrskit.core.ports import IdempotencyClaim, IdempotencyKeyTaken, IdempotencyRecord
+
+_MIGRATIONS: tuple[Migration, ...] = (
+    (
+        """CREATE TABLE events (
+            position INTEGER PRIMARY KEY AUTOINCREMENT,
+            stream_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            schema_version INTEGER NOT NULL,
+            data TEXT NOT NULL,
+            metadata TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            UNIQUE (stream_id, version)
+        )""",
+        """CREATE TABLE idempotency (
+            key TEXT PRIMARY KEY,
+            fingerprint TEXT NOT NULL,
+            stream_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            position INTEGER NOT NULL,
+            written TEXT NOT NULL,
+            outcome TEXT,
+            detail TEXT
+        ) WITHOUT ROWID""",
+        """CREATE TABLE positions (
+            name TEXT PRIMARY KEY,
+            position INTEGER NOT NULL
+        ) WITHOUT ROWID""",
+    ),
+)
+_EVENT_COLUMNS = (
+    "position, stream_id, version, type, schema_version, data, metadata, recorded_at"
+)
+_INSERT_EVENT = (
+    "INSERT INTO events (stream_id, version, type, schema_version, data, metadata,"
+    " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_IDEMPOTENCY = (
+    "INSERT INTO idempotency (key, fingerprint, stream_id, version, position,"
+    " written, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SqliteEventStore:
+    def __init__(self, db: SqliteDatabase, clock: Callable[[], datetime]) -> None:
+        self._db = db
+        self._clock = clock
+
+    @classmethod
+    async def open(
+        cls, path: str | Path, *, clock: Callable[[], datetime] = _utc_now
+    ) -> SqliteEventStore:
+        return cls(await SqliteDatabase.open(path, "event_store", _MIGRATIONS), clock)
+
+    async def append(
+        self,
+        appends: Sequence[StreamAppend],
+        *,
+        metadata: Metadata,
+        idempotency: IdempotencyClaim | None = None,
+    ) -> list[RecordedEvent]:
+        if idempotency is not None and all(
+            a.stream_id != idempotency.stream_id for a in appends
+        ):
+            raise Invalid("an idempotency claim must name a stream the append writes")
+        recorded_at = _as_utc(self._clock())
+        stamp = recorded_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        metadata_json = _dumps(metadata.as_dict())
+        payloads = [_dumps(e.data) for a in appends for e in a.events]
+        async with self._db.transaction() as conn:
+            versions = await _stream_versions(conn, [a.stream_id for a in appends])
+            for append in appends:
+                current = versions.get(append.stream_id, 0)
+                if current != append.expected_version:
+                    raise ConcurrencyError(
+                        f"{append.stream_id} is at version {current}, "
+                        f"expected {append.expected_version}"
+                    )
+            if idempotency is not None:
+                await _check_key_free(conn, idempotency.key)
+            planned: list[tuple[str, int, NewEvent]] = []
+            for append in appends:
+                for event in append.events:
+                    version = versions.get(append.stream_id, 0) + 1
+                    versions[append.stream_id] = version
+                    planned.append((append.stream_id, version, event))
+            first = await _insert_events(
+                conn,
+                [
+                    (sid, version, e.type, e.schema_version, data, metadata_json, stamp)
+                    for (sid, version, e), data in zip(planned, payloads, strict=True)
+                ],
+            )
+            records = [
+                RecordedEvent(
+                    stream_id=sid,
+                    version=version,
+                    position=first + i,
+                    type=e.type,
+                    data=e.data,
+                    recorded_at=recorded_at,
+                    schema_version=e.schema_version,
+                    metadata=metadata,
+                )
+                for i, (sid, version, e) in enumerate(planned)
+            ]
+            if idempotency is not None:
+                await _remember(
+                    conn, idempotency, ack_for(idempotency.stream_id, records)
+                )
+        return records
+
+    async def read_stream(
+        self, stream_id: str, from_version: int = 1
+    ) -> list[RecordedEvent]:
+        rows = await self._db.fetch(
+            f"SELECT {_EVENT_COLUMNS} FROM events"
+            " WHERE stream_id = ? AND version >= ? ORDER BY version",
+            (stream_id, from_version),
+        )
+        return [_record(row) for row in rows]
+
+    async def read_all(self, after: int, limit: int) -> list[RecordedEvent]:
+        rows = await self._db.fetch(
+            f"SELECT {_EVENT_COLUMNS} FROM events"
+            " WHERE position > ? ORDER BY position LIMIT ?",
+            (after, limit),
+        )
+        return [_record(row) for row in rows]
+
+    async def idempotency_record(self, key: str) -> IdempotencyRecord | None:
+        rows = await self._db.fetch(
+            "SELECT fingerprint, stream_id, version, position, written, outcome,"
+            " detail FROM idempotency WHERE key = ?",
+            (key,),
+        )
+        if not rows:
+            return None
+        fingerprint, stream_id, version, position, written, outcome, detail = rows[0]
+        pairs = tuple((sid, v) for sid, v in orjson.loads(written))
+        ack = Ack(stream_id, version, position, pairs)
+        return IdempotencyRecord(key, fingerprint, ack, outcome, detail)
+
+    async def load_position(self, name: str) -> int:
+        rows = await self._db.fetch(
+            "SELECT position FROM positions WHERE name = ?", (name,)
+        )
+        return int(rows[0][0]) if rows else 0
+
+    async def save_position(self, name: str, position: int) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO positions (name, position) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+                (name, position),
+            )
+
+    async def close(self) -> None:
+        await self._db.close()
+
+
+async def _stream_versions(
+    conn: aiosqlite.Connection, stream_ids: Sequence[str]
+) -> dict[str, int]:
+    unique = list(dict.fromkeys(stream_ids))
+    versions: dict[str, int] = {}
+    for part in chunks(unique):
+        rows = await conn.execute_fetchall(
+            "SELECT stream_id, MAX(version) FROM events"
+            f" WHERE stream_id IN ({placeholders(len(part))}) GROUP BY stream_id",
+            part,
+        )
+        versions.update((sid, version) for sid, version in rows)
+    return versions
+
+
+async def _insert_events(
+    conn: aiosqlite.Connection, rows: list[tuple[Any, ...]]
+) -> int:
+    """Insert the rows in one statement; return the position of the first."""
+    if not rows:
+        return 0
+    try:
+        await conn.executemany(_INSERT_EVENT, rows)
+    except sqlite3.IntegrityError as e:
+        streams = ", ".join(dict.fromkeys(row[0] for row in rows))
+        raise ConcurrencyError(f"another writer appended to {streams} first") from e
+    # Under BEGIN IMMEDIATE nobody else inserts, so AUTOINCREMENT hands out
+    # consecutive positions; the last one tells where the batch starts.
+    (last,) = await conn.execute_fetchall("SELECT last_insert_rowid()")
+    return int(last[0]) - len(rows) + 1
+
+
+async def _check_key_free(conn: aiosqlite.Connection, key: str) -> None:
+    rows = await conn.execute_fetchall(
+        "SELECT 1 FROM idempotency WHERE key = ?", (key,)
+    )
+    if list(rows):
+        raise IdempotencyKeyTaken(key)
+
+
+async def _remember(
+    conn: aiosqlite.Connection, claim: IdempotencyClaim, ack: Ack
+) -> None:
+    written = _dumps([list(pair) for pair in ack.written])
+    try:
+        await conn.execute(
+            _INSERT_IDEMPOTENCY,
+            (claim.key, claim.fingerprint, ack.stream_id, ack.version, ack.position,
+             written, claim.outcome, claim.detail),
+        )  # fmt: skip
+    except sqlite3.IntegrityError as e:
+        raise IdempotencyKeyTaken(claim.key) from e
+
+
+def _record(row: sqlite3.Row) -> RecordedEvent:
+    position, stream_id, version, type_, schema_version, data, metadata, at = row
+    return RecordedEvent(
+        stream_id=stream_id,
+        version=version,
+        position=position,
+        type=type_,
+        data=orjson.loads(data),
+        recorded_at=datetime.fromisoformat(at).astimezone(UTC),
+        schema_version=schema_version,
+        metadata=Metadata.from_dict(orjson.loads(metadata)),
+    )
+
+
+def _as_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:  # a naive clock is taken to tell UTC
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _dumps(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError as e:
+        raise Invalid(f"cannot store as JSON: {e}") from e
