@@ -173,3 +173,18 @@ class ReadStore(Protocol):
 
 class EventLog(EventStore, PositionStore, Protocol):
     """An event store that also keeps the relay's position, in the same database."""
+
+
+class Lease(Protocol):
+    """Leadership of a role that must run once (the relay): whoever holds the
+    lease is active; the others wait as hot standbys."""
+
+    async def acquire(self) -> None:
+        """Wait until this process holds the lease."""
+        ...
+
+    async def check(self) -> bool:
+        """Whether the lease is still held (its connection or file is alive)."""
+        ...
+
+    async def release(self) -> None: ...

@@ -6,12 +6,13 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from cqrskit.entrypoints.http.command_app import create_command_app
 from cqrskit.entrypoints.http.query_app import create_query_app
-from cqrskit.runtime.bootstrap import UnsupportedUrl
+from cqrskit.runtime.adapters import UnsupportedUrl
 from cqrskit.runtime.embedded import borrowed, running_system
 from cqrskit.runtime.servers import Servers
 from cqrskit.runtime.settings import Settings
@@ -87,6 +88,144 @@ def demo_data(data_dir: str) -> None:
             return await load_demo_data(system.command.commands)
 
     click.echo(f"demo catalog loaded ({asyncio.run(load())} new products)")
+
+
+@main.group()
+def serve() -> None:
+    """Serve one HTTP service on its own (configured by CQRSKIT_* URLs)."""
+
+
+def _serve(factory: str, host: str, port: int, workers: int, log_level: str) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        f"cqrskit.entrypoints.http.factories:{factory}",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+    )
+
+
+@serve.command("command")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@click.option("--workers", default=1, show_default=True)
+@click.option("--access-log-level", default="warning", show_default=True)
+def serve_command(host: str, port: int, workers: int, access_log_level: str) -> None:
+    """The command service; it is given only CQRSKIT_EVENT_STORE_URL."""
+    _serve("command_app", host, port, workers, access_log_level)
+
+
+@serve.command("query")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True)
+@click.option("--workers", default=1, show_default=True)
+@click.option("--access-log-level", default="warning", show_default=True)
+def serve_query(host: str, port: int, workers: int, access_log_level: str) -> None:
+    """The query service; it is given only CQRSKIT_READ_STORE_URL."""
+    _serve("query_app", host, port, workers, access_log_level)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8002, show_default=True, help="For /healthz, /metrics.")
+def relay(host: str, port: int) -> None:
+    """Publish the committed log to the broker (one active, others on standby)."""
+    from cqrskit.runtime.workers import run_relay
+
+    _run_worker(run_relay(Settings.from_env(), host, port))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8003, show_default=True, help="For /healthz, /metrics.")
+@click.option(
+    "--gap-fill/--no-gap-fill",
+    default=True,
+    show_default=True,
+    help="Fill version gaps from the event store (needs CQRSKIT_EVENT_STORE_URL).",
+)
+def project(host: str, port: int, gap_fill: bool) -> None:
+    """Apply events from the broker to the read models."""
+    from cqrskit.runtime.workers import run_projector
+
+    settings = Settings.from_env()
+    _run_worker(run_projector(settings, host, port, gap_fill=gap_fill))
+
+
+def _run_worker(work: Any) -> None:
+    from cqrskit.runtime.workers import NeedsDurableBroker
+
+    try:
+        asyncio.run(work)
+    except (UnsupportedUrl, NeedsDurableBroker) as e:
+        raise click.ClickException(str(e)) from e
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--command-port", default=8000, show_default=True)
+@click.option("--query-port", default=8001, show_default=True)
+@click.option("--query-workers", default=2, show_default=True)
+@click.option("--projectors", default=2, show_default=True)
+@click.option(
+    "--standby/--no-standby",
+    default=True,
+    show_default=True,
+    help="Start a second relay as a hot standby.",
+)
+@click.option(
+    "--first-worker-port",
+    default=8002,
+    show_default=True,
+    help="Relays and projectors serve /metrics from here up.",
+)
+def up(
+    host: str,
+    command_port: int,
+    query_port: int,
+    query_workers: int,
+    projectors: int,
+    standby: bool,
+    first_worker_port: int,
+) -> None:
+    """Start a local topology on the real services, one process per role."""
+    from cqrskit.runtime import topology
+
+    env = topology.environment()
+    if env["CQRSKIT_EVENT_STORE_URL"].startswith(("postgresql://", "postgres://")):
+        topology.ensure_database(env["CQRSKIT_EVENT_STORE_URL"])
+    started = topology.roles(
+        env,
+        host=host,
+        command_port=command_port,
+        query_port=query_port,
+        query_workers=query_workers,
+        projectors=projectors,
+        standby=standby,
+        first_port=first_worker_port,
+    )
+    for role in started:
+        role.start()
+    try:
+        failed = topology.wait_healthy(started)
+        if any(r.critical for r in failed):
+            names = ", ".join(r.name for r in failed)
+            raise click.ClickException(f"did not start: {names}")
+        click.echo("cqrskit is up")
+        for role in started:
+            pid = role.process.pid if role.process else "-"
+            click.echo(f"  {role.name:<28} http://{host}:{role.port}  pid {pid}")
+        for key in topology.LOCAL_SERVICES:
+            click.echo(f"  {key} = {env[key]}")
+        click.echo("Press Ctrl-C to stop.")
+        code = topology.supervise(started)
+    finally:
+        topology.stop_all(started)
+    click.echo("cqrskit stopped")
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

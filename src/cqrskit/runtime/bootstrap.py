@@ -7,57 +7,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from cqrskit.adapters.memory import (
-    InMemoryBroker,
-    InMemoryEventStore,
-    InMemoryReadStore,
-)
+from cqrskit.adapters.memory import InMemoryEventStore
 from cqrskit.core.codec import EventCodec
 from cqrskit.core.consistency import ConsistencyWaiter
 from cqrskit.core.dispatcher import Dispatcher
 from cqrskit.core.ports import Broker, EventLog, EventStore, PositionStore, ReadStore
 from cqrskit.core.projection import Projection, ProjectionRunner
 from cqrskit.core.relay import Relay
-from cqrskit.runtime.settings import sqlite_path
 from cqrskit.shop.domain.events import shop_codec
 from cqrskit.shop.payments import DeterministicGateway, PaymentGateway
 from cqrskit.shop.queries import ShopQueries
 from cqrskit.shop.service import ShopCommands
 from cqrskit.shop.views import shop_projections
-
-
-class UnsupportedUrl(ValueError):
-    pass
-
-
-async def open_event_store(url: str) -> EventLog:
-    if url.startswith("memory://"):
-        return InMemoryEventStore()
-    if url.startswith("sqlite:///"):
-        from cqrskit.adapters.sqlite import SqliteEventStore
-
-        path = sqlite_path(url)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return await SqliteEventStore.open(path)
-    raise UnsupportedUrl(f"no event store adapter for {url!r}")
-
-
-async def open_read_store(url: str) -> ReadStore:
-    if url.startswith("memory://"):
-        return InMemoryReadStore()
-    if url.startswith("sqlite:///"):
-        from cqrskit.adapters.sqlite import SqliteReadStore
-
-        path = sqlite_path(url)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return await SqliteReadStore.open(path)
-    raise UnsupportedUrl(f"no read store adapter for {url!r}")
-
-
-def open_broker(url: str, partitions: int) -> Broker:
-    if url.startswith("memory://"):
-        return InMemoryBroker(partitions)
-    raise UnsupportedUrl(f"no broker adapter for {url!r}")
 
 
 def new_id() -> str:

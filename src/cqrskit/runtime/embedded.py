@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from cqrskit.core.ports import Broker, EventLog, ReadStore
 from cqrskit.core.relay import Relay
-from cqrskit.runtime import bootstrap
+from cqrskit.runtime import adapters, bootstrap
 from cqrskit.runtime.bootstrap import CommandSide, ProjectorSide, QuerySide
 from cqrskit.runtime.settings import Settings
 
@@ -31,9 +31,9 @@ class System:
 
 @contextlib.asynccontextmanager
 async def running_system(settings: Settings) -> AsyncIterator[System]:
-    event_store = await bootstrap.open_event_store(settings.event_store_url)
-    read_store = await bootstrap.open_read_store(settings.read_store_url)
-    broker = bootstrap.open_broker(settings.broker_url, settings.partitions)
+    event_store = await adapters.open_event_store(settings.event_store_url)
+    read_store = await adapters.open_read_store(settings.read_store_url)
+    broker = await adapters.open_broker(settings.broker_url, settings.partitions)
     relay = bootstrap.relay(event_store, broker)
     system = System(
         event_store=event_store,

@@ -1,0 +1,46 @@
+"""App factories for `cqrskit serve` (uvicorn imports these by name, once per
+worker). Each service opens only the store it is given: the command service
+the event store, the query service the read store (DESIGN.md rule 5)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from cqrskit.entrypoints.http.command_app import create_command_app
+from cqrskit.entrypoints.http.query_app import create_query_app
+from cqrskit.runtime import adapters, bootstrap
+from cqrskit.runtime.bootstrap import CommandSide, QuerySide
+from cqrskit.runtime.settings import Settings
+
+
+def command_app() -> FastAPI:
+    settings = Settings.from_env()
+
+    @asynccontextmanager
+    async def provide() -> AsyncIterator[CommandSide]:
+        store = await adapters.open_event_store(settings.event_store_url)
+        try:
+            yield bootstrap.command_side(store)
+        finally:
+            await store.close()
+
+    return create_command_app(provide)
+
+
+def query_app() -> FastAPI:
+    settings = Settings.from_env()
+
+    @asynccontextmanager
+    async def provide() -> AsyncIterator[QuerySide]:
+        store = await adapters.open_read_store(settings.read_store_url)
+        try:
+            yield bootstrap.query_side(
+                store, consistency_timeout=settings.consistency_timeout
+            )
+        finally:
+            await store.close()
+
+    return create_query_app(provide)

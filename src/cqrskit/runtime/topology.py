@@ -1,0 +1,193 @@
+"""`cqrskit up`: a local multi-process topology on the real services."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+LOCAL_SERVICES = {
+    "CQRSKIT_EVENT_STORE_URL": "postgresql://postgres@127.0.0.1:5432/cqrskit",
+    "CQRSKIT_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672/",
+    "CQRSKIT_READ_STORE_URL": "redis://127.0.0.1:6379/0",
+}
+
+
+@dataclass
+class Role:
+    name: str
+    args: list[str]
+    port: int
+    env: dict[str, str]
+    critical: bool = False
+    """A critical role ending stops the topology; others have standbys."""
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        command = [sys.executable, "-m", "cqrskit.entrypoints.cli", *self.args]
+        self.process = subprocess.Popen(command, env=self.env)
+
+    def healthy(self) -> bool:
+        try:
+            url = f"http://127.0.0.1:{self.port}/healthz"
+            with urllib.request.urlopen(url, timeout=1) as answer:
+                return bool(answer.status == 200)
+        except OSError:
+            return False
+
+
+def topology_env(base: Mapping[str, str]) -> dict[str, str]:
+    env = dict(base)
+    for key, default in LOCAL_SERVICES.items():
+        env.setdefault(key, default)
+    return env
+
+
+def roles(
+    env: dict[str, str],
+    *,
+    host: str,
+    command_port: int,
+    query_port: int,
+    query_workers: int,
+    projectors: int,
+    standby: bool,
+    first_port: int,
+) -> list[Role]:
+    # The query service is given the read store only; the command service the
+    # event store only (DESIGN.md rule 5).
+    write_env = {k: v for k, v in env.items() if k != "CQRSKIT_READ_STORE_URL"}
+    read_env = {k: v for k, v in env.items() if k != "CQRSKIT_EVENT_STORE_URL"}
+    serve = ["serve", "--host", host]
+    result = [
+        Role(
+            "command service",
+            [*serve[:1], "command", *serve[1:], "--port", str(command_port)],
+            command_port,
+            write_env,
+            critical=True,
+        ),
+        Role(
+            f"query service ({query_workers} workers)",
+            [
+                *serve[:1],
+                "query",
+                *serve[1:],
+                "--port",
+                str(query_port),
+                "--workers",
+                str(query_workers),
+            ],
+            query_port,
+            read_env,
+            critical=True,
+        ),
+    ]
+    port = first_port
+    for name in ["relay", "relay (standby)"] if standby else ["relay"]:
+        result.append(
+            Role(name, ["relay", "--host", host, "--port", str(port)], port, env)
+        )
+        port += 1
+    for n in range(1, projectors + 1):
+        result.append(
+            Role(
+                f"projector {n}",
+                ["project", "--host", host, "--port", str(port)],
+                port,
+                env,
+            )
+        )
+        port += 1
+    return result
+
+
+def ensure_database(url: str) -> None:
+    """Create the event store's PostgreSQL database if it does not exist yet."""
+    import asyncio
+
+    import asyncpg  # type: ignore[import-untyped]
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/") or "postgres"
+    admin = urlunsplit(parts._replace(path="/postgres"))
+
+    async def create() -> None:
+        conn = await asyncpg.connect(admin)
+        try:
+            exists = await conn.fetchval(
+                "SELECT 1 FROM pg_database WHERE datname = $1", name
+            )
+            if not exists:
+                await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+
+
+def stop_all(started: list[Role], grace: float = 10.0) -> None:
+    for role in started:
+        if role.process and role.process.poll() is None:
+            role.process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for role in started:
+        if role.process is None:
+            continue
+        try:
+            role.process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            role.process.kill()
+            role.process.wait()
+
+
+def wait_healthy(started: list[Role], timeout: float = 60.0) -> list[Role]:
+    """The roles that did not become healthy in time (or died)."""
+    deadline = time.monotonic() + timeout
+    pending = list(started)
+    while pending and time.monotonic() < deadline:
+        pending = [
+            r
+            for r in pending
+            if not r.healthy() and r.process and r.process.poll() is None
+        ]
+        time.sleep(0.2)
+    return [r for r in started if not r.healthy()]
+
+
+def supervise(started: list[Role]) -> int:
+    """Block until Ctrl-C/SIGTERM or until a role dies; return an exit code."""
+    stopping = False
+
+    def on_signal(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    reported: set[str] = set()
+    while not stopping:
+        for role in started:
+            code = role.process.poll() if role.process else None
+            if code is None or role.name in reported:
+                continue
+            reported.add(role.name)
+            if role.critical:
+                print(f"stopping: the {role.name} ended (exit {code})", file=sys.stderr)
+                return 1
+            print(
+                f"the {role.name} ended (exit {code}); the others take over its work",
+                file=sys.stderr,
+            )
+        time.sleep(0.2)
+    return 0
+
+
+def environment() -> dict[str, str]:
+    return topology_env(os.environ)
