@@ -38,7 +38,9 @@ class InMemoryEventStore:
             if idempotency.key in self._idempotency:
                 raise IdempotencyKeyTaken(idempotency.key)
             if all(a.stream_id != idempotency.stream_id for a in appends):
-                raise Invalid("an idempotency claim must name a stream the append writes")
+                raise Invalid(
+                    "an idempotency claim must name a stream the append writes"
+                )
         now = self._clock()
         records: list[RecordedEvent] = []
         for append in appends:
