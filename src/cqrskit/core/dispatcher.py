@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -42,12 +44,14 @@ class Dispatcher:
         store: EventStore,
         codec: EventCodec,
         *,
-        max_attempts: int = 10,
+        max_attempts: int = 60,
+        max_backoff: float = 0.05,
         on_append: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
         self.codec = codec
         self._max_attempts = max_attempts
+        self._max_backoff = max_backoff
         self._on_append = on_append
 
     async def replay(self, context: CommandContext) -> Ack | None:
@@ -80,12 +84,17 @@ class Dispatcher:
                 if attempt == self._max_attempts:
                     raise
                 log.debug("conflict on attempt %d, retrying", attempt)
+                await asyncio.sleep(self._backoff(attempt))
             except IdempotencyKeyTaken:
                 replayed = await self.replay(context)
                 if replayed is None:  # pragma: no cover - store broke its contract
                     raise
                 return replayed, False
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _backoff(self, attempt: int) -> float:
+        """Full jitter: writers that collided spread out instead of colliding again."""
+        return random.uniform(0, min(self._max_backoff, 0.001 * 2**attempt))
 
     async def _commit(
         self, context: CommandContext, session: Session, stream_id: str

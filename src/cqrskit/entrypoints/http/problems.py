@@ -62,6 +62,7 @@ def _validation_detail(
         if err.get("type") == "json_invalid":
             return 400, "the request body is not valid JSON", []
         where = ".".join(str(part) for part in err.get("loc", ()) if part != "body")
+        where = where or "body"
         items.append({"field": where, "message": err.get("msg", "")})
     summary = "; ".join(f"{i['field']}: {i['message']}" for i in items)
     return 422, summary or "the request is not valid", items

@@ -1,0 +1,189 @@
+"""The event store's SQL and the arguments of an append.
+
+Kept apart from the store so the driver benchmark (bench/append_drivers.py)
+runs exactly this statement on each driver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from cqrskit.adapters.postgres._database import Migration
+from cqrskit.core.errors import Invalid
+from cqrskit.core.messages import Metadata, NewEvent, StreamAppend
+from cqrskit.core.ports import IdempotencyClaim
+
+MIGRATIONS: tuple[Migration, ...] = (
+    (
+        """CREATE TABLE events (
+            position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            tx xid8 NOT NULL DEFAULT pg_current_xact_id(),
+            stream_id text NOT NULL,
+            version integer NOT NULL CHECK (version > 0),
+            type text NOT NULL,
+            schema_version integer NOT NULL,
+            data jsonb NOT NULL,
+            metadata jsonb NOT NULL,
+            recorded_at timestamptz NOT NULL DEFAULT now(),
+            CONSTRAINT events_stream_version UNIQUE (stream_id, version)
+        )""",
+        "CREATE INDEX events_log_order ON events (tx, position)",
+        """CREATE TABLE idempotency (
+            key text PRIMARY KEY,
+            fingerprint text NOT NULL,
+            stream_id text NOT NULL,
+            version integer NOT NULL,
+            position bigint NOT NULL,
+            written jsonb NOT NULL,
+            outcome text,
+            detail text
+        )""",
+        """CREATE TABLE positions (
+            name text PRIMARY KEY,
+            position bigint NOT NULL
+        )""",
+    ),
+)
+EVENTS_UNIQUE = "events_stream_version"
+IDEMPOTENCY_UNIQUE = "idempotency_pkey"
+
+# One statement, so one round trip and its own transaction. It inserts nothing
+# when a stream is not at its expected version or the key is taken (as this
+# statement's snapshot sees them); a writer that commits in between is caught
+# by a unique violation instead. Positions come from the identity in `ord`er.
+APPEND = """
+WITH expected (stream_id, version) AS (
+    SELECT * FROM unnest($1::text[], $2::int[])
+), moved AS (
+    SELECT FROM expected x
+    WHERE x.version <> coalesce(
+        (SELECT max(e.version) FROM events e WHERE e.stream_id = x.stream_id), 0)
+), taken AS (
+    SELECT FROM idempotency WHERE key = $10::text
+), inserted AS (
+    INSERT INTO events
+        (stream_id, version, type, schema_version, data, metadata, recorded_at)
+    SELECT n.stream_id, n.version, n.type, n.schema_version, n.data::jsonb,
+           $8::text::jsonb, $9::timestamptz
+    FROM unnest($3::text[], $4::int[], $5::text[], $6::int[], $7::text[])
+         WITH ORDINALITY AS n (stream_id, version, type, schema_version, data, ord)
+    WHERE NOT EXISTS (SELECT FROM moved) AND NOT EXISTS (SELECT FROM taken)
+    ORDER BY n.ord
+    RETURNING position, stream_id, version
+), remembered AS (
+    INSERT INTO idempotency
+        (key, fingerprint, stream_id, version, position, written, outcome, detail)
+    SELECT $10::text, $11::text, i.stream_id, i.version, i.position,
+           $14::text::jsonb, $15::text, $16::text
+    FROM inserted i
+    WHERE i.stream_id = $12::text AND i.version = $13::int
+)
+SELECT position, stream_id, version FROM inserted
+"""
+# Why an append inserted nothing: each stream's version now, and the key.
+CURRENT_VERSIONS = """
+SELECT x.stream_id, x.version AS expected, coalesce(
+    (SELECT max(e.version) FROM events e WHERE e.stream_id = x.stream_id), 0
+) AS current
+FROM unnest($1::text[], $2::int[]) WITH ORDINALITY AS x (stream_id, version, ord)
+ORDER BY x.ord
+"""
+KEY_TAKEN = "SELECT EXISTS (SELECT FROM idempotency WHERE key = $1)"
+
+EVENT_COLUMNS = (
+    "position, stream_id, version, type, schema_version, data::text,"
+    " metadata::text, recorded_at"
+)
+READ_STREAM = (
+    f"SELECT {EVENT_COLUMNS} FROM events"
+    " WHERE stream_id = $1 AND version >= $2 ORDER BY version"
+)
+# The log order is (tx, position): the writing transaction's id, then the
+# position within it. Only transactions below the snapshot's xmin are read;
+# each of them has ended, so none can still add an event before the cursor.
+# The cursor is the event at `after` (or, for a position that names no event,
+# the one just before it); after = 0 finds none and starts from the top.
+READ_ALL = f"""
+SELECT {EVENT_COLUMNS} FROM events
+WHERE (tx, position) > (
+        coalesce(
+            (SELECT c.tx FROM events c WHERE c.position <= $1
+             ORDER BY c.position DESC LIMIT 1),
+            '0'::xid8),
+        $1)
+  AND tx < pg_snapshot_xmin(pg_current_snapshot())
+ORDER BY tx, position
+LIMIT $2
+"""
+IDEMPOTENCY_RECORD = (
+    "SELECT fingerprint, stream_id, version, position, written::text, outcome,"
+    " detail FROM idempotency WHERE key = $1"
+)
+LOAD_POSITION = "SELECT position FROM positions WHERE name = $1"
+SAVE_POSITION = (
+    "INSERT INTO positions (name, position) VALUES ($1, $2)"
+    " ON CONFLICT (name) DO UPDATE SET position = excluded.position"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedAppend:
+    """The rows an append will write, in order, and APPEND's arguments."""
+
+    rows: list[tuple[str, int, NewEvent]]
+    args: tuple[Any, ...]
+
+
+def plan_append(
+    appends: Sequence[StreamAppend],
+    metadata: Metadata,
+    idempotency: IdempotencyClaim | None,
+    recorded_at: datetime,
+) -> PlannedAppend:
+    """Number each stream's events on from its expected version."""
+    versions: dict[str, int] = {}
+    rows: list[tuple[str, int, NewEvent]] = []
+    for append in appends:
+        version = versions.get(append.stream_id, append.expected_version)
+        for event in append.events:
+            version += 1
+            rows.append((append.stream_id, version, event))
+        versions[append.stream_id] = version
+    last: dict[str, int] = {}
+    for stream_id, version, _ in rows:
+        last[stream_id] = version
+    claim: tuple[Any, ...] = (None,) * 7
+    if idempotency is not None:
+        if idempotency.stream_id not in last:
+            raise Invalid("an idempotency claim must name a stream the append writes")
+        written = dumps([[sid, version] for sid, version in last.items()])
+        claim = (
+            idempotency.key, idempotency.fingerprint, idempotency.stream_id,
+            last[idempotency.stream_id], written, idempotency.outcome,
+            idempotency.detail,
+        )  # fmt: skip
+    args = (
+        [a.stream_id for a in appends],
+        [a.expected_version for a in appends],
+        [sid for sid, _, _ in rows],
+        [version for _, version, _ in rows],
+        [e.type for _, _, e in rows],
+        [e.schema_version for _, _, e in rows],
+        [dumps(e.data) for _, _, e in rows],
+        dumps(metadata.as_dict()),
+        recorded_at,
+        *claim,
+    )
+    return PlannedAppend(rows, args)
+
+
+def dumps(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError as e:
+        raise Invalid(f"cannot store as JSON: {e}") from e

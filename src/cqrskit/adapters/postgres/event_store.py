@@ -1,0 +1,210 @@
+"""The event store (and the relay's position store) on PostgreSQL.
+
+Writers are not serialised. An append is one statement: it checks each
+stream's expected version, inserts all events of all streams in one multi-row
+INSERT and stores the idempotency record; a concurrent writer that got there
+first surfaces as a unique violation (ConcurrencyError or IdempotencyKeyTaken)
+and nothing of the append remains.
+
+The global log never skips (DESIGN.md rule 3). Positions come from an identity
+column, whose values become visible in commit order, not allocation order, so
+a reader tailing `position > last_seen` could pass a position whose
+transaction commits later. Each event therefore records its transaction's id
+(`tx`, an xid8); the log order is (tx, position), and `read_all` returns only
+events of transactions below its snapshot's xmin: those have all ended, so no
+event can appear later before the reader's cursor. Consequences:
+
+- `read_all(after, ...)` takes the position of the last event the reader saw
+  and continues in log order after it. Positions are unique and increase within
+  a stream and within an append, but across concurrent appends the log order
+  is not position order, and a rolled-back append leaves a gap in positions.
+- A transaction that holds an xid (it has written) anywhere in the cluster
+  holds back xmin, and so what `read_all` returns, until it ends: a long
+  write transaction delays the relay; it never makes it skip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+import asyncpg
+import orjson
+
+from cqrskit.adapters.postgres import _statements as sql
+from cqrskit.adapters.postgres._database import migrate, open_pool, translate_errors
+from cqrskit.core.errors import ConcurrencyError, Invalid, StoreUnavailable
+from cqrskit.core.messages import (
+    Ack,
+    Metadata,
+    RecordedEvent,
+    StreamAppend,
+)
+from cqrskit.core.ports import IdempotencyClaim, IdempotencyKeyTaken, IdempotencyRecord
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class PostgresEventStore:
+    def __init__(self, pool: asyncpg.Pool, clock: Callable[[], datetime]) -> None:
+        self._pool = pool
+        self._clock = clock
+
+    @classmethod
+    async def open(
+        cls,
+        dsn: str,
+        *,
+        schema: str = "public",
+        pool_size: int = 10,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> PostgresEventStore:
+        """Connect and bring the tables in `schema` to the newest version."""
+        pool = await open_pool(dsn, schema, pool_size)
+        try:
+            await migrate(pool, schema, "event_store", sql.MIGRATIONS)
+        except BaseException:
+            await pool.close()
+            raise
+        return cls(pool, clock)
+
+    async def append(
+        self,
+        appends: Sequence[StreamAppend],
+        *,
+        metadata: Metadata,
+        idempotency: IdempotencyClaim | None = None,
+    ) -> list[RecordedEvent]:
+        recorded_at = _as_utc(self._clock())
+        plan = sql.plan_append(appends, metadata, idempotency, recorded_at)
+        async with self._connection() as conn:
+            try:
+                rows = await conn.fetch(sql.APPEND, *plan.args)
+            except asyncpg.UniqueViolationError as e:
+                if idempotency and e.constraint_name == sql.IDEMPOTENCY_UNIQUE:
+                    raise IdempotencyKeyTaken(idempotency.key) from e
+                if e.constraint_name == sql.EVENTS_UNIQUE:
+                    raise ConcurrencyError(
+                        f"another writer appended to {_names(appends)} first"
+                    ) from e
+                raise
+            except asyncpg.DataError as e:  # class 22: a value PostgreSQL refuses
+                raise Invalid(f"PostgreSQL cannot store this: {e}") from e
+            if not rows:
+                await _explain_nothing_written(conn, appends, idempotency)
+        positions = {(r["stream_id"], r["version"]): r["position"] for r in rows}
+        return [
+            RecordedEvent(
+                stream_id=stream_id,
+                version=version,
+                position=positions[stream_id, version],
+                type=event.type,
+                data=event.data,
+                recorded_at=recorded_at,
+                schema_version=event.schema_version,
+                metadata=metadata,
+            )
+            for stream_id, version, event in plan.rows
+        ]
+
+    async def read_stream(
+        self, stream_id: str, from_version: int = 1
+    ) -> list[RecordedEvent]:
+        async with self._connection() as conn:
+            rows = await conn.fetch(sql.READ_STREAM, stream_id, from_version)
+        return [_record(row) for row in rows]
+
+    async def read_all(self, after: int, limit: int) -> list[RecordedEvent]:
+        """Committed events after the one at position `after`, in log order.
+
+        `after` is the position of the last event the reader has seen (0 for
+        none); see the module's docstring for the log order."""
+        async with self._connection() as conn:
+            rows = await conn.fetch(sql.READ_ALL, after, limit)
+        return [_record(row) for row in rows]
+
+    async def idempotency_record(self, key: str) -> IdempotencyRecord | None:
+        async with self._connection() as conn:
+            row = await conn.fetchrow(sql.IDEMPOTENCY_RECORD, key)
+        if row is None:
+            return None
+        fingerprint, stream_id, version, position, written, outcome, detail = row
+        pairs = tuple((sid, v) for sid, v in orjson.loads(written))
+        ack = Ack(stream_id, version, position, pairs)
+        return IdempotencyRecord(key, fingerprint, ack, outcome, detail)
+
+    async def load_position(self, name: str) -> int:
+        async with self._connection() as conn:
+            position: int | None = await conn.fetchval(sql.LOAD_POSITION, name)
+        return position or 0
+
+    async def save_position(self, name: str, position: int) -> None:
+        async with self._connection() as conn:
+            await conn.execute(sql.SAVE_POSITION, name, position)
+
+    async def close(self) -> None:
+        """Close the pool, after the statements in progress. Safe to repeat."""
+        await self._pool.close()
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.pool.PoolConnectionProxy]:
+        if self._pool.is_closing():
+            raise StoreUnavailable("the event store is closed")
+        with translate_errors():
+            async with self._pool.acquire() as conn:
+                yield conn
+
+
+def _names(appends: Sequence[StreamAppend]) -> str:
+    return ", ".join(dict.fromkeys(a.stream_id for a in appends if a.events))
+
+
+async def _explain_nothing_written(
+    conn: asyncpg.pool.PoolConnectionProxy,
+    appends: Sequence[StreamAppend],
+    idempotency: IdempotencyClaim | None,
+) -> None:
+    """Raise why an append wrote nothing; return if it had nothing to write.
+
+    Versions only grow and keys are never given back, so what this later look
+    finds was already so when the append ran (short of a race that moved a
+    stream in between, which is a concurrency error as well)."""
+    rows = await conn.fetch(
+        sql.CURRENT_VERSIONS,
+        [a.stream_id for a in appends],
+        [a.expected_version for a in appends],
+    )
+    for stream_id, expected, current in rows:
+        if current != expected:
+            raise ConcurrencyError(
+                f"{stream_id} is at version {current}, expected {expected}"
+            )
+    if idempotency is not None and await conn.fetchval(
+        sql.KEY_TAKEN, idempotency.key
+    ):
+        raise IdempotencyKeyTaken(idempotency.key)
+    if any(a.events for a in appends):
+        raise ConcurrencyError(f"another writer appended to {_names(appends)} first")
+
+
+def _record(row: asyncpg.Record) -> RecordedEvent:
+    position, stream_id, version, type_, schema_version, data, metadata, at = row
+    return RecordedEvent(
+        stream_id=stream_id,
+        version=version,
+        position=position,
+        type=type_,
+        data=orjson.loads(data),
+        recorded_at=at.astimezone(UTC),
+        schema_version=schema_version,
+        metadata=Metadata.from_dict(orjson.loads(metadata)),
+    )
+
+
+def _as_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:  # a naive clock is taken to tell UTC
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

@@ -1,0 +1,141 @@
+"""Consumes one partition queue: one batch at a time, acknowledged after the
+handler returns.
+
+A failing handler is retried here, in this process, with backoff: a nack with
+requeue would let later batches overtake the failed one. On cancellation the
+channel is closed without nacking anything, so the broker hands every unacked
+batch, in delivery order, to the next active consumer. (aio-pika's queue
+iterator nacks its prefetched messages one by one when it closes, which
+reorders a quorum queue; hence the plain consumer with an inbox.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractIncomingMessage,
+    AbstractRobustConnection,
+)
+from aiormq.exceptions import AMQPError, ChannelInvalidStateError
+from pamqp.exceptions import PAMQPException
+
+from cqrskit.core.ports import BatchHandler
+from cqrskit.core.wire import decode_batch
+
+log = logging.getLogger(__name__)
+
+AMQP_ERRORS: tuple[type[Exception], ...] = (AMQPError, PAMQPException, OSError)
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    first: float
+    longest: float
+
+    def after(self, delay: float) -> float:
+        return min(delay * 2, self.longest)
+
+
+class PartitionConsumer:
+    def __init__(
+        self,
+        connection: AbstractRobustConnection,
+        queue_name: str,
+        partition: int,
+        handler: BatchHandler,
+        *,
+        prefetch: int,
+        backoff: Backoff,
+    ) -> None:
+        self._connection = connection
+        self._queue_name = queue_name
+        self._partition = partition
+        self._handler = handler
+        self._prefetch = prefetch
+        self._backoff = backoff
+
+    async def run(self) -> None:
+        """Consume until cancelled; a failed subscription is tried again."""
+        delay = self._backoff.first
+        while True:
+            try:
+                await self._subscribe_and_handle()
+            except AMQP_ERRORS as error:
+                log.warning(
+                    "%s: cannot subscribe (%s); retrying in %.2fs",
+                    self._queue_name,
+                    error,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = self._backoff.after(delay)
+
+    async def _subscribe_and_handle(self) -> None:
+        channel = await self._connection.channel(publisher_confirms=False)
+        try:
+            await channel.set_qos(prefetch_count=self._prefetch)
+            queue = await channel.get_queue(self._queue_name, ensure=True)
+            inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+            # A robust queue re-subscribes this callback after a reconnection;
+            # deliveries of the lost channel left in the inbox are then stale.
+            await queue.consume(inbox.put)
+            while True:
+                await self._handle(await inbox.get())
+        finally:
+            await _close(channel)
+
+    async def _handle(self, message: AbstractIncomingMessage) -> None:
+        delay = self._backoff.first
+        attempt = 1
+        while not _stale(message):
+            try:
+                await self._handler(self._partition, decode_batch(message.body))
+            except Exception:
+                log.exception(
+                    "%s: handler failed on batch %s (attempt %d); "
+                    "retrying the same batch in %.2fs, later batches wait",
+                    self._queue_name,
+                    message.message_id,
+                    attempt,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = self._backoff.after(delay)
+                attempt += 1
+                continue
+            await self._ack(message)
+            return
+        log.info(
+            "%s: batch %s came on a lost channel; the broker delivers it again",
+            self._queue_name,
+            message.message_id,
+        )
+
+    async def _ack(self, message: AbstractIncomingMessage) -> None:
+        try:
+            await message.ack()
+        except AMQP_ERRORS as error:
+            log.warning(
+                "%s: could not ack batch %s (%s); it will be delivered again",
+                self._queue_name,
+                message.message_id,
+                error,
+            )
+
+
+def _stale(message: AbstractIncomingMessage) -> bool:
+    """Whether the delivery's channel is gone (its ack would be refused)."""
+    try:
+        return message.channel.is_closed
+    except ChannelInvalidStateError:
+        return True
+
+
+async def _close(channel: AbstractChannel) -> None:
+    with contextlib.suppress(*AMQP_ERRORS):
+        await channel.close()

@@ -1,0 +1,212 @@
+"""The read store on Redis: a view is one GET away, bytes in and bytes out.
+
+Documents are plain strings; an ordered index is a ZSET read by lex range with
+its entries and their folded text in two hashes; a projection's checkpoints
+are a hash. A commit is one Lua script, so a batch of events, its view changes
+and its checkpoints take one round trip and apply all or nothing. The key
+layout is described in `_keys`, the scripts in `_scripts`.
+
+If a commit's reply is lost and redis-py retries it, the retry finds the
+checkpoints already moved and raises ConcurrencyError; the runner then sees the
+batch's events as duplicates, so effects stay exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from typing import Any, cast
+
+import redis.asyncio as redis
+from redis import exceptions as rx
+
+from cqrskit.adapters.redis._keys import Keyspace, lex_member, page_bounds
+from cqrskit.adapters.redis._scripts import COMMIT, PAGE
+from cqrskit.core.errors import ConcurrencyError, StoreUnavailable
+from cqrskit.core.ports import IndexEntry, VersionMove, ViewChanges
+
+# Errors about the server's condition, not about the request.
+_UNAVAILABLE = (
+    rx.ConnectionError,
+    rx.TimeoutError,
+    rx.ReadOnlyError,
+    rx.OutOfMemoryError,
+    OSError,
+)
+_FILTER_CHUNK = 256
+"""How many index members a filtered page fetches from the ZSET at a time."""
+_SCAN_BUDGET = 10_000
+"""How many members one page script looks at before handing back a resume
+bound, so a rare needle on a large index cannot block the server for long."""
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    try:
+        yield
+    except _UNAVAILABLE as e:
+        raise StoreUnavailable(f"Redis cannot serve: {e}") from e
+
+
+class RedisReadStore:
+    def __init__(self, client: redis.Redis, *, namespace: str = "cqrskit") -> None:
+        if client.connection_pool.connection_kwargs.get("decode_responses"):
+            raise ValueError("the read store serves bytes: use decode_responses=False")
+        self._client = client
+        self._keys = Keyspace(namespace)
+        self._commit = client.register_script(COMMIT)
+        self._page = client.register_script(PAGE)
+
+    @classmethod
+    async def open(cls, url: str, *, namespace: str = "cqrskit") -> RedisReadStore:
+        """Connect (settings in the URL's query win over these defaults)."""
+        client = redis.Redis.from_url(
+            url,
+            decode_responses=False,
+            socket_connect_timeout=5.0,
+            socket_timeout=5.0,
+            health_check_interval=30,
+        )
+        try:
+            store = cls(client, namespace=namespace)
+            await store.load_scripts()
+        except BaseException:
+            await client.aclose()
+            raise
+        return store
+
+    @property
+    def namespace(self) -> str:
+        return self._keys.namespace
+
+    async def load_scripts(self) -> None:
+        """Send the scripts to the server now, so that each later call is one
+        EVALSHA (redis-py also reloads them if the server forgot them)."""
+        with translate_errors():
+            for script in (self._commit, self._page):
+                script.sha = await self._client.script_load(script.script)
+
+    async def get(self, key: str) -> bytes | None:
+        with translate_errors():
+            value = await self._client.get(self._keys.doc(key))
+        return cast(bytes | None, value)
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        if not keys:
+            return []
+        with translate_errors():
+            values = await self._client.mget([self._keys.doc(k) for k in keys])
+        return cast(list[bytes | None], values)
+
+    async def index_page(
+        self,
+        index: str,
+        *,
+        after: tuple[str, str] | None,
+        limit: int,
+        reverse: bool = False,
+        contains: str | None = None,
+    ) -> list[IndexEntry]:
+        needle = contains.lower().encode() if contains else b""
+        chunk = max(limit, _FILTER_CHUNK) if needle else limit
+        start, stop = page_bounds(after, reverse)
+        found: list[IndexEntry] = []
+        while len(found) < limit:
+            remaining = limit - len(found)
+            args = (start, stop, int(reverse), remaining, needle, chunk, _SCAN_BUDGET)
+            with translate_errors():
+                reply = await self._page(self._keys.index(index), args)
+            resume, *fields = reply
+            found.extend(
+                IndexEntry(m.decode(), k.decode(), t.decode())
+                for m, k, t in zip(fields[::3], fields[1::3], fields[2::3], strict=True)
+            )
+            if not resume:
+                break
+            start = resume
+        return found
+
+    async def stream_versions(
+        self, projection: str, stream_ids: Sequence[str]
+    ) -> dict[str, int]:
+        if not stream_ids:
+            return {}
+        with translate_errors():
+            values = await self._client.hmget(
+                self._keys.checkpoints(projection), list(stream_ids)
+            )
+        return {
+            sid: int(v) if v is not None else 0
+            for sid, v in zip(stream_ids, values, strict=True)
+        }
+
+    async def commit(
+        self,
+        projection: str,
+        changes: ViewChanges,
+        versions: Mapping[str, VersionMove],
+    ) -> None:
+        if not changes and not versions:
+            return
+        keys, args = self._commit_call(projection, changes, versions)
+        with translate_errors():
+            reply = await self._commit(keys, args)
+        if reply != 1:
+            stream, current = reply
+            raise ConcurrencyError(
+                f"{projection}: the checkpoint of {stream.decode()} is at version "
+                f"{current}, expected {versions[stream.decode()].expected}"
+            )
+
+    async def purge(self) -> int:
+        """Delete every key of this namespace (SCAN + UNLINK); how many were.
+
+        For tests, and for dropping a namespace a rebuild has replaced.
+        """
+        deleted = 0
+        with translate_errors():
+            batch: list[bytes] = []
+            keys = self._client.scan_iter(match=self._keys.pattern, count=500)
+            async for key in keys:
+                batch.append(key)
+                if len(batch) == 500:
+                    deleted += await self._client.unlink(*batch)
+                    batch.clear()
+            if batch:
+                deleted += await self._client.unlink(*batch)
+        return deleted
+
+    async def close(self) -> None:
+        """Close the connection pool. Safe to repeat."""
+        with suppress(*_UNAVAILABLE):
+            await self._client.aclose()
+
+    def _commit_call(
+        self,
+        projection: str,
+        changes: ViewChanges,
+        versions: Mapping[str, VersionMove],
+    ) -> tuple[list[Any], list[Any]]:
+        """The KEYS and ARGV of the commit script (laid out in `_scripts`)."""
+        sets = [(k, v) for k, v in changes.docs.items() if v is not None]
+        dels = [k for k, v in changes.docs.items() if v is None]
+        by_index: dict[str, tuple[list[str], list[IndexEntry]]] = {}
+        for index, member in sorted(changes.index_removes):
+            by_index.setdefault(index, ([], []))[0].append(member)
+        for (index, _), entry in changes.index_puts.items():
+            by_index.setdefault(index, ([], []))[1].append(entry)
+
+        keys: list[Any] = [self._keys.checkpoints(projection)]
+        args: list[Any] = [len(versions), len(sets), len(dels), len(by_index)]
+        for sid, move in versions.items():
+            args += (sid, move.expected, move.new)
+        keys += (self._keys.doc(k) for k, _ in sets)
+        args += (v for _, v in sets)
+        keys += (self._keys.doc(k) for k in dels)
+        for index, (removes, puts) in by_index.items():
+            keys += self._keys.index(index)
+            args += (len(removes), len(puts), *removes)
+            for e in puts:
+                lex_member(e.sort_key, e.member)  # rejects NUL before any write
+                args += (e.member, e.sort_key, e.text, e.text.lower())
+        return keys, args
