@@ -48,6 +48,7 @@ class CqrskitProcess:
     log_dir: Path
     command_port: int = field(default_factory=free_port)
     query_port: int = field(default_factory=free_port)
+    extra_args: tuple[str, ...] = ()
     _proc: subprocess.Popen[bytes] | None = None
     _starts: int = 0
     _logs: list[Path] = field(default_factory=list)
@@ -71,6 +72,7 @@ class CqrskitProcess:
             "--command-port", str(self.command_port),
             "--query-port", str(self.query_port),
             "--data-dir", str(self.data_dir),
+            *self.extra_args,
         ]  # fmt: skip
         with log.open("wb") as out:
             self._proc = subprocess.Popen(
@@ -136,8 +138,10 @@ def _healthy(client: httpx.Client, url: str) -> bool:
         return False
 
 
-def running_cqrskit(data_dir: Path, log_dir: Path) -> Iterator[CqrskitProcess]:
-    system = CqrskitProcess(data_dir, log_dir)
+def running_cqrskit(
+    data_dir: Path, log_dir: Path, *extra_args: str
+) -> Iterator[CqrskitProcess]:
+    system = CqrskitProcess(data_dir, log_dir, extra_args=extra_args)
     system.start()
     yield system
     if system.running:
