@@ -7,6 +7,7 @@ import asyncio
 import fcntl
 import os
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from cqrskit.adapters.memory import (
     InMemoryBroker,
@@ -19,6 +20,15 @@ from cqrskit.runtime.settings import sqlite_path
 
 class UnsupportedUrl(ValueError):
     pass
+
+
+def _take_param(url: str, name: str) -> tuple[str, str | None]:
+    """Split `?name=value` (ours, not the driver's) off a URL."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    value = next((v for k, v in query if k == name), None)
+    rest = urlencode([(k, v) for k, v in query if k != name])
+    return urlunsplit(parts._replace(query=rest)), value
 
 
 def _sqlite_file(url: str) -> Path:
@@ -51,9 +61,8 @@ async def open_read_store(url: str, *, namespace: str | None = None) -> ReadStor
     if url.startswith(("redis://", "rediss://", "unix://")):
         from cqrskit.adapters.redis import RedisReadStore
 
-        if namespace is None:
-            return await RedisReadStore.open(url)
-        return await RedisReadStore.open(url, namespace=namespace)
+        url, given = _take_param(url, "namespace")
+        return await RedisReadStore.open(url, namespace=namespace or given or "cqrskit")
     raise UnsupportedUrl(f"no read store adapter for {url!r}")
 
 
@@ -63,7 +72,10 @@ async def open_broker(url: str, partitions: int) -> Broker:
     if url.startswith(("amqp://", "amqps://")):
         from cqrskit.adapters.rabbitmq import RabbitMqBus
 
-        return await RabbitMqBus.open(url, partitions=partitions)
+        url, prefix = _take_param(url, "prefix")
+        return await RabbitMqBus.open(
+            url, partitions=partitions, prefix=prefix or "cqrskit"
+        )
     raise UnsupportedUrl(f"no broker adapter for {url!r}")
 
 
