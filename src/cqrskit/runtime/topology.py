@@ -112,7 +112,7 @@ def ensure_database(url: str) -> None:
     """Create the event store's PostgreSQL database if it does not exist yet."""
     import asyncio
 
-    import asyncpg  # type: ignore[import-untyped]
+    import asyncpg
 
     parts = urlsplit(url)
     name = parts.path.lstrip("/") or "postgres"
