@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aio_pika.abc import (
@@ -21,15 +22,17 @@ from aio_pika.abc import (
     AbstractIncomingMessage,
     AbstractRobustConnection,
 )
-from aiormq.exceptions import AMQPError, ChannelInvalidStateError
-from pamqp.exceptions import PAMQPException
+from aio_pika.exceptions import CONNECTION_EXCEPTIONS
+from aiormq.exceptions import ChannelInvalidStateError
 
 from cqrskit.core.ports import BatchHandler
 from cqrskit.core.wire import decode_batch
 
 log = logging.getLogger(__name__)
 
-AMQP_ERRORS: tuple[type[Exception], ...] = (AMQPError, PAMQPException, OSError)
+# aio-pika's own list of what a lost connection or channel raises; it includes
+# RuntimeError (an operation on a closed channel or a connection being restored).
+AMQP_ERRORS: tuple[type[BaseException], ...] = CONNECTION_EXCEPTIONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,7 @@ class PartitionConsumer:
         *,
         prefetch: int,
         backoff: Backoff,
+        on_subscribed: Callable[[int, bool], None],
     ) -> None:
         self._connection = connection
         self._queue_name = queue_name
@@ -58,6 +62,7 @@ class PartitionConsumer:
         self._handler = handler
         self._prefetch = prefetch
         self._backoff = backoff
+        self._on_subscribed = on_subscribed
 
     async def run(self) -> None:
         """Consume until cancelled; a failed subscription is tried again."""
@@ -84,9 +89,11 @@ class PartitionConsumer:
             # A robust queue re-subscribes this callback after a reconnection;
             # deliveries of the lost channel left in the inbox are then stale.
             await queue.consume(inbox.put)
+            self._on_subscribed(self._partition, True)
             while True:
                 await self._handle(await inbox.get())
         finally:
+            self._on_subscribed(self._partition, False)
             await _close(channel)
 
     async def _handle(self, message: AbstractIncomingMessage) -> None:

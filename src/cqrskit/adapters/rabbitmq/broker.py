@@ -44,6 +44,8 @@ class RabbitMqBus:
         self._backoff = backoff
         self._publish_timeout = publish_timeout
         self._consumers: set[asyncio.Task[None]] = set()
+        self._subscribed: set[int] = set()
+        self._all_subscribed = asyncio.Event()
         self._closed = False
         self.queue_types = queue_types
         """The type of each partition queue ("quorum" or "classic")."""
@@ -152,10 +154,26 @@ class RabbitMqBus:
                     handler,
                     prefetch=self._prefetch,
                     backoff=self._backoff,
+                    on_subscribed=self._track_subscription,
                 )
                 task = group.create_task(consumer.run())
                 self._consumers.add(task)
                 task.add_done_callback(self._consumers.discard)
+
+    async def subscribed(self) -> None:
+        """Wait until `consume` has a consumer on every partition queue, active
+        or standing by (a readiness probe; the first to subscribe is active)."""
+        await self._all_subscribed.wait()
+
+    def _track_subscription(self, partition: int, subscribed: bool) -> None:
+        if subscribed:
+            self._subscribed.add(partition)
+        else:
+            self._subscribed.discard(partition)
+        if len(self._subscribed) == self.partitions:
+            self._all_subscribed.set()
+        else:
+            self._all_subscribed.clear()
 
     async def close(self) -> None:
         """Stop the consumers (their unacked batches go back to the queues)
@@ -180,7 +198,7 @@ async def drop_topology(
         raise _unavailable(url, error) from error
 
 
-def _unavailable(url: str, error: Exception) -> StoreUnavailable:
+def _unavailable(url: str, error: BaseException) -> StoreUnavailable:
     parsed = URL(url)
     where = str(parsed.with_password("***")) if parsed.password else url
     return StoreUnavailable(f"RabbitMQ at {where}: {error!r}")
