@@ -76,7 +76,9 @@ def test_the_decider_refuses_exactly_what_a_simple_ledger_cannot_honour(
             case ReserveStock() if command.quantity <= available:
                 honoured = True
                 available -= command.quantity
-                held[command.order_id] = held.get(command.order_id, 0) + command.quantity
+                held[command.order_id] = (
+                    held.get(command.order_id, 0) + command.quantity
+                )
             case ReleaseStock() if command.quantity <= held.get(command.order_id, 0):
                 honoured = True
                 available += command.quantity

@@ -74,7 +74,15 @@ class Dispatcher:
             return replayed, False
         for attempt in range(1, self._max_attempts + 1):
             session = Session(self.store, self.codec)
-            stream_id = await handler(session)
+            try:
+                stream_id = await handler(session)
+            except errors.CqrskitError:
+                # A twin request with the same key may have changed the state
+                # this one now refuses (the cart it checked out): answer as it.
+                replayed = await self.replay(context)
+                if replayed is not None:
+                    return replayed, False
+                raise
             try:
                 return await self._commit(context, session, stream_id), True
             except errors.ConcurrencyError:
@@ -100,13 +108,16 @@ class Dispatcher:
         self, context: CommandContext, session: Session, stream_id: str
     ) -> Ack:
         appends = session.appends()
+        rejection = session.rejection
+        unchanged = None
         if not appends:
-            if session.rejection is not None:
-                raise session.rejection
-            return Ack(
+            if rejection is not None:
+                raise rejection
+            unchanged = Ack(
                 stream_id, session.version(stream_id), session.position(stream_id)
             )
-        rejection = session.rejection
+            if context.idempotency_key is None:
+                return unchanged
         claim = None
         if context.idempotency_key is not None:
             claim = IdempotencyClaim(
@@ -115,6 +126,7 @@ class Dispatcher:
                 stream_id=stream_id,
                 outcome=type(rejection).__name__ if rejection else None,
                 detail=rejection.detail if rejection else None,
+                ack=unchanged,
             )
         metadata = Metadata(
             command_id=context.command_id,
@@ -122,6 +134,8 @@ class Dispatcher:
             causation_id=context.command_id,
         )
         records = await self.store.append(appends, metadata=metadata, idempotency=claim)
+        if unchanged is not None:
+            return unchanged
         if self._on_append is not None:
             self._on_append()
         if rejection is not None:

@@ -13,8 +13,10 @@ from cqrskit.core.messages import Ack, Metadata, RecordedEvent, StreamAppend
 class IdempotencyClaim:
     """Asks an append to remember its answer under `key`, in the same transaction.
 
-    The answer is the ack of `stream_id` after the append; `outcome` names a
-    business outcome that is replayed as an error (a declined card), or is None.
+    The answer is the ack of `stream_id` after the append, or `ack` when given:
+    an accepted command that changed nothing appends no events and stores only
+    its answer. `outcome` names a business outcome that is replayed as an error
+    (a declined card), or is None.
     """
 
     key: str
@@ -22,6 +24,7 @@ class IdempotencyClaim:
     stream_id: str
     outcome: str | None = None
     detail: str | None = None
+    ack: Ack | None = None
 
 
 @dataclass(frozen=True, slots=True)

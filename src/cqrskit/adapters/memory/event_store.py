@@ -37,7 +37,8 @@ class InMemoryEventStore:
         if idempotency is not None:
             if idempotency.key in self._idempotency:
                 raise IdempotencyKeyTaken(idempotency.key)
-            if all(a.stream_id != idempotency.stream_id for a in appends):
+            writes = any(a.stream_id == idempotency.stream_id for a in appends)
+            if idempotency.ack is None and not writes:
                 raise Invalid(
                     "an idempotency claim must name a stream the append writes"
                 )
@@ -63,7 +64,7 @@ class InMemoryEventStore:
             self._idempotency[idempotency.key] = IdempotencyRecord(
                 key=idempotency.key,
                 fingerprint=idempotency.fingerprint,
-                ack=ack_for(idempotency.stream_id, records),
+                ack=idempotency.ack or ack_for(idempotency.stream_id, records),
                 outcome=idempotency.outcome,
                 detail=idempotency.detail,
             )

@@ -98,8 +98,10 @@ class SqliteEventStore:
         metadata: Metadata,
         idempotency: IdempotencyClaim | None = None,
     ) -> list[RecordedEvent]:
-        if idempotency is not None and all(
-            a.stream_id != idempotency.stream_id for a in appends
+        if (
+            idempotency is not None
+            and idempotency.ack is None
+            and all(a.stream_id != idempotency.stream_id for a in appends)
         ):
             raise Invalid("an idempotency claim must name a stream the append writes")
         recorded_at = _as_utc(self._clock())
@@ -144,9 +146,8 @@ class SqliteEventStore:
                 for i, (sid, version, e) in enumerate(planned)
             ]
             if idempotency is not None:
-                await _remember(
-                    conn, idempotency, ack_for(idempotency.stream_id, records)
-                )
+                ack = idempotency.ack or ack_for(idempotency.stream_id, records)
+                await _remember(conn, idempotency, ack)
         return records
 
     async def read_stream(

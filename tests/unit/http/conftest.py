@@ -1,0 +1,62 @@
+"""Both HTTP services over the whole embedded system on in-memory adapters.
+
+The apps get their sides through `borrowed`, as `cqrskit run` does, and their
+lifespans are entered here (httpx's ASGITransport does not run them). App
+exceptions are not re-raised, so a crash shows up as the 500 a client would see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from shop_http import Shop
+
+from cqrskit.entrypoints.http.command_app import create_command_app
+from cqrskit.entrypoints.http.query_app import create_query_app
+from cqrskit.runtime.embedded import System, borrowed, running_system
+from cqrskit.runtime.settings import Settings
+
+SETTINGS = Settings(
+    event_store_url="memory://",
+    broker_url="memory://",
+    read_store_url="memory://",
+    partitions=4,
+    consistency_timeout=5.0,
+)
+
+
+@pytest.fixture
+async def system() -> AsyncIterator[System]:
+    async with running_system(SETTINGS) as running:
+        yield running
+
+
+async def _client(app: FastAPI, host: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(
+            transport=transport, base_url=f"http://{host}"
+        ) as client:
+            yield client
+
+
+@pytest.fixture
+async def command(system: System) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_command_app(lambda: borrowed(system.command))  # type: ignore[arg-type,return-value]
+    async for client in _client(app, "command"):
+        yield client
+
+
+@pytest.fixture
+async def query(system: System) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_query_app(lambda: borrowed(system.query))  # type: ignore[arg-type,return-value]
+    async for client in _client(app, "query"):
+        yield client
+
+
+@pytest.fixture
+def shop(system: System, command: httpx.AsyncClient, query: httpx.AsyncClient) -> Shop:
+    return Shop(system, command, query)
