@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -92,11 +92,14 @@ class Broker(Protocol):
         """Return only once the broker holds the batch durably."""
         ...
 
-    async def consume(self, handler: BatchHandler) -> None:
+    async def consume(
+        self, handler: BatchHandler, *, preferred: Collection[int] | None = None
+    ) -> None:
         """Deliver batches to `handler` until cancelled, at least once, in order.
 
         A batch is acknowledged only after `handler` returns; if it raises, the
-        same batch comes again.
+        same batch comes again. `preferred` names the partitions this consumer
+        should be active for when several share the work (others stand by).
         """
         ...
 

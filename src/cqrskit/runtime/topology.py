@@ -99,7 +99,15 @@ def roles(
         result.append(
             Role(
                 f"projector {n}",
-                ["project", "--host", host, "--port", str(port)],
+                [
+                    "project",
+                    "--host",
+                    host,
+                    "--port",
+                    str(port),
+                    "--member",
+                    f"{n}/{projectors}",
+                ],
                 port,
                 env,
             )

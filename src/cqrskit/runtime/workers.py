@@ -109,7 +109,12 @@ def _reading(source: object, attribute: str) -> Callable[[], float]:
 
 
 async def run_projector(
-    settings: Settings, host: str, port: int, *, gap_fill: bool
+    settings: Settings,
+    host: str,
+    port: int,
+    *,
+    gap_fill: bool,
+    member: tuple[int, int] = (1, 1),
 ) -> None:
     """Apply the partitions this process is given (single active consumer per
     partition); another projector takes them over when this one dies."""
@@ -117,6 +122,8 @@ async def run_projector(
         raise NeedsDurableBroker(
             "a projector process needs a broker other processes reach (amqp://)"
         )
+    index, members = member
+    share = [p for p in range(settings.partitions) if p % members == index - 1]
     read_store = await adapters.open_read_store(settings.read_store_url)
     broker = await adapters.open_broker(settings.broker_url, settings.partitions)
     event_store = (
@@ -139,7 +146,10 @@ async def run_projector(
     try:
         app = _ops_app("cqrskit projector", ready, registry)
         await _serve_until_stopped(
-            broker.consume(projector.runner.handle), app, host, port
+            broker.consume(projector.runner.handle, preferred=share),
+            app,
+            host,
+            port,
         )
     finally:
         await broker.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from cqrskit.core.messages import RecordedEvent
 from cqrskit.core.ports import BatchHandler
@@ -34,7 +34,10 @@ class InMemoryBroker:
     async def publish(self, partition: int, events: Sequence[RecordedEvent]) -> None:
         self._queues[partition].put_nowait(encode_batch(events))
 
-    async def consume(self, handler: BatchHandler) -> None:
+    async def consume(
+        self, handler: BatchHandler, *, preferred: Collection[int] | None = None
+    ) -> None:
+        """One process owns every partition here, so `preferred` changes nothing."""
         async with asyncio.TaskGroup() as group:
             for partition in range(self.partitions):
                 group.create_task(self._consume_partition(partition, handler))

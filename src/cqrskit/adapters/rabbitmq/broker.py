@@ -10,7 +10,7 @@ persistent message, published on a channel with publisher confirms.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractRobustConnection
@@ -140,25 +140,47 @@ class RabbitMqBus:
                 f"batch {message.message_id} not confirmed: {error!r}"
             ) from error
 
-    async def consume(self, handler: BatchHandler) -> None:
+    async def consume(
+        self,
+        handler: BatchHandler,
+        *,
+        preferred: Collection[int] | None = None,
+        standby_delay: float = 2.0,
+    ) -> None:
         """Deliver every partition's batches to `handler` until cancelled or
-        until the bus is closed."""
+        until the bus is closed.
+
+        The first consumer on a queue is its active one. With `preferred`, this
+        process subscribes to those partitions first and to the rest only after
+        `standby_delay`, so projectors that prefer disjoint shares split the
+        partitions between them and stand by for each other's.
+        """
         if self._closed:
             raise RuntimeError("the bus is closed")
+        first = list(range(self.partitions) if preferred is None else preferred)
+        rest = [p for p in range(self.partitions) if p not in first]
         async with asyncio.TaskGroup() as group:
-            for partition in range(self.partitions):
-                consumer = PartitionConsumer(
-                    self._connection,
-                    self._topology.queue(partition),
-                    partition,
-                    handler,
-                    prefetch=self._prefetch,
-                    backoff=self._backoff,
-                    on_subscribed=self._track_subscription,
-                )
-                task = group.create_task(consumer.run())
-                self._consumers.add(task)
-                task.add_done_callback(self._consumers.discard)
+            self._subscribe(group, first, handler)
+            if rest:
+                await asyncio.sleep(standby_delay)
+                self._subscribe(group, rest, handler)
+
+    def _subscribe(
+        self, group: asyncio.TaskGroup, partitions: list[int], handler: BatchHandler
+    ) -> None:
+        for partition in partitions:
+            consumer = PartitionConsumer(
+                self._connection,
+                self._topology.queue(partition),
+                partition,
+                handler,
+                prefetch=self._prefetch,
+                backoff=self._backoff,
+                on_subscribed=self._track_subscription,
+            )
+            task = group.create_task(consumer.run())
+            self._consumers.add(task)
+            task.add_done_callback(self._consumers.discard)
 
     async def subscribed(self) -> None:
         """Wait until `consume` has a consumer on every partition queue, active
