@@ -8,12 +8,14 @@ real services, e.g. `marks=(pytest.mark.integration,)`.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
+import asyncpg
 import pytest
 
 from cqrskit.adapters.memory import (
@@ -21,8 +23,12 @@ from cqrskit.adapters.memory import (
     InMemoryEventStore,
     InMemoryReadStore,
 )
+from cqrskit.adapters.postgres import PostgresEventStore
+from cqrskit.adapters.rabbitmq import RabbitMqBus, drop_topology
+from cqrskit.adapters.redis import RedisReadStore
 from cqrskit.adapters.sqlite import SqliteEventStore, SqliteReadStore
 from cqrskit.core.ports import Broker, EventStore, PositionStore, ReadStore
+from services import AMQP_URL, POSTGRES_URL, REDIS_URL, require
 
 
 class Closable(Protocol):
@@ -91,14 +97,73 @@ async def _sqlite_read_store(tmp_path: Path) -> AsyncIterator[Harness[ReadStore]
     yield Harness(opener, shares_storage=True)
 
 
+@asynccontextmanager
+async def _postgres_event_store(_: Path) -> AsyncIterator[Harness[EventLog]]:
+    """Tables in a schema of their own (the store creates it), dropped afterwards."""
+    url = require(POSTGRES_URL)
+    schema = f"cqrskit_test_{uuid.uuid4().hex[:12]}"
+
+    async def opener() -> EventLog:
+        return await PostgresEventStore.open(url, schema=schema, pool_size=4)
+
+    try:
+        yield Harness(opener, shares_storage=True)
+    finally:
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        finally:
+            await conn.close()
+
+
 EVENT_STORES: list[Adapter[EventLog]] = [
     Adapter("memory", asynccontextmanager(_private(InMemoryEventStore))),
     Adapter("sqlite", _sqlite_event_store),
+    Adapter("postgres", _postgres_event_store, marks=(pytest.mark.integration,)),
 ]
+
+
+@asynccontextmanager
+async def _redis_read_store(_: Path) -> AsyncIterator[Harness[ReadStore]]:
+    """Keys under a namespace of their own, deleted afterwards (SCAN + UNLINK)."""
+    url = require(REDIS_URL)
+    namespace = f"contract-{uuid.uuid4().hex[:12]}"
+
+    async def opener() -> ReadStore:
+        return await RedisReadStore.open(url, namespace=namespace)
+
+    try:
+        yield Harness(opener, shares_storage=True)
+    finally:
+        cleaner = await RedisReadStore.open(url, namespace=namespace)
+        await cleaner.purge()
+        await cleaner.close()
+
+
 READ_STORES: list[Adapter[ReadStore]] = [
     Adapter("memory", asynccontextmanager(_private(InMemoryReadStore))),
     Adapter("sqlite", _sqlite_read_store),
+    Adapter("redis", _redis_read_store, marks=(pytest.mark.integration,)),
 ]
+
+
+@asynccontextmanager
+async def _rabbitmq_broker(_: Path) -> AsyncIterator[Harness[Broker]]:
+    """Queues under a prefix of their own, deleted afterwards."""
+    url = require(AMQP_URL)
+    prefix = f"contract-{uuid.uuid4().hex[:12]}"
+
+    async def opener() -> Broker:
+        return await RabbitMqBus.open(
+            url, partitions=4, prefix=prefix, retry_delay=0.01
+        )
+
+    try:
+        yield Harness(opener, shares_storage=True)
+    finally:
+        await drop_topology(url, prefix=prefix, partitions=4)
+
+
 BROKERS: list[Adapter[Broker]] = [
     Adapter(
         "memory",
@@ -106,6 +171,7 @@ BROKERS: list[Adapter[Broker]] = [
             _private(lambda: InMemoryBroker(partitions=4, redelivery_delay=0.01))
         ),
     ),
+    Adapter("rabbitmq", _rabbitmq_broker, marks=(pytest.mark.integration,)),
 ]
 
 

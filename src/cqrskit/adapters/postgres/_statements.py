@@ -78,12 +78,21 @@ WITH expected (stream_id, version) AS (
 ), remembered AS (
     INSERT INTO idempotency
         (key, fingerprint, stream_id, version, position, written, outcome, detail)
-    SELECT $10::text, $11::text, i.stream_id, i.version, i.position,
+    SELECT $10::text, $11::text, $12::text, $13::int,
+           coalesce($17::bigint, (SELECT i.position FROM inserted i
+                                  WHERE i.stream_id = $12::text
+                                    AND i.version = $13::int)),
            $14::text::jsonb, $15::text, $16::text
-    FROM inserted i
-    WHERE i.stream_id = $12::text AND i.version = $13::int
+    WHERE $10::text IS NOT NULL AND EXISTS (SELECT FROM inserted)
 )
 SELECT position, stream_id, version FROM inserted
+"""
+# The answer alone, of a command that appends nothing (APPEND's $10 to $17).
+REMEMBER = """
+INSERT INTO idempotency
+    (key, fingerprint, stream_id, version, position, written, outcome, detail)
+VALUES ($1, $2, $3, $4, $8, $5::text::jsonb, $6, $7)
+ON CONFLICT (key) DO NOTHING
 """
 # Why an append inserted nothing: each stream's version now, and the key.
 CURRENT_VERSIONS = """
@@ -108,18 +117,23 @@ READ_STREAM = (
 # each of them has ended, so none can still add an event before the cursor.
 # The cursor is the event at `after` (or, for a position that names no event,
 # the one just before it); after = 0 finds none and starts from the top.
-READ_ALL = f"""
-SELECT {EVENT_COLUMNS} FROM events
-WHERE (tx, position) > (
+_AFTER_CURSOR = """(tx, position) > (
         coalesce(
             (SELECT c.tx FROM events c WHERE c.position <= $1
              ORDER BY c.position DESC LIMIT 1),
             '0'::xid8),
-        $1)
+        $1)"""
+READ_ALL = f"""
+SELECT {EVENT_COLUMNS}, tx FROM events
+WHERE {_AFTER_CURSOR}
   AND tx < pg_snapshot_xmin(pg_current_snapshot())
 ORDER BY tx, position
 LIMIT $2
 """
+# The newest transaction with committed events after the cursor, returned or
+# not, and whether every transaction up to it has ended.
+NEWEST_AFTER = f"SELECT max(tx) FROM events WHERE {_AFTER_CURSOR}"
+ENDED = "SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::xid8"
 IDEMPOTENCY_RECORD = (
     "SELECT fingerprint, stream_id, version, position, written::text, outcome,"
     " detail FROM idempotency WHERE key = $1"
@@ -138,6 +152,11 @@ class PlannedAppend:
     rows: list[tuple[str, int, NewEvent]]
     args: tuple[Any, ...]
 
+    @property
+    def claim_args(self) -> tuple[Any, ...]:
+        """REMEMBER's arguments."""
+        return self.args[9:]
+
 
 def plan_append(
     appends: Sequence[StreamAppend],
@@ -154,19 +173,6 @@ def plan_append(
             version += 1
             rows.append((append.stream_id, version, event))
         versions[append.stream_id] = version
-    last: dict[str, int] = {}
-    for stream_id, version, _ in rows:
-        last[stream_id] = version
-    claim: tuple[Any, ...] = (None,) * 7
-    if idempotency is not None:
-        if idempotency.stream_id not in last:
-            raise Invalid("an idempotency claim must name a stream the append writes")
-        written = dumps([[sid, version] for sid, version in last.items()])
-        claim = (
-            idempotency.key, idempotency.fingerprint, idempotency.stream_id,
-            last[idempotency.stream_id], written, idempotency.outcome,
-            idempotency.detail,
-        )  # fmt: skip
     args = (
         [a.stream_id for a in appends],
         [a.expected_version for a in appends],
@@ -177,9 +183,35 @@ def plan_append(
         [dumps(e.data) for _, _, e in rows],
         dumps(metadata.as_dict()),
         recorded_at,
-        *claim,
+        *_claim_args(idempotency, rows),
     )
     return PlannedAppend(rows, args)
+
+
+def _claim_args(
+    claim: IdempotencyClaim | None, rows: list[tuple[str, int, NewEvent]]
+) -> tuple[Any, ...]:
+    """APPEND's $10 to $17: the answer to remember, its position left to the
+    database (None) when it is the ack of a stream this append writes."""
+    if claim is None:
+        return (None,) * 8
+    if claim.ack is not None:
+        ack = claim.ack
+        written = dumps([list(pair) for pair in ack.written])
+        return (
+            claim.key, claim.fingerprint, ack.stream_id, ack.version, written,
+            claim.outcome, claim.detail, ack.position,
+        )  # fmt: skip
+    last: dict[str, int] = {}
+    for stream_id, version, _ in rows:
+        last[stream_id] = version
+    if claim.stream_id not in last:
+        raise Invalid("an idempotency claim must name a stream the append writes")
+    written = dumps([[sid, version] for sid, version in last.items()])
+    return (
+        claim.key, claim.fingerprint, claim.stream_id, last[claim.stream_id],
+        written, claim.outcome, claim.detail, None,
+    )  # fmt: skip
 
 
 def dumps(value: Any) -> str:

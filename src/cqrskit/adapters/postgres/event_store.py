@@ -18,15 +18,23 @@ event can appear later before the reader's cursor. Consequences:
   and continues in log order after it. Positions are unique and increase within
   a stream and within an append, but across concurrent appends the log order
   is not position order, and a rolled-back append leaves a gap in positions.
+- Each stream's events keep their version order in the log: an append is a
+  transaction of its own that takes its id while inserting, so after it saw
+  the stream's previous version committed, and so after that version's
+  transaction took its (smaller) id.
 - A transaction that holds an xid (it has written) anywhere in the cluster
   holds back xmin, and so what `read_all` returns, until it ends: a long
-  write transaction delays the relay; it never makes it skip.
+  write transaction delays the relay; it never makes it skip. So that a reader
+  sees the appends that committed before it asked (as with the other adapters),
+  `read_all` waits up to `settle_timeout` for such older transactions to end
+  when it holds committed events back and has not filled its page.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 
 import asyncpg
@@ -35,13 +43,10 @@ import orjson
 from cqrskit.adapters.postgres import _statements as sql
 from cqrskit.adapters.postgres._database import migrate, open_pool, translate_errors
 from cqrskit.core.errors import ConcurrencyError, Invalid, StoreUnavailable
-from cqrskit.core.messages import (
-    Ack,
-    Metadata,
-    RecordedEvent,
-    StreamAppend,
-)
+from cqrskit.core.messages import Ack, Metadata, RecordedEvent, StreamAppend
 from cqrskit.core.ports import IdempotencyClaim, IdempotencyKeyTaken, IdempotencyRecord
+
+_SETTLE_POLL = 0.002
 
 
 def _utc_now() -> datetime:
@@ -49,9 +54,15 @@ def _utc_now() -> datetime:
 
 
 class PostgresEventStore:
-    def __init__(self, pool: asyncpg.Pool, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        clock: Callable[[], datetime],
+        settle_timeout: float,
+    ) -> None:
         self._pool = pool
         self._clock = clock
+        self._settle_timeout = settle_timeout
 
     @classmethod
     async def open(
@@ -61,6 +72,7 @@ class PostgresEventStore:
         schema: str = "public",
         pool_size: int = 10,
         clock: Callable[[], datetime] = _utc_now,
+        settle_timeout: float = 1.0,
     ) -> PostgresEventStore:
         """Connect and bring the tables in `schema` to the newest version."""
         pool = await open_pool(dsn, schema, pool_size)
@@ -69,7 +81,7 @@ class PostgresEventStore:
         except BaseException:
             await pool.close()
             raise
-        return cls(pool, clock)
+        return cls(pool, clock, settle_timeout)
 
     async def append(
         self,
@@ -81,18 +93,11 @@ class PostgresEventStore:
         recorded_at = _as_utc(self._clock())
         plan = sql.plan_append(appends, metadata, idempotency, recorded_at)
         async with self._connection() as conn:
-            try:
+            with _lost_races(appends, idempotency):
+                if not plan.rows:
+                    await _remember_only(conn, appends, idempotency, plan)
+                    return []
                 rows = await conn.fetch(sql.APPEND, *plan.args)
-            except asyncpg.UniqueViolationError as e:
-                if idempotency and e.constraint_name == sql.IDEMPOTENCY_UNIQUE:
-                    raise IdempotencyKeyTaken(idempotency.key) from e
-                if e.constraint_name == sql.EVENTS_UNIQUE:
-                    raise ConcurrencyError(
-                        f"another writer appended to {_names(appends)} first"
-                    ) from e
-                raise
-            except asyncpg.DataError as e:  # class 22: a value PostgreSQL refuses
-                raise Invalid(f"PostgreSQL cannot store this: {e}") from e
             if not rows:
                 await _explain_nothing_written(conn, appends, idempotency)
         positions = {(r["stream_id"], r["version"]): r["position"] for r in rows}
@@ -124,6 +129,8 @@ class PostgresEventStore:
         none); see the module's docstring for the log order."""
         async with self._connection() as conn:
             rows = await conn.fetch(sql.READ_ALL, after, limit)
+            if len(rows) < limit and await self._settle(conn, after, rows):
+                rows = await conn.fetch(sql.READ_ALL, after, limit)
         return [_record(row) for row in rows]
 
     async def idempotency_record(self, key: str) -> IdempotencyRecord | None:
@@ -149,6 +156,25 @@ class PostgresEventStore:
         """Close the pool, after the statements in progress. Safe to repeat."""
         await self._pool.close()
 
+    async def _settle(
+        self,
+        conn: asyncpg.pool.PoolConnectionProxy,
+        after: int,
+        page: list[asyncpg.Record],
+    ) -> bool:
+        """Wait (bounded) until the transactions older than the newest one with
+        committed events after the cursor have ended, if `page` (a short page)
+        held any of those events back; return whether it did."""
+        newest: int | None = await conn.fetchval(sql.NEWEST_AFTER, after)
+        if newest is None or (page and newest <= page[-1]["tx"]):
+            return False
+        deadline = asyncio.get_running_loop().time() + self._settle_timeout
+        while not await conn.fetchval(sql.ENDED, newest):
+            if asyncio.get_running_loop().time() >= deadline:
+                break
+            await asyncio.sleep(_SETTLE_POLL)
+        return True
+
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[asyncpg.pool.PoolConnectionProxy]:
         if self._pool.is_closing():
@@ -156,6 +182,55 @@ class PostgresEventStore:
         with translate_errors():
             async with self._pool.acquire() as conn:
                 yield conn
+
+
+@contextmanager
+def _lost_races(
+    appends: Sequence[StreamAppend], idempotency: IdempotencyClaim | None
+) -> Iterator[None]:
+    """Translate a unique violation (another writer committed first) and a
+    value PostgreSQL refuses (class 22) into the kit's errors."""
+    try:
+        yield
+    except asyncpg.UniqueViolationError as e:
+        if idempotency and e.constraint_name == sql.IDEMPOTENCY_UNIQUE:
+            raise IdempotencyKeyTaken(idempotency.key) from e
+        if e.constraint_name == sql.EVENTS_UNIQUE:
+            raise ConcurrencyError(
+                f"another writer appended to {_names(appends)} first"
+            ) from e
+        raise
+    except asyncpg.DataError as e:
+        raise Invalid(f"PostgreSQL cannot store this: {e}") from e
+
+
+async def _remember_only(
+    conn: asyncpg.pool.PoolConnectionProxy,
+    appends: Sequence[StreamAppend],
+    idempotency: IdempotencyClaim | None,
+    plan: sql.PlannedAppend,
+) -> None:
+    """An append without events: check the versions, store the answer if asked."""
+    await _check_versions(conn, appends)
+    if idempotency is not None:
+        status = await conn.execute(sql.REMEMBER, *plan.claim_args)
+        if status.endswith(" 0"):
+            raise IdempotencyKeyTaken(idempotency.key)
+
+
+async def _check_versions(
+    conn: asyncpg.pool.PoolConnectionProxy, appends: Sequence[StreamAppend]
+) -> None:
+    rows = await conn.fetch(
+        sql.CURRENT_VERSIONS,
+        [a.stream_id for a in appends],
+        [a.expected_version for a in appends],
+    )
+    for stream_id, expected, current in rows:
+        if current != expected:
+            raise ConcurrencyError(
+                f"{stream_id} is at version {current}, expected {expected}"
+            )
 
 
 def _names(appends: Sequence[StreamAppend]) -> str:
@@ -167,31 +242,19 @@ async def _explain_nothing_written(
     appends: Sequence[StreamAppend],
     idempotency: IdempotencyClaim | None,
 ) -> None:
-    """Raise why an append wrote nothing; return if it had nothing to write.
+    """Raise why an append with events wrote nothing.
 
     Versions only grow and keys are never given back, so what this later look
     finds was already so when the append ran (short of a race that moved a
     stream in between, which is a concurrency error as well)."""
-    rows = await conn.fetch(
-        sql.CURRENT_VERSIONS,
-        [a.stream_id for a in appends],
-        [a.expected_version for a in appends],
-    )
-    for stream_id, expected, current in rows:
-        if current != expected:
-            raise ConcurrencyError(
-                f"{stream_id} is at version {current}, expected {expected}"
-            )
-    if idempotency is not None and await conn.fetchval(
-        sql.KEY_TAKEN, idempotency.key
-    ):
+    await _check_versions(conn, appends)
+    if idempotency is not None and await conn.fetchval(sql.KEY_TAKEN, idempotency.key):
         raise IdempotencyKeyTaken(idempotency.key)
-    if any(a.events for a in appends):
-        raise ConcurrencyError(f"another writer appended to {_names(appends)} first")
+    raise ConcurrencyError(f"another writer appended to {_names(appends)} first")
 
 
 def _record(row: asyncpg.Record) -> RecordedEvent:
-    position, stream_id, version, type_, schema_version, data, metadata, at = row
+    position, stream_id, version, type_, schema_version, data, metadata, at, *_ = row
     return RecordedEvent(
         stream_id=stream_id,
         version=version,

@@ -60,13 +60,17 @@ class PostgresLeaderLock:
         self._conn = conn
 
     async def check(self) -> bool:
-        """Ask the server whether the lock's session is still alive."""
+        """Ask the server whether the lock's session is still alive. A session
+        that does not answer within a few seconds is dropped, and the lock with
+        it: a leader that cannot reach the database must not go on leading."""
         conn = self._conn
         if conn is None or conn.is_closed():
             return False
         try:
             await asyncio.wait_for(conn.fetchval("SELECT 1"), _CHECK_TIMEOUT)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError):
+        except Exception:
+            # Whatever failed, the session is unusable: one the server ended can
+            # even surface as asyncpg's InternalClientError mid-query.
             conn.terminate()
             return False
         return True
@@ -78,7 +82,7 @@ class PostgresLeaderLock:
             return
         try:
             await conn.close(timeout=_CLOSE_TIMEOUT)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError):
+        except Exception:  # it cannot close politely: drop it
             conn.terminate()
 
     async def __aenter__(self) -> PostgresLeaderLock:
