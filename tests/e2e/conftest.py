@@ -148,11 +148,32 @@ def running_cqrskit(
         system.stop()  # asserts a clean exit on Ctrl-C
 
 
-@pytest.fixture(scope="module")
-def cqrskit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CqrskitProcess]:
-    """One running system shared by a test module (tests use their own ids)."""
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param("embedded"),
+        pytest.param("services", marks=pytest.mark.integration),
+    ],
+)
+def cqrskit(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
+    """One running system shared by a test module (tests use their own ids):
+    `cqrskit run` on the embedded stores, then `cqrskit up` on the real
+    services (separate processes for each role)."""
     base = tmp_path_factory.mktemp("cqrskit")
-    yield from running_cqrskit(base / "data", base)
+    if request.param == "embedded":
+        yield from running_cqrskit(base / "data", base)
+        return
+    from topology import ServicesTopology
+
+    system = ServicesTopology(base)
+    system.start()
+    try:
+        yield system
+    finally:
+        if system.running:
+            system.stop()
 
 
 @pytest.fixture

@@ -1,0 +1,169 @@
+"""The production topology for end-to-end tests: `cqrskit up` on the real
+services, one process per role, each on fresh storage of its own (a new
+PostgreSQL database, a Redis namespace, a RabbitMQ prefix)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pytest
+
+from services import AMQP_URL, POSTGRES_URL, REDIS_URL, require
+
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 30.0
+WORKER_PORTS = 4  # two relays (one on standby) and two projectors
+
+
+def free_port_run(count: int) -> int:
+    """The first of `count` consecutive free ports."""
+    for _ in range(100):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            first: int = probe.getsockname()[1]
+        if first + count < 65000 and all(_free(first + i) for i in range(count)):
+            return first
+    raise RuntimeError("no run of free ports")
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def _database_url(name: str) -> str:
+    return urlunsplit(urlsplit(POSTGRES_URL)._replace(path=f"/{name}"))
+
+
+async def _create_database(name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(POSTGRES_URL)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def _drop_storage(name: str, namespace: str, prefix: str) -> None:
+    import asyncpg
+
+    from cqrskit.adapters.rabbitmq import drop_topology
+    from cqrskit.adapters.redis import RedisReadStore
+
+    conn = await asyncpg.connect(POSTGRES_URL)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+    store = await RedisReadStore.open(REDIS_URL, namespace=namespace)
+    try:
+        await store.purge()
+    finally:
+        await store.close()
+    await drop_topology(AMQP_URL, prefix=prefix)
+
+
+@dataclass
+class ServicesTopology:
+    """`cqrskit up` with its own storage; stopped with Ctrl-C like a person would."""
+
+    log_dir: Path
+    token: str = field(default_factory=lambda: f"e2e{uuid.uuid4().hex[:10]}")
+    command_port: int = 0
+    query_port: int = 0
+    _proc: subprocess.Popen[bytes] | None = None
+    _log: Path | None = None
+
+    @property
+    def command_url(self) -> str:
+        return f"http://127.0.0.1:{self.command_port}"
+
+    @property
+    def query_url(self) -> str:
+        return f"http://127.0.0.1:{self.query_port}"
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CQRSKIT_")}
+        env.update(
+            PYTHONUNBUFFERED="1",
+            CQRSKIT_EVENT_STORE_URL=_database_url(self.token),
+            CQRSKIT_READ_STORE_URL=f"{REDIS_URL}?namespace={self.token}",
+            CQRSKIT_BROKER_URL=f"{AMQP_URL}?prefix={self.token}",
+        )
+        return env
+
+    def start(self) -> None:
+        for url in (POSTGRES_URL, REDIS_URL, AMQP_URL):
+            require(url)
+        asyncio.run(_create_database(self.token))
+        first = free_port_run(2 + WORKER_PORTS)
+        self.command_port, self.query_port = first, first + 1
+        self._log = self.log_dir / "cqrskit-up.log"
+        argv = [
+            sys.executable, "-m", "cqrskit.entrypoints.cli", "up",
+            "--command-port", str(self.command_port),
+            "--query-port", str(self.query_port),
+            "--first-worker-port", str(first + 2),
+            "--query-workers", "2", "--projectors", "2",
+        ]  # fmt: skip
+        with self._log.open("wb") as out:
+            self._proc = subprocess.Popen(
+                argv, stdout=out, stderr=subprocess.STDOUT, env=self.env()
+            )
+        self._wait_up()
+
+    def _wait_up(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        assert self._proc is not None
+        while "cqrskit is up" not in self.output():
+            if self._proc.poll() is not None or time.monotonic() > deadline:
+                self.kill()
+                pytest.fail(f"cqrskit up did not come up:\n{self.output()}")
+            time.sleep(0.1)
+        with httpx.Client(timeout=2.0) as client:
+            for url in (self.command_url, self.query_url):
+                assert client.get(f"{url}/readyz").status_code == 200
+
+    def output(self) -> str:
+        return self._log.read_text(errors="replace") if self._log else ""
+
+    def stop(self) -> None:
+        proc, self._proc = self._proc, None
+        assert proc is not None
+        proc.send_signal(signal.SIGINT)
+        try:
+            code = proc.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            pytest.fail(f"cqrskit up ignored Ctrl-C:\n{self.output()}")
+        finally:
+            asyncio.run(_drop_storage(self.token, self.token, self.token))
+        assert code == 0, f"cqrskit up exited with {code}:\n{self.output()}"
+
+    def kill(self) -> None:
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+            self._proc = None
+            asyncio.run(_drop_storage(self.token, self.token, self.token))
