@@ -194,3 +194,21 @@ class Lease(Protocol):
         ...
 
     async def release(self) -> None: ...
+
+
+class Rebuildable(Protocol):
+    """A read store whose views can be rebuilt beside the live ones and then
+    swapped in at once (DESIGN.md rule 1: read models are disposable)."""
+
+    async def scratch(self) -> ReadStore:
+        """A fresh, empty store beside this one (a new namespace or file)."""
+        ...
+
+    async def adopt(
+        self, scratch: ReadStore, projection: str, prefixes: Sequence[str]
+    ) -> None:
+        """Atomically replace this store's documents and indexes whose key or
+        index name starts with one of `prefixes`, and `projection`'s
+        checkpoints, with the scratch store's; then empty the scratch store.
+        A reader sees either the old views or the new ones, never a mix."""
+        ...

@@ -55,6 +55,9 @@ class View:
 class Projection(Protocol):
     name: str
     categories: frozenset[str]
+    """The stream categories it reads."""
+    prefixes: tuple[str, ...]
+    """The prefixes of every document key and index name it writes (for rebuilds)."""
 
     async def apply(self, event: RecordedEvent, view: View) -> None: ...
 

@@ -90,6 +90,47 @@ def demo_data(data_dir: str) -> None:
     click.echo(f"demo catalog loaded ({asyncio.run(load())} new products)")
 
 
+@main.command()
+@click.argument("projection", required=False)
+@click.option("--page", default=1000, show_default=True, help="Events read at a time.")
+@click.option("--data-dir", default="./.cqrskit", show_default=True, type=click.Path())
+def rebuild(projection: str | None, page: int, data_dir: str) -> None:
+    """Rebuild read models (all, or PROJECTION) from the event store, beside
+    the live ones, then swap them in atomically."""
+    from cqrskit.runtime.rebuilding import UnknownProjection, rebuild_views
+
+    settings = Settings.from_env(data_dir=Path(data_dir))
+    try:
+        asyncio.run(rebuild_views(settings, projection, page=page, out=click.echo))
+    except (UnsupportedUrl, UnknownProjection) as e:
+        raise click.ClickException(str(e)) from e
+
+
+@main.command()
+@click.option("--command-url", help="A running command service (default: start one).")
+@click.option("--query-url", help="A running query service (with --command-url).")
+@click.option("--seconds", default=5.0, show_default=True, help="Length of each phase.")
+@click.option("--concurrency", default=16, show_default=True, help="Clients at once.")
+def bench(
+    command_url: str | None, query_url: str | None, seconds: float, concurrency: int
+) -> None:
+    """Measure throughput and latency from outside, over HTTP."""
+    from cqrskit.runtime import bench as b
+
+    def measure(urls: tuple[str, str]) -> None:
+        click.echo(
+            f"bench: {concurrency} clients, {seconds:g} s a phase, {urls[0]} {urls[1]}"
+        )
+        phases = asyncio.run(b.run_bench(*urls, seconds, concurrency))
+        click.echo(b.report(phases))
+
+    if command_url and query_url:
+        measure((command_url, query_url))
+        return
+    with b.embedded_system() as urls:
+        measure(urls)
+
+
 @main.group()
 def serve() -> None:
     """Serve one HTTP service on its own (configured by CQRSKIT_* URLs)."""

@@ -46,6 +46,7 @@ async def _load(view: View, key: str) -> dict[str, Any] | None:
 class _Decoding:
     name: str
     categories: frozenset[str]
+    prefixes: tuple[str, ...]
 
     def __init__(self, codec: EventCodec) -> None:
         self._codec = codec
@@ -62,6 +63,7 @@ class CatalogView(_Decoding):
 
     name = "catalog"
     categories = frozenset({"product", "inventory"})
+    prefixes: tuple[str, ...] = ("product:", "stock:", CATALOG_INDEX)
 
     async def on(self, event: Any, view: View) -> None:
         if isinstance(event, p.ProductAdded):
@@ -118,6 +120,7 @@ class CatalogView(_Decoding):
 class CartView(_Decoding):
     name = "carts"
     categories = frozenset({"cart"})
+    prefixes: tuple[str, ...] = ("cart:",)
 
     async def on(self, event: Any, view: View) -> None:
         key = cart_key(event.cart_id)
@@ -171,6 +174,7 @@ class OrderView(_Decoding):
 
     name = "orders"
     categories = frozenset({"order"})
+    prefixes: tuple[str, ...] = ("order:", "customer-orders:")
 
     async def on(self, event: Any, view: View) -> None:
         key = order_key(event.order_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from cqrskit.core.errors import ConcurrencyError
-from cqrskit.core.ports import IndexEntry, VersionMove, ViewChanges
+from cqrskit.core.ports import IndexEntry, ReadStore, VersionMove, ViewChanges
 
 
 class InMemoryReadStore:
@@ -66,6 +66,31 @@ class InMemoryReadStore:
             self._indexes.setdefault(index, {})[entry.member] = entry
         for sid, move in versions.items():
             self._versions[(projection, sid)] = move.new
+
+    async def scratch(self) -> InMemoryReadStore:
+        return InMemoryReadStore()
+
+    async def adopt(
+        self, scratch: ReadStore, projection: str, prefixes: Sequence[str]
+    ) -> None:
+        if not isinstance(scratch, InMemoryReadStore):
+            raise TypeError("an in-memory store adopts only an in-memory scratch")
+        owned = tuple(prefixes)
+        self._docs = {k: v for k, v in self._docs.items() if not k.startswith(owned)}
+        self._docs.update(
+            {k: v for k, v in scratch._docs.items() if k.startswith(owned)}
+        )
+        self._indexes = {
+            k: v for k, v in self._indexes.items() if not k.startswith(owned)
+        }
+        self._indexes.update(
+            {k: dict(v) for k, v in scratch._indexes.items() if k.startswith(owned)}
+        )
+        self._versions = {k: v for k, v in self._versions.items() if k[0] != projection}
+        self._versions.update(
+            {k: v for k, v in scratch._versions.items() if k[0] == projection}
+        )
+        scratch.__init__()  # type: ignore[misc]
 
     async def close(self) -> None:
         return None

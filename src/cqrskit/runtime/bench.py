@@ -1,0 +1,171 @@
+"""`cqrskit bench`: throughput and latency of a running system, from outside.
+
+Without URLs it starts `cqrskit run` on free ports in a temporary directory.
+Each phase runs `concurrency` clients for `seconds`; figures are measured in
+one run, side by side, so their ratios mean something on a noisy machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+
+import httpx
+
+SKUS = [f"BENCH-{n:02d}" for n in range(20)]
+CARD = {"card_number": "4242424242424242", "expiry": "12/39", "cvc": "123"}
+
+
+@dataclass
+class Phase:
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    seconds: float = 0.0
+
+    def row(self) -> str:
+        count = len(self.latencies)
+        if not count:
+            return f"{self.name:<28} {'-':>10} {'-':>9} {'-':>9} {self.errors:>7}"
+        ms = sorted(x * 1000 for x in self.latencies)
+        p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+        rate = count / self.seconds
+        median = statistics.median(ms)
+        return f"{self.name:<28} {rate:>10,.0f} {median:>9.1f} {p99:>9.1f} {self.errors:>7}"
+
+
+async def _drive(
+    phase: Phase, concurrency: int, seconds: float, step: Callable[[], Awaitable[bool]]
+) -> Phase:
+    deadline = time.monotonic() + seconds
+
+    async def client() -> None:
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            ok = await step()
+            if ok:
+                phase.latencies.append(time.perf_counter() - started)
+            else:
+                phase.errors += 1
+
+    started = time.monotonic()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    phase.seconds = time.monotonic() - started
+    return phase
+
+
+async def _setup(cmd: httpx.AsyncClient) -> None:
+    for sku in SKUS:
+        body = {"sku": sku, "name": f"Bench {sku}", "price_cents": 100}
+        await cmd.post("/products", json=body, headers={"Idempotency-Key": f"b-{sku}"})
+        await cmd.post(f"/inventory/{sku}/restock", json={"quantity": 1_000_000})
+
+
+async def run_bench(
+    command_url: str, query_url: str, seconds: float, concurrency: int
+) -> list[Phase]:
+    limits = httpx.Limits(max_connections=concurrency * 2)
+    async with (
+        httpx.AsyncClient(base_url=command_url, limits=limits, timeout=30) as cmd,
+        httpx.AsyncClient(base_url=query_url, limits=limits, timeout=30) as qry,
+    ):
+        await _setup(cmd)
+        n = iter(range(10**9))
+
+        async def add_item() -> bool:
+            cart = f"bench-{uuid.uuid4().hex[:12]}"
+            await cmd.post("/carts", json={"customer_id": "bench", "cart_id": cart})
+            answer = await cmd.post(
+                f"/carts/{cart}/items", json={"sku": SKUS[next(n) % 20], "quantity": 1}
+            )
+            return answer.status_code == 202
+
+        async def read_product() -> bool:
+            answer = await qry.get(f"/products/{SKUS[next(n) % 20]}")
+            return answer.status_code == 200
+
+        async def place_order() -> bool:
+            cart = f"bench-{uuid.uuid4().hex[:12]}"
+            await cmd.post("/carts", json={"customer_id": "bench", "cart_id": cart})
+            await cmd.post(
+                f"/carts/{cart}/items", json={"sku": SKUS[next(n) % 20], "quantity": 1}
+            )
+            answer = await cmd.post("/orders", json={"cart_id": cart, "payment": CARD})
+            return answer.status_code == 201
+
+        async def write_then_read() -> bool:
+            sku = SKUS[next(n) % 20]
+            price = 100 + next(n) % 1000
+            await cmd.post(f"/products/{sku}/price", json={"price_cents": price})
+            for _ in range(2000):
+                answer = await qry.get(f"/products/{sku}")
+                if answer.status_code == 200 and answer.json()["price_cents"] == price:
+                    return True
+                await asyncio.sleep(0.001)
+            return False
+
+        return [
+            await _drive(
+                Phase("query GET /products/{sku}"), concurrency, seconds, read_product
+            ),
+            await _drive(
+                Phase("cart (create + add item)"), concurrency, seconds, add_item
+            ),
+            await _drive(
+                Phase("order (cart, item, order)"), concurrency, seconds, place_order
+            ),
+            await _drive(
+                Phase("command -> visible on read"), 1, seconds, write_then_read
+            ),
+        ]
+
+
+def report(phases: list[Phase]) -> str:
+    head = f"{'phase':<28} {'per second':>10} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7}"
+    return "\n".join([head, *(p.row() for p in phases)])
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def embedded_system() -> Iterator[tuple[str, str]]:
+    """`cqrskit run` on free ports and a temporary data directory."""
+    cport, qport = _free_port(), _free_port()
+    with tempfile.TemporaryDirectory() as data:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CQRSKIT_")}
+        argv = [sys.executable, "-m", "cqrskit.entrypoints.cli", "--log-level", "warning", "run",
+                "--command-port", str(cport), "--query-port", str(qport), "--data-dir", data]  # fmt: skip
+        proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL)
+        try:
+            urls = (f"http://127.0.0.1:{cport}", f"http://127.0.0.1:{qport}")
+            deadline = time.monotonic() + 30
+            while not all(_healthy(u) for u in urls):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("cqrskit run did not start")
+                time.sleep(0.1)
+            yield urls
+        finally:
+            proc.terminate()
+            proc.wait(30)
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False

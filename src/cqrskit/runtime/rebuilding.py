@@ -1,0 +1,73 @@
+"""`cqrskit rebuild`: read models rebuilt from the event store, with progress."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import cast
+
+from cqrskit.core.rebuild import RebuildableStore, rebuild
+from cqrskit.runtime import adapters
+from cqrskit.runtime.settings import Settings
+from cqrskit.shop.domain.events import shop_codec
+from cqrskit.shop.views import shop_projections
+
+
+class UnknownProjection(ValueError):
+    pass
+
+
+class _Progress:
+    """Prints the count at most twice a second, and once at the end."""
+
+    def __init__(self, out: Callable[[str], None], interval: float = 0.5) -> None:
+        self._out = out
+        self._interval = interval
+        self._started = time.monotonic()
+        self._last = 0.0
+        self.done = 0
+
+    def __call__(self, done: int, position: int) -> None:
+        self.done = done
+        now = time.monotonic()
+        if now - self._last >= self._interval:
+            self._last = now
+            rate = done / max(now - self._started, 1e-9)
+            self._out(
+                f"  {done:,} events applied, log position {position} ({rate:,.0f}/s)"
+            )
+
+
+async def rebuild_views(
+    settings: Settings,
+    name: str | None,
+    *,
+    page: int = 1000,
+    out: Callable[[str], None] = print,
+) -> int:
+    projections = shop_projections(shop_codec())
+    if name is not None:
+        projections = [p for p in projections if p.name == name]
+        if not projections:
+            known = ", ".join(p.name for p in shop_projections(shop_codec()))
+            raise UnknownProjection(f"no projection {name!r}; there are: {known}")
+    store = await adapters.open_event_store(settings.event_store_url)
+    target = await adapters.open_read_store(settings.read_store_url)
+    try:
+        names = ", ".join(p.name for p in projections)
+        out(f"rebuilding {names} from {settings.event_store_url}")
+        progress = _Progress(out)
+        started = time.monotonic()
+        total = await rebuild(
+            store,
+            cast(RebuildableStore, target),
+            projections,
+            page=page,
+            progress=progress,
+        )
+        elapsed = time.monotonic() - started
+        out(f"rebuilt {names}: {total:,} events in {elapsed:.1f} s, swapped in")
+        return total
+    finally:
+        await target.close()
+        await store.close()
