@@ -41,7 +41,8 @@ class Phase:
         p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
         rate = count / self.seconds
         median = statistics.median(ms)
-        return f"{self.name:<28} {rate:>10,.0f} {median:>9.1f} {p99:>9.1f} {self.errors:>7}"
+        figures = f"{rate:>10,.0f} {median:>9.1f} {p99:>9.1f} {self.errors:>7}"
+        return f"{self.name:<28} {figures}"
 
 
 async def _drive(
@@ -148,8 +149,17 @@ def embedded_system() -> Iterator[tuple[str, str]]:
     cport, qport = _free_port(), _free_port()
     with tempfile.TemporaryDirectory() as data:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CQRSKIT_")}
-        argv = [sys.executable, "-m", "cqrskit.entrypoints.cli", "--log-level", "warning", "run",
-                "--command-port", str(cport), "--query-port", str(qport), "--data-dir", data]  # fmt: skip
+        argv = [
+            *(
+                sys.executable,
+                "-m",
+                "cqrskit.entrypoints.cli",
+                "--log-level",
+                "warning",
+            ),
+            *("run", "--command-port", str(cport), "--query-port", str(qport)),
+            *("--data-dir", data),
+        ]
         proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL)
         try:
             urls = (f"http://127.0.0.1:{cport}", f"http://127.0.0.1:{qport}")
