@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cqrskit.core.errors import ConcurrencyError
+from cqrskit.core.errors import ConcurrencyError, Invalid
 from cqrskit.core.messages import Ack, Metadata, NewEvent, RecordedEvent, StreamAppend
 from cqrskit.core.ports import (
     EventStore,
@@ -254,6 +254,37 @@ async def test_a_taken_idempotency_key_appends_nothing(event_store: EventStore) 
     record = await event_store.idempotency_record("key-1")
     assert record is not None
     assert (record.fingerprint, record.ack.stream_id) == ("fp-1", "cart-1")
+
+
+async def test_an_answer_without_events_is_remembered(event_store: EventStore) -> None:
+    """A command that changed nothing stores only its answer under the key."""
+    await append(event_store, "product-1", 0)
+    ack = Ack("product-1", 1, 1)
+    claim = IdempotencyClaim("same-price", "fp", "product-1", ack=ack)
+
+    assert await event_store.append([], metadata=META, idempotency=claim) == []
+
+    record = await event_store.idempotency_record("same-price")
+    assert record is not None and (record.ack, record.fingerprint) == (ack, "fp")
+    assert len(await everything(event_store)) == 1
+    with pytest.raises(IdempotencyKeyTaken):
+        await event_store.append([], metadata=META, idempotency=claim)
+
+
+async def test_a_claim_on_a_stream_the_append_does_not_write_is_invalid(
+    event_store: EventStore,
+) -> None:
+    claim = IdempotencyClaim("k", "fp", "order-9")
+
+    with pytest.raises(Invalid):
+        await event_store.append(
+            [StreamAppend("cart-1", 0, events("ItemAdded"))],
+            metadata=META,
+            idempotency=claim,
+        )
+
+    assert await everything(event_store) == []
+    assert await event_store.idempotency_record("k") is None
 
 
 async def test_positions_start_at_zero_and_keep_what_was_saved(
