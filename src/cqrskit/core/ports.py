@@ -201,7 +201,8 @@ class Rebuildable(Protocol):
     swapped in at once (DESIGN.md rule 1: read models are disposable)."""
 
     async def scratch(self) -> ReadStore:
-        """A fresh, empty store beside this one (a new namespace or file)."""
+        """A fresh, empty store beside this one (a new namespace or file);
+        closing it discards whatever it still holds."""
         ...
 
     async def adopt(
@@ -209,6 +210,6 @@ class Rebuildable(Protocol):
     ) -> None:
         """Atomically replace this store's documents and indexes whose key or
         index name starts with one of `prefixes`, and `projection`'s
-        checkpoints, with the scratch store's; then empty the scratch store.
+        checkpoints, with the scratch store's; then remove them from the scratch.
         A reader sees either the old views or the new ones, never a mix."""
         ...

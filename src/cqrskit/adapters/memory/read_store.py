@@ -90,7 +90,15 @@ class InMemoryReadStore:
         self._versions.update(
             {k: v for k, v in scratch._versions.items() if k[0] == projection}
         )
-        scratch.__init__()  # type: ignore[misc]
+        scratch._docs = {
+            k: v for k, v in scratch._docs.items() if not k.startswith(owned)
+        }
+        scratch._indexes = {
+            k: v for k, v in scratch._indexes.items() if not k.startswith(owned)
+        }
+        scratch._versions = {
+            k: v for k, v in scratch._versions.items() if k[0] != projection
+        }
 
     async def close(self) -> None:
         return None

@@ -15,6 +15,9 @@ Namespaces cannot contain a colon, so `ns:*` matches one namespace's keys only.
 An index's three keys end in a fixed one-letter suffix, so no index name (colons
 and all) can make one index's key collide with another's.
 
+A rebuild builds the views into a scratch namespace `{ns}.rebuild-{hex}` beside
+the live one and then moves each projection's keys over (`RedisReadStore.adopt`).
+
 ZSET members with equal scores sort bytewise, and bytewise order of UTF-8 is
 code point order, which is how Python compares strings. Since neither a sort key
 nor a member contains NUL, `sort_key NUL member` sorts exactly like the tuple
@@ -28,6 +31,8 @@ import re
 
 _NUL = b"\x00"
 _NAMESPACE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_GLOB_SPECIAL = re.compile(r"([\\*?\[\]])")
+_INDEX_SUFFIX_LENGTH = len(":z")
 
 Bound = bytes
 """A ZRANGE BYLEX bound: `-`, `+`, or `(`/`[` and a lex member."""
@@ -54,6 +59,29 @@ class Keyspace:
 
     def checkpoints(self, projection: str) -> str:
         return f"{self.namespace}:c:{projection}"
+
+    def owned_patterns(self, prefix: str) -> tuple[str, str]:
+        """SCAN MATCH patterns of the docs and the index keys whose key or index
+        name starts with `prefix` (taken literally). The index pattern may also
+        match an index whose name is shorter: check each key with `owns`."""
+        literal = _GLOB_SPECIAL.sub(r"\\\1", prefix)
+        return f"{self.namespace}:d:{literal}*", f"{self.namespace}:i:{literal}*"
+
+    def owns(self, key: bytes, prefix: str) -> bool:
+        """Whether `key` (a doc or index key of this namespace) belongs to a
+        doc key or an index name that starts with `prefix`."""
+        base = f"{self.namespace}:".encode()
+        if key.startswith(base + b"d:"):
+            name = key[len(base) + 2 :]
+        elif key.startswith(base + b"i:"):
+            name = key[len(base) + 2 : -_INDEX_SUFFIX_LENGTH]
+        else:
+            return False
+        return name.startswith(prefix.encode())
+
+    def move(self, key: bytes, to: Keyspace) -> bytes:
+        """The name `key` of this namespace has in namespace `to`."""
+        return f"{to.namespace}:".encode() + key[len(self.namespace) + 1 :]
 
 
 def lex_member(sort_key: str, member: str) -> bytes:

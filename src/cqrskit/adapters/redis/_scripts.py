@@ -122,3 +122,30 @@ while true do
   end
 end
 """
+
+# KEYS: the live keys to drop (ARGV[1] of them), then pairs (scratch key, live
+#   key) to move.
+# Returns how many keys were moved. Moves one projection's views from a scratch
+# namespace into the live one in one step: readers see all old or all new. A
+# scratch key that is gone is skipped (as if the scratch never had it), so the
+# script cannot fail halfway: Redis does not roll back a script's writes. Each
+# UNLINK and RENAME is O(1), but the server serves nobody else until the script
+# ends, so a projection of millions of keys pauses reads for a moment.
+# Every key is passed in KEYS (found by SCAN beforehand), as above; but on Redis
+# Cluster one script cannot touch keys in different hash slots, and these span
+# the whole of both namespaces: there, a rebuild would have to swap per slot (per
+# partition hash tag), or build a new namespace and switch readers to it.
+ADOPT = r"""#!lua
+local drops = tonumber(ARGV[1])
+for i = 1, drops do
+  redis.call("UNLINK", KEYS[i])
+end
+local moved = 0
+for i = drops + 1, #KEYS, 2 do
+  if redis.call("EXISTS", KEYS[i]) == 1 then
+    redis.call("RENAME", KEYS[i], KEYS[i + 1])
+    moved = moved + 1
+  end
+end
+return moved
+"""

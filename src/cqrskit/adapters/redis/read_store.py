@@ -9,10 +9,15 @@ layout is described in `_keys`, the scripts in `_scripts`.
 If a commit's reply is lost and redis-py retries it, the retry finds the
 checkpoints already moved and raises ConcurrencyError; the runner then sees the
 batch's events as duplicates, so effects stay exactly once.
+
+A rebuild fills a scratch namespace on the same server; `adopt` then renames a
+projection's keys into the live namespace with one Lua script, atomically.
 """
 
 from __future__ import annotations
 
+import logging
+import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any, cast
@@ -21,9 +26,11 @@ import redis.asyncio as redis
 from redis import exceptions as rx
 
 from cqrskit.adapters.redis._keys import Keyspace, lex_member, page_bounds
-from cqrskit.adapters.redis._scripts import COMMIT, PAGE
+from cqrskit.adapters.redis._scripts import ADOPT, COMMIT, PAGE
 from cqrskit.core.errors import ConcurrencyError, StoreUnavailable
-from cqrskit.core.ports import IndexEntry, VersionMove, ViewChanges
+from cqrskit.core.ports import IndexEntry, ReadStore, VersionMove, ViewChanges
+
+log = logging.getLogger(__name__)
 
 # Errors about the server's condition, not about the request.
 _UNAVAILABLE = (
@@ -38,6 +45,9 @@ _FILTER_CHUNK = 256
 _SCAN_BUDGET = 10_000
 """How many members one page script looks at before handing back a resume
 bound, so a rare needle on a large index cannot block the server for long."""
+_SCAN_COUNT = 1000
+"""The SCAN COUNT hint when looking for the keys of a namespace."""
+_SCRATCH_SUFFIX = ".rebuild-"
 
 
 @contextmanager
@@ -49,13 +59,23 @@ def translate_errors() -> Iterator[None]:
 
 
 class RedisReadStore:
-    def __init__(self, client: redis.Redis, *, namespace: str = "cqrskit") -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        namespace: str = "cqrskit",
+        scratch: bool = False,
+    ) -> None:
         if client.connection_pool.connection_kwargs.get("decode_responses"):
             raise ValueError("the read store serves bytes: use decode_responses=False")
         self._client = client
         self._keys = Keyspace(namespace)
+        self._scratch = scratch
+        """A rebuild's scratch: it shares the live store's client, and closing
+        it purges its namespace but leaves the client open."""
         self._commit = client.register_script(COMMIT)
         self._page = client.register_script(PAGE)
+        self._adopt = client.register_script(ADOPT)
 
     @classmethod
     async def open(cls, url: str, *, namespace: str = "cqrskit") -> RedisReadStore:
@@ -83,7 +103,7 @@ class RedisReadStore:
         """Send the scripts to the server now, so that each later call is one
         EVALSHA (redis-py also reloads them if the server forgot them)."""
         with translate_errors():
-            for script in (self._commit, self._page):
+            for script in (self._commit, self._page, self._adopt):
                 script.sha = await self._client.script_load(script.script)
 
     async def get(self, key: str) -> bytes | None:
@@ -176,8 +196,63 @@ class RedisReadStore:
                 deleted += await self._client.unlink(*batch)
         return deleted
 
+    async def scratch(self) -> RedisReadStore:
+        """An empty store on a fresh namespace `{ns}.rebuild-{hex}` of the same
+        server and client. Closing it deletes what is left in its namespace."""
+        suffix = f"{_SCRATCH_SUFFIX}{secrets.token_hex(6)}"
+        namespace = self.namespace[: 64 - len(suffix)] + suffix
+        return RedisReadStore(self._client, namespace=namespace, scratch=True)
+
+    async def adopt(
+        self, scratch: ReadStore, projection: str, prefixes: Sequence[str]
+    ) -> None:
+        """Replace the keys owned by `prefixes` and `projection`'s checkpoints
+        with the scratch namespace's: SCAN finds both sides' keys, then one Lua
+        script drops the live ones and renames the scratch ones into place.
+
+        A key that a live projector creates in the owned range after the SCAN
+        survives; it can only come from an event past the scratch's position,
+        which the rebuild's catch-up pass applies again anyway.
+        """
+        if (
+            not isinstance(scratch, RedisReadStore)
+            or scratch._client is not self._client
+            or scratch.namespace == self.namespace
+        ):
+            raise TypeError("a Redis read store adopts only a scratch of its own")
+        drops: list[str | bytes] = [*await self._owned(prefixes)]
+        drops.append(self._keys.checkpoints(projection))
+        moves: list[str | bytes] = []
+        for key in await scratch._owned(prefixes):
+            moves += (key, scratch._keys.move(key, self._keys))
+        moves += (
+            scratch._keys.checkpoints(projection),
+            self._keys.checkpoints(projection),
+        )
+        with translate_errors():
+            await self._adopt([*drops, *moves], [len(drops)])
+
+    async def _owned(self, prefixes: Sequence[str]) -> list[bytes]:
+        """The doc and index keys of this namespace owned by `prefixes`."""
+        owned: dict[bytes, None] = {}
+        with translate_errors():
+            for prefix in prefixes:
+                for pattern in self._keys.owned_patterns(prefix):
+                    keys = self._client.scan_iter(match=pattern, count=_SCAN_COUNT)
+                    async for key in keys:
+                        if self._keys.owns(key, prefix):
+                            owned[key] = None
+        return list(owned)
+
     async def close(self) -> None:
-        """Close the connection pool. Safe to repeat."""
+        """Close the connection pool (a scratch store instead deletes what is
+        left in its namespace). Safe to repeat."""
+        if self._scratch:
+            try:
+                await self.purge()
+            except StoreUnavailable as e:
+                log.warning("scratch namespace %s left behind: %s", self.namespace, e)
+            return
         with suppress(*_UNAVAILABLE):
             await self._client.aclose()
 

@@ -4,14 +4,22 @@
 folds ASCII only, so each entry keeps its text folded by Python's `str.lower()`
 (the `folded` column) and the needle is folded the same way: "ÄPFEL" matches
 "äpf", and `%` or `_` in the needle mean themselves (`instr`, not LIKE).
+
+A rebuild fills a scratch store on a new file beside this one, then `adopt`
+copies a projection's rows into the live file in one write transaction, so
+readers on other connections (WAL snapshots) see the old views or the new ones.
 """
 
 from __future__ import annotations
 
+import asyncio
+import secrets
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
+import orjson
 
 from cqrskit.adapters.sqlite._database import (
     Migration,
@@ -20,7 +28,7 @@ from cqrskit.adapters.sqlite._database import (
     placeholders,
 )
 from cqrskit.core.errors import ConcurrencyError
-from cqrskit.core.ports import IndexEntry, VersionMove, ViewChanges
+from cqrskit.core.ports import IndexEntry, ReadStore, VersionMove, ViewChanges
 
 _MIGRATIONS: tuple[Migration, ...] = (
     (
@@ -61,26 +69,40 @@ _UPSERT_CHECKPOINT = (
 )
 
 
+_PRIVATE_PATHS = {"", ":memory:"}
+_ADOPT_CHUNK = 1000
+"""How many rows of a scratch store one read fetches when adopting."""
+
+
 class SqliteReadStore:
-    def __init__(self, db: SqliteDatabase) -> None:
+    def __init__(
+        self, db: SqliteDatabase, *, path: Path | None = None, scratch: bool = False
+    ) -> None:
         self._db = db
+        self._path = path
+        """The file, or None for a private (in-memory) database."""
+        self._scratch = scratch
+        """Whether closing deletes the file (a rebuild's scratch store)."""
 
     @classmethod
-    async def open(cls, path: str | Path) -> SqliteReadStore:
-        return cls(await SqliteDatabase.open(path, "read_store", _MIGRATIONS))
+    async def open(cls, path: str | Path, *, scratch: bool = False) -> SqliteReadStore:
+        db = await SqliteDatabase.open(path, "read_store", _MIGRATIONS)
+        file = None if str(path) in _PRIVATE_PATHS else Path(path)
+        return cls(db, path=file, scratch=scratch)
 
     async def get(self, key: str) -> bytes | None:
         rows = await self._db.fetch("SELECT value FROM docs WHERE key = ?", (key,))
         return bytes(rows[0][0]) if rows else None
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
-        found: dict[str, bytes] = {}
-        for part in chunks(list(dict.fromkeys(keys))):
-            rows = await self._db.fetch(
-                f"SELECT key, value FROM docs WHERE key IN ({placeholders(len(part))})",
-                part,
-            )
-            found.update((key, bytes(value)) for key, value in rows)
+        if not keys:
+            return []
+        # One statement, so one snapshot: never half of an adopt or a commit.
+        rows = await self._db.fetch(
+            "SELECT key, value FROM docs WHERE key IN (SELECT value FROM json_each(?))",
+            (orjson.dumps(list(dict.fromkeys(keys))).decode(),),
+        )
+        found = {key: bytes(value) for key, value in rows}
         return [found.get(key) for key in keys]
 
     async def index_page(
@@ -154,8 +176,94 @@ class SqliteReadStore:
                 [(projection, sid, move.new) for sid, move in versions.items()],
             )
 
+    async def scratch(self) -> SqliteReadStore:
+        """An empty store on a new file beside this one (a private database if
+        this one is private); closing it deletes the file."""
+        if self._path is None:
+            return await SqliteReadStore.open(":memory:", scratch=True)
+        name = f"{self._path.stem}.rebuild-{secrets.token_hex(6)}.db"
+        return await SqliteReadStore.open(self._path.with_name(name), scratch=True)
+
+    async def adopt(
+        self, scratch: ReadStore, projection: str, prefixes: Sequence[str]
+    ) -> None:
+        """Replace the views owned by `prefixes` and `projection`'s checkpoints
+        with the scratch store's, in one write transaction; then drop those rows
+        from the scratch. The scratch rows are read first, so the write lock is
+        held only for the deletes and inserts."""
+        if not isinstance(scratch, SqliteReadStore) or scratch is self:
+            raise TypeError("a SQLite read store adopts only a SQLite scratch store")
+        docs, entries, versions = await scratch._owned_rows(projection, prefixes)
+        async with self._db.transaction() as conn:
+            await _delete_owned(conn, projection, prefixes)
+            await conn.executemany("INSERT INTO docs (key, value) VALUES (?, ?)", docs)
+            await conn.executemany(
+                "INSERT INTO index_entries (index_name, member, sort_key, text, folded)"
+                " VALUES (?, ?, ?, ?, ?)",
+                entries,
+            )
+            await conn.executemany(
+                "INSERT INTO checkpoints (projection, stream_id, version)"
+                " VALUES (?, ?, ?)",
+                versions,
+            )
+        async with scratch._db.transaction() as conn:
+            await _delete_owned(conn, projection, prefixes)
+
+    async def _owned_rows(
+        self, projection: str, prefixes: Sequence[str]
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """This store's docs, index entries and checkpoints that `adopt` moves."""
+        docs: dict[Any, tuple[Any, ...]] = {}
+        entries: dict[Any, tuple[Any, ...]] = {}
+        for prefix in dict.fromkeys(prefixes):
+            where, params = _starts_with("key", prefix)
+            for row in await self._read_all("docs", ("key", "value"), 1, where, params):
+                docs[row[0]] = row
+            where, params = _starts_with("index_name", prefix)
+            columns = ("index_name", "member", "sort_key", "text", "folded")
+            for row in await self._read_all("index_entries", columns, 2, where, params):
+                entries[row[:2]] = row
+        versions = await self._read_all(
+            "checkpoints",
+            ("projection", "stream_id", "version"),
+            2,
+            "projection = ?",
+            [projection],
+        )
+        return list(docs.values()), list(entries.values()), versions
+
+    async def _read_all(
+        self,
+        table: str,
+        columns: Sequence[str],
+        key_count: int,
+        where: str,
+        params: Sequence[Any],
+    ) -> list[tuple[Any, ...]]:
+        """Every row matching `where`, a chunk at a time in primary key order
+        (the first `key_count` columns are the key the chunks resume after)."""
+        key = ", ".join(columns[:key_count])
+        rows: list[tuple[Any, ...]] = []
+        after: list[Any] = []
+        while True:
+            resume = f" AND ({key}) > ({placeholders(key_count)})" if after else ""
+            chunk = await self._db.fetch(
+                f"SELECT {', '.join(columns)} FROM {table} WHERE {where}{resume}"
+                f" ORDER BY {key} LIMIT ?",
+                [*params, *after, _ADOPT_CHUNK],
+            )
+            rows.extend(tuple(row) for row in chunk)
+            if len(chunk) < _ADOPT_CHUNK:
+                return rows
+            after = list(rows[-1][:key_count])
+
     async def close(self) -> None:
+        """Close the database (a scratch store also deletes its file). Safe to
+        repeat."""
         await self._db.close()
+        if self._scratch and self._path is not None:
+            await asyncio.to_thread(_delete_files, self._path)
 
 
 async def _check_checkpoints(
@@ -177,3 +285,43 @@ async def _check_checkpoints(
                 f"{projection}: the checkpoint of {sid} is at version "
                 f"{current.get(sid, 0)}, expected {move.expected}"
             )
+
+
+def _delete_files(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+async def _delete_owned(
+    conn: aiosqlite.Connection, projection: str, prefixes: Sequence[str]
+) -> None:
+    for prefix in dict.fromkeys(prefixes):
+        where, params = _starts_with("key", prefix)
+        await conn.execute(f"DELETE FROM docs WHERE {where}", params)
+        where, params = _starts_with("index_name", prefix)
+        await conn.execute(f"DELETE FROM index_entries WHERE {where}", params)
+    await conn.execute("DELETE FROM checkpoints WHERE projection = ?", (projection,))
+
+
+def _starts_with(column: str, prefix: str) -> tuple[str, list[str]]:
+    """A condition that `column` starts with `prefix`, literally (no LIKE, so
+    `%` and `_` mean themselves) and as a range, so that it uses the primary
+    key. It is exact: the BINARY collation compares UTF-8 bytes, whose order
+    is code point order, and the values starting with `prefix` are exactly
+    those from `prefix` up to (not including) its successor."""
+    upper = _successor(prefix)
+    if upper is None:
+        return f"{column} >= ?", [prefix]
+    return f"{column} >= ? AND {column} < ?", [prefix, upper]
+
+
+def _successor(prefix: str) -> str | None:
+    """The least string above every string that starts with `prefix`, or None
+    if there is none (the prefix is empty or all U+10FFFF)."""
+    for i in range(len(prefix) - 1, -1, -1):
+        code = ord(prefix[i]) + 1
+        if code == 0xD800:  # surrogates are not characters; skip past them
+            code = 0xE000
+        if code <= 0x10FFFF:
+            return prefix[:i] + chr(code)
+    return None
