@@ -28,7 +28,7 @@ class Relay:
         *,
         name: str = "relay",
         batch_size: int = 1000,
-        poll_interval: float = 0.05,
+        poll_interval: float = 0.01,
     ) -> None:
         self._store = store
         self._positions = positions

@@ -147,6 +147,7 @@ def _serve(factory: str, host: str, port: int, workers: int, log_level: str) -> 
         port=port,
         workers=workers,
         log_level=log_level,
+        http="cqrskit.runtime.nodelay:NoDelayHttpToolsProtocol",
     )
 
 

@@ -10,6 +10,8 @@ from collections.abc import Iterator, Sequence
 import uvicorn
 from starlette.types import ASGIApp
 
+from cqrskit.runtime.nodelay import NoDelayHttpToolsProtocol
+
 
 class _Server(uvicorn.Server):
     """A uvicorn server that leaves signal handling to its owner."""
@@ -26,7 +28,12 @@ class Servers:
         self._servers = [
             _Server(
                 uvicorn.Config(
-                    app, host=host, port=port, log_level=log_level, lifespan="on"
+                    app,
+                    host=host,
+                    port=port,
+                    log_level=log_level,
+                    lifespan="on",
+                    http=NoDelayHttpToolsProtocol,
                 )
             )
             for app, host, port in apps
