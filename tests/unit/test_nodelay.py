@@ -29,7 +29,7 @@ async def nodelay_of_accepted_connection(http: object) -> int:
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve(sockets=[listener]))
     try:
-        while not server.started:
+        while not server.started:  # noqa: ASYNC110 - uvicorn offers no event
             await asyncio.sleep(0.01)
         async with httpx.AsyncClient() as client:
             answer = await client.get(f"http://127.0.0.1:{port}/")
