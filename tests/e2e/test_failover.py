@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import Shop
+from harness import Shop
 from topology import ServicesTopology
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]

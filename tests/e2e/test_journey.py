@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import Shop
+    from harness import Shop
 
 pytestmark = pytest.mark.e2e
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import CqrskitProcess
+    from harness import CqrskitProcess
 
 pytestmark = pytest.mark.e2e
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CqrskitProcess, running_cqrskit
+from harness import CqrskitProcess, running_cqrskit
 
 pytestmark = pytest.mark.e2e
 

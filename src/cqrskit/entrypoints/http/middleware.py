@@ -38,6 +38,9 @@ class RequestContextMiddleware:
                 MutableHeaders(scope=message)[CORRELATION_HEADER] = correlation_id
             await send(message)
 
+        if scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send_with_id)
+            return
         declared = headers.get("content-length")
         if (
             declared is not None
