@@ -142,6 +142,10 @@ class Counted:
 
     name = "counted"
     categories = frozenset({"thing"})
+    prefixes = ("counted",)
+
+    def reads(self, event: RecordedEvent) -> tuple[str, ...]:
+        return ()
 
     async def apply(self, event: RecordedEvent, view: View) -> None:
         n = event.data["n"]

@@ -30,12 +30,23 @@ class View:
 
     def __init__(self, store: ReadStore) -> None:
         self._store = store
+        self._read: dict[str, bytes | None] = {}
         self.changes = ViewChanges.empty()
+
+    async def prefetch(self, keys: Sequence[str]) -> None:
+        """Read the documents a batch will need in one round trip."""
+        wanted = [k for k in dict.fromkeys(keys) if k not in self._read]
+        if wanted:
+            self._read.update(
+                zip(wanted, await self._store.get_many(wanted), strict=True)
+            )
 
     async def get(self, key: str) -> bytes | None:
         if key in self.changes.docs:
             return self.changes.docs[key]
-        return await self._store.get(key)
+        if key not in self._read:
+            self._read[key] = await self._store.get(key)
+        return self._read[key]
 
     def put(self, key: str, value: bytes) -> None:
         self.changes.docs[key] = value
@@ -58,6 +69,10 @@ class Projection(Protocol):
     """The stream categories it reads."""
     prefixes: tuple[str, ...]
     """The prefixes of every document key and index name it writes (for rebuilds)."""
+
+    def reads(self, event: RecordedEvent) -> Sequence[str]:
+        """The document keys applying `event` will read (fetched ahead, in bulk)."""
+        ...
 
     async def apply(self, event: RecordedEvent, view: View) -> None: ...
 
@@ -106,6 +121,7 @@ class ProjectionRunner:
         before = await self._store.stream_versions(projection.name, stream_ids)
         current = dict(before)
         view = View(self._store)
+        await view.prefetch([key for e in events for key in projection.reads(e)])
         for event in events:
             seen = current.get(event.stream_id, 0)
             if event.version <= seen:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -57,6 +58,9 @@ class _Decoding:
     async def on(self, event: Any, view: View) -> None:
         raise NotImplementedError
 
+    def reads(self, event: RecordedEvent) -> Sequence[str]:
+        return ()
+
 
 class CatalogView(_Decoding):
     """Product detail with live stock, and the catalog listing indexes."""
@@ -64,6 +68,10 @@ class CatalogView(_Decoding):
     name = "catalog"
     categories = frozenset({"product", "inventory"})
     prefixes: tuple[str, ...] = ("product:", "stock:", CATALOG_INDEX)
+
+    def reads(self, event: RecordedEvent) -> Sequence[str]:
+        sku = event.data.get("sku")
+        return (product_key(sku), f"stock:{sku}") if isinstance(sku, str) else ()
 
     async def on(self, event: Any, view: View) -> None:
         if isinstance(event, p.ProductAdded):
@@ -122,6 +130,10 @@ class CartView(_Decoding):
     categories = frozenset({"cart"})
     prefixes: tuple[str, ...] = ("cart:",)
 
+    def reads(self, event: RecordedEvent) -> Sequence[str]:
+        cart_id = event.data.get("cart_id")
+        return (cart_key(cart_id),) if isinstance(cart_id, str) else ()
+
     async def on(self, event: Any, view: View) -> None:
         key = cart_key(event.cart_id)
         if isinstance(event, c.CartCreated):
@@ -175,6 +187,10 @@ class OrderView(_Decoding):
     name = "orders"
     categories = frozenset({"order"})
     prefixes: tuple[str, ...] = ("order:", "customer-orders:")
+
+    def reads(self, event: RecordedEvent) -> Sequence[str]:
+        order_id = event.data.get("order_id")
+        return (order_key(order_id),) if isinstance(order_id, str) else ()
 
     async def on(self, event: Any, view: View) -> None:
         key = order_key(event.order_id)
