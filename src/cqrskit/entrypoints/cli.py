@@ -176,7 +176,7 @@ def serve_query(host: str, port: int, workers: int, access_log_level: str) -> No
 @click.option("--port", default=8002, show_default=True, help="For /healthz, /metrics.")
 def relay(host: str, port: int) -> None:
     """Publish the committed log to the broker (one active, others on standby)."""
-    from cqrskit.runtime.workers import run_relay
+    from cqrskit.entrypoints.workers import run_relay
 
     _run_worker(run_relay(Settings.from_env(), host, port))
 
@@ -199,7 +199,7 @@ def relay(host: str, port: int) -> None:
 )
 def project(host: str, port: int, gap_fill: bool, member: str) -> None:
     """Apply events from the broker to the read models."""
-    from cqrskit.runtime.workers import run_projector
+    from cqrskit.entrypoints.workers import run_projector
 
     index_text, _, members_text = member.partition("/")
     if not (index_text.isdigit() and members_text.isdigit()) or not (
@@ -215,7 +215,7 @@ def project(host: str, port: int, gap_fill: bool, member: str) -> None:
 
 
 def _run_worker(work: Any) -> None:
-    from cqrskit.runtime.workers import NeedsDurableBroker
+    from cqrskit.entrypoints.workers import NeedsDurableBroker
 
     try:
         asyncio.run(work)
