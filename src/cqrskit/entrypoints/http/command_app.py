@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import FastAPI, Header, Path, Request
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import Counter
 from starlette.responses import Response
 
 from cqrskit.core.consistency import HEADER as TOKEN_HEADER
@@ -21,6 +21,7 @@ from cqrskit.core.messages import Ack, stream_entity
 from cqrskit.core.wire import event_to_dict
 from cqrskit.entrypoints.http import models as m
 from cqrskit.entrypoints.http import problems
+from cqrskit.entrypoints.http.metrics import MetricsMiddleware, new_registry
 from cqrskit.entrypoints.http.middleware import RequestContextMiddleware
 from cqrskit.entrypoints.http.ops import add_ops_routes
 from cqrskit.runtime.bootstrap import CommandSide
@@ -46,7 +47,7 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
 
 
 def create_command_app(provider: Provider) -> FastAPI:
-    registry = CollectorRegistry()
+    registry = new_registry()
     commands_total = Counter(
         "cqrskit_commands",
         "Commands handled",
@@ -61,6 +62,7 @@ def create_command_app(provider: Provider) -> FastAPI:
             yield
 
     app = FastAPI(title="cqrskit command service", lifespan=lifespan, responses=ANSWERS)
+    app.add_middleware(MetricsMiddleware, registry=registry, routes=app.router.routes)
     app.add_middleware(RequestContextMiddleware)
     problems.install(app)
 

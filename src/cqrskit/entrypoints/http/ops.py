@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
-    REGISTRY,
     CollectorRegistry,
     generate_latest,
 )
@@ -17,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 def add_ops_routes(
     app: FastAPI,
     ready: Callable[[], Awaitable[bool]],
-    registry: CollectorRegistry = REGISTRY,
+    registry: CollectorRegistry,
 ) -> None:
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> Response:

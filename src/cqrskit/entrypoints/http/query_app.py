@@ -17,6 +17,7 @@ from starlette.routing import Route
 from cqrskit.core.consistency import HEADER as TOKEN_HEADER
 from cqrskit.core.errors import Invalid, StoreUnavailable
 from cqrskit.entrypoints.http import problems
+from cqrskit.entrypoints.http.metrics import MetricsMiddleware, new_registry
 from cqrskit.entrypoints.http.middleware import RequestContextMiddleware
 from cqrskit.entrypoints.http.models import ID_PATTERN, SKU_PATTERN
 from cqrskit.entrypoints.http.ops import add_ops_routes
@@ -54,6 +55,8 @@ def create_query_app(provider: Provider) -> FastAPI:
             yield
 
     app = FastAPI(title="cqrskit query service", lifespan=lifespan, responses=ANSWERS)
+    registry = new_registry()
+    app.add_middleware(MetricsMiddleware, registry=registry, routes=app.router.routes)
     app.add_middleware(RequestContextMiddleware)
     problems.install(app)
 
@@ -61,7 +64,7 @@ def create_query_app(provider: Provider) -> FastAPI:
         await side_of(app).store.get("readyz")
         return True
 
-    add_ops_routes(app, ready)
+    add_ops_routes(app, ready, registry)
 
     async def consistent(token: str | None) -> QuerySide:
         side = side_of(app)
