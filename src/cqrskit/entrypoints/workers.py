@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Gauge
 
+from cqrskit.entrypoints.http.metrics import new_registry
 from cqrskit.entrypoints.http.ops import add_ops_routes
 from cqrskit.runtime import adapters, bootstrap
 from cqrskit.runtime.servers import Servers
@@ -60,7 +61,7 @@ async def run_relay(settings: Settings, host: str, port: int) -> None:
     store = await adapters.open_event_store(settings.event_store_url)
     broker = await adapters.open_broker(settings.broker_url, settings.partitions)
     lease = adapters.open_lease(settings.event_store_url, "relay")
-    registry = CollectorRegistry()
+    registry = new_registry()
     active = Gauge(
         "cqrskit_relay_active", "1 while this relay holds the lease", registry=registry
     )
@@ -130,7 +131,7 @@ async def run_projector(
         await adapters.open_event_store(settings.event_store_url) if gap_fill else None
     )
     projector = bootstrap.projector_side(read_store, event_store)
-    registry = CollectorRegistry()
+    registry = new_registry()
     for name, doc in [
         ("applied", "Events applied to read models"),
         ("duplicates", "Duplicate deliveries ignored"),
