@@ -14,7 +14,7 @@ from cqrskit.entrypoints.http.command_app import create_command_app
 from cqrskit.entrypoints.http.query_app import create_query_app
 from cqrskit.runtime.adapters import UnsupportedUrl
 from cqrskit.runtime.embedded import borrowed, running_system
-from cqrskit.runtime.servers import Servers
+from cqrskit.runtime.servers import PortInUse, Servers, ensure_free
 from cqrskit.runtime.settings import Settings
 from cqrskit.shop.demo import load_demo_data
 
@@ -42,8 +42,10 @@ def run(
     """Run the whole system in one process (embedded stores by default)."""
     settings = Settings.from_env(data_dir=Path(data_dir))
     try:
+        ensure_free(host, command_port, "--command-port")
+        ensure_free(host, query_port, "--query-port")
         asyncio.run(_run(settings, host, command_port, query_port, demo))
-    except UnsupportedUrl as e:
+    except (UnsupportedUrl, PortInUse) as e:
         raise click.ClickException(str(e)) from e
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import socket
 from collections.abc import Iterator, Sequence
 
 import uvicorn
@@ -66,3 +67,20 @@ class Servers:
             if isinstance(result, BaseException):
                 self.stop()
                 raise result
+
+
+class PortInUse(OSError):
+    pass
+
+
+def ensure_free(host: str, port: int, option: str) -> None:
+    """Refuse early, with a clear message, a port something already listens on."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as e:
+            raise PortInUse(
+                f"{host}:{port} is already in use (another cqrskit?); "
+                f"choose another with {option}"
+            ) from e
