@@ -108,11 +108,18 @@ class Broker(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class IndexEntry:
-    """A member of an ordered index of a read model (ordered by sort_key, member)."""
+    """A member of an ordered index of a read model (ordered by sort_key, member).
+
+    Neither the member nor the sort key may contain NUL: some stores (Redis)
+    join them with it to order entries."""
 
     member: str
     sort_key: str
     text: str = ""
+
+    def __post_init__(self) -> None:
+        if "\x00" in self.member or "\x00" in self.sort_key:
+            raise ValueError("index members and sort keys cannot contain NUL")
 
 
 @dataclass(slots=True)
