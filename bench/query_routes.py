@@ -23,7 +23,10 @@ from cqrskit.entrypoints.http.query_app import create_query_app
 from cqrskit.runtime import bootstrap
 from cqrskit.runtime.embedded import borrowed
 
-DOC = b'{"sku":"MUG-01","name":"Mug","description":"","category":"","price_cents":1250,"available":40,"discontinued":false}'
+DOC = (
+    b'{"sku":"MUG-01","name":"Mug","description":"","category":"",'
+    b'"price_cents":1250,"available":40,"discontinued":false}'
+)
 
 
 async def rate(app: object, requests: int) -> float:
@@ -42,7 +45,7 @@ async def main(requests: int) -> None:
     changes.docs["product:MUG-01"] = DOC
     await store.commit("catalog", changes, {"product-MUG-01": VersionMove(0, 1)})
     side = bootstrap.query_side(store)
-    app = create_query_app(lambda: borrowed(side))  # type: ignore[arg-type,return-value]
+    app = create_query_app(lambda: borrowed(side))
 
     async def bare(request: Request) -> Response:
         doc = await store.get(f"product:{request.path_params['sku']}")

@@ -61,17 +61,22 @@ class Dispatcher:
         record = await self.store.idempotency_record(context.idempotency_key)
         return None if record is None else _replay(record, context)
 
-    async def dispatch(self, context: CommandContext, handler: Handler) -> Ack:
-        ack, _ = await self.dispatch_fresh(context, handler)
+    async def dispatch(
+        self, context: CommandContext, handler: Handler, *, checked: bool = False
+    ) -> Ack:
+        """Run `handler` and append what it decided. `checked`: the caller has
+        just looked for the key's stored answer itself (see `replay`)."""
+        ack, _ = await self.dispatch_fresh(context, handler, checked=checked)
         return ack
 
     async def dispatch_fresh(
-        self, context: CommandContext, handler: Handler
+        self, context: CommandContext, handler: Handler, *, checked: bool = False
     ) -> tuple[Ack, bool]:
         """Like dispatch; also says whether this call appended (False: a replay)."""
-        replayed = await self.replay(context)
-        if replayed is not None:
-            return replayed, False
+        if not checked:
+            replayed = await self.replay(context)
+            if replayed is not None:
+                return replayed, False
         for attempt in range(1, self._max_attempts + 1):
             session = Session(self.store, self.codec)
             try:

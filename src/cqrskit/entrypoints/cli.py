@@ -56,8 +56,8 @@ async def _run(
         if demo:
             added = await load_demo_data(system.command.commands)
             click.echo(f"demo catalog loaded ({added} new products)")
-        command_app = create_command_app(lambda: borrowed(system.command))  # type: ignore[arg-type,return-value]
-        query_app = create_query_app(lambda: borrowed(system.query))  # type: ignore[arg-type,return-value]
+        command_app = create_command_app(lambda: borrowed(system.command))
+        query_app = create_query_app(lambda: borrowed(system.query))
         servers = Servers([(command_app, host, cport), (query_app, host, qport)])
         serving = asyncio.create_task(servers.serve())
         if await servers.started():

@@ -8,6 +8,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 from cqrskit.core.ports import Broker, EventLog, ReadStore
 from cqrskit.core.relay import Relay
@@ -16,6 +17,7 @@ from cqrskit.runtime.bootstrap import CommandSide, ProjectorSide, QuerySide
 from cqrskit.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -64,6 +66,6 @@ async def running_system(settings: Settings) -> AsyncIterator[System]:
 
 
 @contextlib.asynccontextmanager
-async def borrowed(value: object) -> AsyncIterator[object]:
+async def borrowed(value: T) -> AsyncIterator[T]:
     """Hands an already-open side to an app whose lifespan must not close it."""
     yield value

@@ -66,10 +66,7 @@ class ShopCommands:
             )
             return stream
 
-        replayed = await self._dispatcher.replay(ctx)
-        if replayed is not None:
-            return replayed
-        new_cart_id = cart_id or self._new_id()
+        new_cart_id = cart_id or self._new_id()  # unused if the key replays
         return await self._dispatcher.dispatch(ctx, handle)
 
     async def add_item(
@@ -110,7 +107,7 @@ class ShopCommands:
             )
         try:
             ack, fresh = await self._dispatcher.dispatch_fresh(
-                ctx, self._placement(order_id, cart_id, card, auth)
+                ctx, self._placement(order_id, cart_id, card, auth), checked=True
             )
         except BaseException:
             await self._gateway.void(auth.authorization_id)
@@ -179,7 +176,7 @@ class ShopCommands:
             session.reject(PaymentDeclined(f"the payment was declined: {auth.reason}"))
             return o.order_stream(order_id)
 
-        return await self._dispatcher.dispatch(ctx, handle)
+        return await self._dispatcher.dispatch(ctx, handle, checked=True)
 
     async def ship_order(self, ctx: CommandContext, order_id: str) -> Ack:
         async def handle(session: Session) -> str:

@@ -45,14 +45,14 @@ async def _client(app: FastAPI, host: str) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def command(system: System) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_command_app(lambda: borrowed(system.command))  # type: ignore[arg-type,return-value]
+    app = create_command_app(lambda: borrowed(system.command))
     async for client in _client(app, "command"):
         yield client
 
 
 @pytest.fixture
 async def query(system: System) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_query_app(lambda: borrowed(system.query))  # type: ignore[arg-type,return-value]
+    app = create_query_app(lambda: borrowed(system.query))
     async for client in _client(app, "query"):
         yield client
 

@@ -57,9 +57,5 @@ class InMemoryBroker:
                     await asyncio.sleep(self._redelivery_delay)
             queue.task_done()
 
-    def pending(self) -> int:
-        """Messages published and not yet acknowledged."""
-        return sum(q._unfinished_tasks for q in self._queues)  # type: ignore[attr-defined]
-
     async def close(self) -> None:
         return None

@@ -63,7 +63,10 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, record_status)
         finally:
-            route = self._template(scope)
+            # FastAPI leaves its route in the scope; the lean Starlette routes
+            # ahead of it are answered on a copy, so only those are matched again.
+            answered = scope.get("route")
+            route = answered.path if answered is not None else self._template(scope)
             method = scope["method"]
             self.seconds.labels(method, route).observe(time.perf_counter() - started)
             self.requests.labels(method, route, str(status)).inc()
