@@ -4,17 +4,15 @@ projector with SIGKILL and committed events still reach the read side."""
 from __future__ import annotations
 
 import os
-import re
 import signal
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from harness import Shop
-from topology import ServicesTopology
+from topology import ServicesTopology, metric
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -30,23 +28,6 @@ def topology(tmp_path: Path) -> Iterator[ServicesTopology]:
     finally:
         if system.running:
             system.stop()
-
-
-def role_ports(system: ServicesTopology) -> dict[str, tuple[int, int]]:
-    """Role name -> (port, pid), from the table `cqrskit up` prints."""
-    roles = {}
-    for name, port, pid in re.findall(
-        r"^  (\S.*?)\s+http://[\d.]+:(\d+)\s+pid (\d+)$", system.output(), re.M
-    ):
-        roles[name] = (int(port), int(pid))
-    return roles
-
-
-def metric(port: int, name: str) -> float:
-    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    match = re.search(rf"^{name} (\S+)$", text, re.M)
-    assert match, f"{name} not served on {port}"
-    return float(match.group(1))
 
 
 def add_products(shop: Shop, count: int) -> list[str]:
@@ -67,7 +48,7 @@ def test_the_standby_relay_takes_over(topology: ServicesTopology) -> None:
     shop = Shop(topology)  # type: ignore[arg-type]
     try:
         all_readable(shop, add_products(shop, 3))
-        roles = role_ports(topology)
+        roles = topology.roles()
         relays = [roles["relay"], roles["relay (standby)"]]
         active = [
             (port, pid) for port, pid in relays if metric(port, "cqrskit_relay_active")
@@ -90,7 +71,7 @@ def test_a_projectors_partitions_move_to_the_other(topology: ServicesTopology) -
     shop = Shop(topology)  # type: ignore[arg-type]
     try:
         all_readable(shop, add_products(shop, 16))  # both projectors at work
-        roles = role_ports(topology)
+        roles = topology.roles()
         (port1, pid1), (port2, _) = roles["projector 1"], roles["projector 2"]
         assert metric(port1, "cqrskit_projector_applied") > 0
         assert metric(port2, "cqrskit_projector_applied") > 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -46,44 +47,59 @@ def _free(port: int) -> bool:
             return False
 
 
-def _database_url(name: str) -> str:
-    return urlunsplit(urlsplit(POSTGRES_URL)._replace(path=f"/{name}"))
+def metric(port: int, name: str) -> float:
+    """A role's metric, read from its /metrics like Prometheus would."""
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    match = re.search(rf"^{name} (\S+)$", text, re.M)
+    assert match, f"{name} not served on {port}"
+    return float(match.group(1))
 
 
-async def _create_database(name: str) -> None:
+def _database_url(server: str, name: str) -> str:
+    return urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
+
+
+async def _create_database(server: str, name: str) -> None:
     import asyncpg
 
-    conn = await asyncpg.connect(POSTGRES_URL)
+    conn = await asyncpg.connect(server)
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
 
 
-async def _drop_storage(name: str, namespace: str, prefix: str) -> None:
+async def _drop_storage(system: ServicesTopology) -> None:
     import asyncpg
 
     from cqrskit.adapters.rabbitmq import drop_topology
     from cqrskit.adapters.redis import RedisReadStore
 
-    conn = await asyncpg.connect(POSTGRES_URL)
+    name = system.token
+    conn = await asyncpg.connect(system.postgres_url)
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
-    store = await RedisReadStore.open(REDIS_URL, namespace=namespace)
+    store = await RedisReadStore.open(system.redis_url, namespace=name)
     try:
         await store.purge()
     finally:
         await store.close()
-    await drop_topology(AMQP_URL, prefix=prefix)
+    await drop_topology(system.amqp_url, prefix=name)
 
 
 @dataclass
 class ServicesTopology:
-    """`cqrskit up` with its own storage; stopped with Ctrl-C like a person would."""
+    """`cqrskit up` with its own storage; stopped with Ctrl-C like a person would.
+
+    On the shared services by default; the fault suite points it at private
+    instances of its own."""
 
     log_dir: Path
+    postgres_url: str = POSTGRES_URL
+    redis_url: str = REDIS_URL
+    amqp_url: str = AMQP_URL
     token: str = field(default_factory=lambda: f"e2e{uuid.uuid4().hex[:10]}")
     command_port: int = 0
     query_port: int = 0
@@ -106,16 +122,16 @@ class ServicesTopology:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CQRSKIT_")}
         env.update(
             PYTHONUNBUFFERED="1",
-            CQRSKIT_EVENT_STORE_URL=_database_url(self.token),
-            CQRSKIT_READ_STORE_URL=f"{REDIS_URL}?namespace={self.token}",
-            CQRSKIT_BROKER_URL=f"{AMQP_URL}?prefix={self.token}",
+            CQRSKIT_EVENT_STORE_URL=_database_url(self.postgres_url, self.token),
+            CQRSKIT_READ_STORE_URL=f"{self.redis_url}?namespace={self.token}",
+            CQRSKIT_BROKER_URL=f"{self.amqp_url}?prefix={self.token}",
         )
         return env
 
     def start(self) -> None:
-        for url in (POSTGRES_URL, REDIS_URL, AMQP_URL):
+        for url in (self.postgres_url, self.redis_url, self.amqp_url):
             require(url)
-        asyncio.run(_create_database(self.token))
+        asyncio.run(_create_database(self.postgres_url, self.token))
         first = free_port_run(2 + WORKER_PORTS)
         self.command_port, self.query_port = first, first + 1
         self._log = self.log_dir / "cqrskit-up.log"
@@ -147,6 +163,21 @@ class ServicesTopology:
     def output(self) -> str:
         return self._log.read_text(errors="replace") if self._log else ""
 
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    def exit_code(self) -> int | None:
+        """None while `cqrskit up` runs."""
+        return self._proc.poll() if self._proc else None
+
+    def roles(self) -> dict[str, tuple[int, int]]:
+        """Role name -> (port, pid), from the table `cqrskit up` prints."""
+        found = re.findall(
+            r"^  (\S.*?)\s+http://[\d.]+:(\d+)\s+pid (\d+)$", self.output(), re.M
+        )
+        return {name: (int(port), int(pid)) for name, port, pid in found}
+
     def stop(self) -> None:
         proc, self._proc = self._proc, None
         assert proc is not None
@@ -158,7 +189,7 @@ class ServicesTopology:
             proc.wait()
             pytest.fail(f"cqrskit up ignored Ctrl-C:\n{self.output()}")
         finally:
-            asyncio.run(_drop_storage(self.token, self.token, self.token))
+            asyncio.run(_drop_storage(self))
         assert code == 0, f"cqrskit up exited with {code}:\n{self.output()}"
 
     def kill(self) -> None:
@@ -166,4 +197,4 @@ class ServicesTopology:
             self._proc.kill()
             self._proc.wait()
             self._proc = None
-            asyncio.run(_drop_storage(self.token, self.token, self.token))
+            asyncio.run(_drop_storage(self))
