@@ -37,7 +37,7 @@ async def heal_time(
     probe = await client.send(add_product(sku), deadline=bound)
     if probe is None:
         raise NotHealed(f"the probe command was not acknowledged in {bound} s")
-    newest = client.tally.acks[-1]
+    newest = next(ack for ack in reversed(client.tally.acks) if ack is not probe)
     async with httpx.AsyncClient(base_url=query_url, timeout=10.0) as query:
         for ack in (probe, newest):
             await _read_your_write(query, f"/products/{sku}", ack.token, give_up)

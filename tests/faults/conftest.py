@@ -113,19 +113,23 @@ def _stop(system: ServicesTopology) -> None:
 
 
 @pytest.fixture(scope="session")
-def record() -> Iterator[Callable[[dict[str, Any]], None]]:
+def record(
+    request: pytest.FixtureRequest,
+) -> Iterator[Callable[[dict[str, Any]], None]]:
     """Collects each scenario's result; writes them all when the session
     ends, if any scenario ran."""
     results: list[dict[str, Any]] = []
     started = time.monotonic()
     yield results.append
     if results:
-        RESULTS.write_text(
-            json.dumps(_run_facts(results, time.monotonic() - started), indent=2) + "\n"
-        )
+        args = " ".join(request.config.invocation_params.args)
+        facts = _run_facts(results, time.monotonic() - started, f"pytest {args}")
+        RESULTS.write_text(json.dumps(facts, indent=2) + "\n")
 
 
-def _run_facts(results: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
+def _run_facts(
+    results: list[dict[str, Any]], seconds: float, command: str
+) -> dict[str, Any]:
     commit = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
         capture_output=True,
@@ -136,7 +140,7 @@ def _run_facts(results: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
         "commit": commit,
         "machine": f"{os.cpu_count()} cores, {platform.system()} {platform.machine()}",
         "python": platform.python_version(),
-        "command": "make test ARGS='-m faults'",
+        "command": command.strip(),
         "seconds": round(seconds),
         "load": {"clients": Load.clients, "commands_per_second": Load.rate},
         "repetitions": REPETITIONS,

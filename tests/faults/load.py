@@ -65,6 +65,19 @@ class Tally:
     """Answers that were retried (5xx, lost connections), by status."""
     unresolved: list[Command] = field(default_factory=list)
     in_flight: int = 0
+    refused_after_retry: list[str] = field(default_factory=list)
+    """Refusals that followed a 5xx or a lost connection: the first try may
+    have been applied, so the refusal deserves a look."""
+
+    def refused(
+        self, command: Command, answer: httpx.Response, first_try: bool
+    ) -> None:
+        self.failed[str(answer.status_code)] += 1
+        if not first_try:
+            detail = answer.text[:300]
+            self.refused_after_retry.append(
+                f"{command.kind} {command.path}: {answer.status_code} {detail}"
+            )
 
 
 class Client:
@@ -92,23 +105,26 @@ class Client:
             tally.in_flight -= 1
 
     async def _send(self, command: Command, give_up: float) -> Acked | None:
-        backoff = 0.05
+        backoff, first_try = 0.05, True
         while True:
-            status = await self._attempt(command)
-            if isinstance(status, Acked):
-                self.tally.acks.append(status)
-                return status
+            answer = await self._attempt(command)
+            if isinstance(answer, Acked):
+                self.tally.acks.append(answer)
+                return answer
+            status = answer if isinstance(answer, str) else answer.status_code
             if status not in RETRIED and status != "connection":
-                self.tally.failed[str(status)] += 1
+                assert isinstance(answer, httpx.Response)
+                self.tally.refused(command, answer, first_try)
                 return None
             self.tally.retried[str(status)] += 1
             if time.monotonic() > give_up:
                 self.tally.unresolved.append(command)
                 return None
+            first_try = False
             await asyncio.sleep(random.uniform(0, backoff))
             backoff = min(backoff * 2, 2.0)
 
-    async def _attempt(self, command: Command) -> Acked | int | str:
+    async def _attempt(self, command: Command) -> Acked | httpx.Response | str:
         try:
             answer = await self.http.request(
                 command.method,
@@ -119,7 +135,7 @@ class Client:
         except httpx.TransportError:
             return "connection"
         if not answer.is_success:
-            return answer.status_code
+            return answer
         body = answer.json()
         return Acked(
             command.kind,

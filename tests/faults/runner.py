@@ -189,6 +189,7 @@ async def _check(
         acknowledged=len(acks),
         failed=dict(tally.failed),
         retried=dict(tally.retried),
+        refused_after_retry=tally.refused_after_retry[:20],
         unresolved=len(tally.unresolved),
         lost=len(lost),
         applied_twice=len(twice),
@@ -197,6 +198,8 @@ async def _check(
     )
     problems += [f"lost: {line}" for line in lost[:20]]
     problems += [f"stock: {line}" for line in twice[:20]]
+    if twice:
+        problems += [f"refused after a retry: {r}" for r in tally.refused_after_retry]
     if tally.unresolved:
         problems.append(f"{len(tally.unresolved)} commands never got an answer")
     if code != 0:
