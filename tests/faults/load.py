@@ -10,7 +10,6 @@ for, which is what the checks afterwards compare the system against.
 from __future__ import annotations
 
 import asyncio
-import base64
 import random
 import time
 import uuid
@@ -19,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import orjson
+
+from cqrskit.core.consistency import parse_token
 
 APPROVE = {"card_number": "4242424242424242", "expiry": "12/2099", "cvc": "123"}
 RETRIED = {500, 502, 503, 504}
@@ -42,9 +42,9 @@ class Acked:
     at: float
 
     def written(self) -> list[tuple[str, int]]:
-        """Every stream the command wrote and the version it reached."""
-        raw = base64.urlsafe_b64decode(self.token + "=" * (-len(self.token) % 4))
-        return [(str(sid), int(version)) for sid, version in orjson.loads(raw)]
+        """Every stream the command wrote and the version it reached, as its
+        consistency token names them."""
+        return parse_token(self.token)
 
 
 @dataclass(frozen=True)
