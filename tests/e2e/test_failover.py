@@ -70,7 +70,7 @@ def test_the_standby_relay_takes_over(topology: ServicesTopology) -> None:
         roles = role_ports(topology)
         relays = [roles["relay"], roles["relay (standby)"]]
         active = [
-            (port, pid) for port, pid in relays if metric(port, "cqrskit_relay_active")
+            (port, pid) for port, pid in relays if metric(port, "cqrskit_relay_leader")
         ]
         assert len(active) == 1, "exactly one relay is active"
         (_, active_pid), (standby_port, _) = (
@@ -81,7 +81,7 @@ def test_the_standby_relay_takes_over(topology: ServicesTopology) -> None:
         os.kill(active_pid, signal.SIGKILL)
         skus = add_products(shop, 5)  # committed while no relay is active
         all_readable(shop, skus)
-        assert metric(standby_port, "cqrskit_relay_active") == 1
+        assert metric(standby_port, "cqrskit_relay_leader") == 1
     finally:
         shop.close()
 

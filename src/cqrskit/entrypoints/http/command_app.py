@@ -21,6 +21,7 @@ from cqrskit.core.messages import Ack, stream_entity
 from cqrskit.core.wire import event_to_dict
 from cqrskit.entrypoints.http import models as m
 from cqrskit.entrypoints.http import problems
+from cqrskit.entrypoints.http.lifespan import opened_in_background, opened_side
 from cqrskit.entrypoints.http.metrics import MetricsMiddleware, new_registry
 from cqrskit.entrypoints.http.middleware import RequestContextMiddleware
 from cqrskit.entrypoints.http.ops import add_ops_routes
@@ -57,8 +58,7 @@ def create_command_app(provider: Provider) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
-        async with provider() as side:
-            app.state.side = side
+        async with opened_in_background(app, provider, "the event store"):
             yield
 
     app = FastAPI(title="cqrskit command service", lifespan=lifespan, responses=ANSWERS)
@@ -284,7 +284,7 @@ def create_command_app(provider: Provider) -> FastAPI:
 
 
 def side_of(app: FastAPI) -> CommandSide:
-    side: CommandSide = app.state.side
+    side: CommandSide = opened_side(app, "the event store")  # type: ignore[assignment]
     return side
 
 

@@ -17,6 +17,7 @@ from starlette.routing import Route
 from cqrskit.core.consistency import HEADER as TOKEN_HEADER
 from cqrskit.core.errors import Invalid, StoreUnavailable
 from cqrskit.entrypoints.http import problems
+from cqrskit.entrypoints.http.lifespan import opened_in_background, opened_side
 from cqrskit.entrypoints.http.metrics import MetricsMiddleware, new_registry
 from cqrskit.entrypoints.http.middleware import RequestContextMiddleware
 from cqrskit.entrypoints.http.models import ID_PATTERN, SKU_PATTERN
@@ -50,8 +51,7 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
 def create_query_app(provider: Provider) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
-        async with provider() as side:
-            app.state.side = side
+        async with opened_in_background(app, provider, "the read store"):
             yield
 
     app = FastAPI(title="cqrskit query service", lifespan=lifespan, responses=ANSWERS)
@@ -172,5 +172,5 @@ def _lean(
 
 
 def side_of(app: FastAPI) -> QuerySide:
-    side: QuerySide = app.state.side
+    side: QuerySide = opened_side(app, "the read store")  # type: ignore[assignment]
     return side
