@@ -56,12 +56,10 @@ async def _lead(lease: Lease, relay: Relay, renew_every: float) -> None:
         while True:
             done, _ = await asyncio.wait({task}, timeout=renew_every)
             if done:
-                with contextlib.suppress(LeaseLost):
-                    task.result()
                 return
             if not await lease.renew():
                 return
     finally:
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        with contextlib.suppress(asyncio.CancelledError, LeaseLost):
+            await task  # it may have stopped on its own at the lost lease
