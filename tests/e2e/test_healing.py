@@ -6,6 +6,9 @@ Redis of its own (stopped and started at will) and a RabbitMQ prefix."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -18,7 +21,7 @@ import pytest
 from harness import free_port
 from private_services import PrivatePostgres, PrivateRedis, Role, wait_for
 
-from services import AMQP_URL, require
+from services import AMQP_URL, POSTGRES_URL, REDIS_URL, require
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 PROBLEM = "application/problem+json"
@@ -185,3 +188,45 @@ def test_a_command_service_waits_for_a_full_postgres(
 
     command.wait_status("/readyz", 200)
     assert add_product(command).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "says"),
+    [
+        (["relay"], {"CQRSKIT_BROKER_URL": "kafka://127.0.0.1/"}, "no broker adapter"),
+        (
+            ["relay"],
+            {
+                "CQRSKIT_EVENT_STORE_URL": "postgresql://postgres@127.0.0.1:5432/cq_missing"
+            },
+            "does not exist",
+        ),
+        (
+            ["project"],
+            {"CQRSKIT_BROKER_URL": "amqp://guest:wrong@127.0.0.1:5672/"},
+            "refused the credentials",
+        ),
+    ],
+)
+def test_a_misconfiguration_still_exits_with_a_clear_message(
+    args: list[str], env: dict[str, str], says: str
+) -> None:
+    require(POSTGRES_URL)
+    require(AMQP_URL)
+    full = {k: v for k, v in os.environ.items() if not k.startswith("CQRSKIT_")}
+    full.update(
+        CQRSKIT_EVENT_STORE_URL=POSTGRES_URL,
+        CQRSKIT_BROKER_URL=AMQP_URL,
+        CQRSKIT_READ_STORE_URL=REDIS_URL,
+    )
+    full.update(env)
+    argv = [sys.executable, "-m", "cqrskit.entrypoints.cli", *args]
+    done = subprocess.run(
+        [*argv, "--port", str(free_port())],
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1, done.stderr
+    assert says in done.stderr

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from cqrskit.core.errors import Misconfigured
 from cqrskit.entrypoints.http.command_app import create_command_app
 from cqrskit.entrypoints.http.query_app import create_query_app
 from cqrskit.runtime.adapters import UnsupportedUrl
@@ -223,6 +224,8 @@ def _run_worker(work: Any) -> None:
         asyncio.run(work)
     except (UnsupportedUrl, NeedsDurableBroker) as e:
         raise click.ClickException(str(e)) from e
+    except Misconfigured as e:
+        raise click.ClickException(e.detail) from e
 
 
 @main.command()
