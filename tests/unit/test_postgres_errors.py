@@ -7,7 +7,7 @@ import asyncpg
 import pytest
 
 from cqrskit.adapters.postgres._database import translate_errors
-from cqrskit.core.errors import StoreUnavailable
+from cqrskit.core.errors import Misconfigured, StoreUnavailable
 
 
 @pytest.mark.parametrize(
@@ -32,10 +32,21 @@ def test_a_lost_or_busy_server_is_unavailable(error: Exception) -> None:
     "error",
     [
         asyncpg.InterfaceError("the server expects 2 arguments, 1 was passed"),
-        asyncpg.InvalidPasswordError("password authentication failed"),
         asyncpg.UndefinedTableError('relation "events" does not exist'),
     ],
 )
-def test_bugs_and_refused_credentials_stay_loud(error: Exception) -> None:
+def test_bugs_stay_loud(error: Exception) -> None:
     with pytest.raises(type(error)), translate_errors():
+        raise error
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        asyncpg.InvalidPasswordError("password authentication failed"),
+        asyncpg.InvalidCatalogNameError('database "shop" does not exist'),
+    ],
+)
+def test_a_configuration_that_cannot_work_is_misconfigured(error: Exception) -> None:
+    with pytest.raises(Misconfigured), translate_errors():
         raise error
