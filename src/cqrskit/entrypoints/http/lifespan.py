@@ -10,6 +10,7 @@ first moments (an error that is not StoreUnavailable) still stops the start.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import TypeVar
@@ -20,6 +21,7 @@ from cqrskit.core.backoff import until_available
 from cqrskit.core.errors import StoreUnavailable
 
 S = TypeVar("S")
+log = logging.getLogger(__name__)
 FIRST_WAIT = 2.0
 """How long the start waits for a first opening, so a store that answers at
 once is open before the first request and a refused configuration stops it."""
@@ -45,6 +47,7 @@ async def opened_in_background(
                 app.state.side = None
 
     task = asyncio.create_task(hold(), name=f"open {what}")
+    task.add_done_callback(_report)
     waiter = asyncio.create_task(opened.wait())
     await asyncio.wait(
         {task, waiter}, timeout=FIRST_WAIT, return_when="FIRST_COMPLETED"
@@ -57,6 +60,12 @@ async def opened_in_background(
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+def _report(task: asyncio.Task[None]) -> None:
+    """A misconfiguration found after the start leaves the routes at 503: say why."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("giving up: %s", task.exception())
 
 
 def opened_side(app: FastAPI, what: str) -> object:
