@@ -112,6 +112,24 @@ async def test_a_frozen_holder_loses_the_lease_within_the_bound(
     assert await second.load_position("relay") == 7
 
 
+async def test_a_standby_waits_in_rounds_and_still_takes_over(schema: str) -> None:
+    """Each round of waiting ends at the session's lock_timeout and begins
+    again on the same session; the lock still passes on release."""
+    holder = PostgresLease(POSTGRES_URL, schema, schema=schema)
+    standby = PostgresLease(POSTGRES_URL, schema, schema=schema, lock_round=0.2)
+    try:
+        await holder.acquire()
+        waiting = asyncio.create_task(standby.acquire())
+        await asyncio.sleep(1.0)  # several rounds
+        assert not waiting.done()
+        await holder.release()
+        await asyncio.wait_for(waiting, 5)
+        assert standby.valid()
+    finally:
+        await holder.release()
+        await standby.release()
+
+
 async def test_a_cancelled_wait_leaves_no_session_behind(
     schema: str, leases: list[PostgresLease]
 ) -> None:

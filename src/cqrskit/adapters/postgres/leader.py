@@ -36,6 +36,9 @@ IDLE_SESSION_TIMEOUT = 4.0
 VALIDITY = 3.0
 """Seconds a leader trusts its lease after a round trip began on its session."""
 _CLOSE_TIMEOUT = 5.0
+LOCK_ROUND = 5.0
+"""A standby waits for the lock in rounds this long (the session's lock_timeout)."""
+_CHECK_MARGIN = 2.0
 R = TypeVar("R")
 
 
@@ -48,6 +51,7 @@ class PostgresLease:
         schema: str = "public",
         validity: float = VALIDITY,
         idle_timeout: float = IDLE_SESSION_TIMEOUT,
+        lock_round: float = LOCK_ROUND,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if validity >= idle_timeout:
@@ -57,6 +61,7 @@ class PostgresLease:
         self._schema = schema
         self._validity = validity
         self._idle_timeout = idle_timeout
+        self._lock_round = lock_round
         self._clock = clock
         self._conn: asyncpg.Connection | None = None
         self._renewed_at: float | None = None
@@ -70,10 +75,7 @@ class PostgresLease:
         conn = await self._connect()
         try:
             with translate_errors():
-                await conn.execute(
-                    "SELECT pg_advisory_lock(hashtextextended($1, 0))",
-                    f"cqrskit.leader:{self._name}",
-                )
+                await self._wait_for_lock(conn)
         except BaseException:
             # Cancelled while waiting, or the server went away: drop the session,
             # which gives the lock back if the server granted it meanwhile.
@@ -82,6 +84,23 @@ class PostgresLease:
         self._conn = conn
         if not await self.renew():  # start the validity from a fresh round trip
             raise LeaseLost(f"lost the {self._name} lease as soon as it was granted")
+
+    async def _wait_for_lock(self, conn: asyncpg.Connection) -> None:
+        """Wait in rounds of `lock_timeout`, so that a standby whose connection
+        died silently (a cut cable sends no FIN) finds out within a round and
+        reconnects, instead of waiting on a dead socket for ever."""
+        while True:
+            try:
+                await asyncio.wait_for(
+                    conn.execute(
+                        "SELECT pg_advisory_lock(hashtextextended($1, 0))",
+                        f"cqrskit.leader:{self._name}",
+                    ),
+                    self._lock_round + _CHECK_MARGIN,
+                )
+            except asyncpg.LockNotAvailableError:
+                continue  # a round ended: the session is alive, wait again
+            return
 
     async def _connect(self) -> asyncpg.Connection:
         with translate_errors():
@@ -92,6 +111,7 @@ class PostgresLease:
                     "client_connection_check_interval": "1000",
                     "idle_session_timeout": str(int(self._idle_timeout * 1000)),
                     "search_path": quote_ident(self._schema),
+                    "lock_timeout": str(int(self._lock_round * 1000)),
                 },
             )
         return conn
