@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from cqrskit.core import errors
 
@@ -27,6 +28,56 @@ _STATUS: list[tuple[type[errors.CqrskitError], int, str]] = [
     (errors.PaymentDeclined, 402, "Payment Declined"),
     (errors.StoreUnavailable, 503, "Service Unavailable"),
 ]
+
+
+_MEANING = {
+    400: "the body is not valid JSON",
+    402: "the card was declined",
+    404: "no such resource",
+    409: "conflicts with the current state",
+    413: "the body is over 1 MiB",
+    422: "invalid input (`errors` names each field)",
+    503: "a store is unavailable or the read side has not caught up; retry",
+}
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "correlation_id": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+_RETRY_AFTER = {
+    "Retry-After": {"description": "seconds to wait", "schema": {"type": "string"}}
+}
+
+
+def answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The problem answers a route documents in OpenAPI: each status it can
+    give besides its success, with the problem body's schema."""
+    return {
+        status: {
+            "description": _MEANING[status],
+            "content": {MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}},
+            **({"headers": _RETRY_AFTER} if status == 503 else {}),
+        }
+        for status in statuses
+    }
 
 
 def problem(
@@ -85,7 +136,9 @@ def install(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        headers = dict(exc.headers) if exc.headers else None
+        headers = dict(exc.headers) if exc.headers else {}
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
         return problem(
             request,
             exc.status_code,
@@ -104,6 +157,17 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(HTTPException, on_http)
     app.add_exception_handler(Exception, on_crash)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves on this path: Starlette's own 405
+    names only the first route that matched the path."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
 
 
 def _reason(status: int) -> str:
