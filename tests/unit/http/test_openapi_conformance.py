@@ -2,8 +2,9 @@
 check: what the documents admit is accepted, what they refuse is refused, and
 every answer (status, media type, body, headers) is one they document.
 
-Each app runs the whole embedded system on in-memory adapters inside its own
-lifespan (schemathesis drives ASGI apps on an event loop of its own).
+Both apps share the whole embedded system on in-memory adapters, opened in
+their lifespans (schemathesis drives ASGI apps on an event loop of its own),
+with the demo catalog loaded so that reads find documents to check.
 """
 
 from __future__ import annotations
@@ -11,7 +12,11 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import (
+    AbstractAsyncContextManager,
+    AsyncExitStack,
+    asynccontextmanager,
+)
 from typing import Any, TypeVar
 
 import pytest
@@ -25,6 +30,7 @@ from shop_http import SETTINGS as EMBEDDED
 from cqrskit.entrypoints.http.command_app import create_command_app
 from cqrskit.entrypoints.http.query_app import create_query_app
 from cqrskit.runtime.embedded import System, running_system
+from cqrskit.shop.demo import load_demo_data
 
 T = TypeVar("T")
 
@@ -50,15 +56,40 @@ QUERY_CONFIG = SchemathesisConfig.from_dict(
 )
 
 
-def embedded(
-    side: Callable[[System], T],
-) -> Callable[[], AbstractAsyncContextManager[T]]:
-    @asynccontextmanager
-    async def provide() -> AsyncIterator[T]:
-        async with running_system(SETTINGS) as system:
-            yield side(system)
+class SharedSystem:
+    """One embedded system for both apps, with the demo catalog in it: opened
+    by the first lifespan to start, closed by the last to stop."""
 
-    return provide
+    def __init__(self) -> None:
+        self._users = 0
+        self._stack = AsyncExitStack()
+        self._system: System | None = None
+
+    def side(
+        self, pick: Callable[[System], T]
+    ) -> Callable[[], AbstractAsyncContextManager[T]]:
+        @asynccontextmanager
+        async def provide() -> AsyncIterator[T]:
+            async with self._lease() as system:
+                yield pick(system)
+
+        return provide
+
+    @asynccontextmanager
+    async def _lease(self) -> AsyncIterator[System]:
+        if self._system is None:
+            self._system = await self._stack.enter_async_context(
+                running_system(SETTINGS)
+            )
+            await load_demo_data(self._system.command.commands)
+        self._users += 1
+        try:
+            yield self._system
+        finally:
+            self._users -= 1
+            if not self._users:
+                self._system = None
+                await self._stack.aclose()
 
 
 def conformance(app: FastAPI, config: SchemathesisConfig) -> Any:
@@ -76,8 +107,11 @@ def stop_apps() -> Iterator[None]:
     asgi.shutdown_lifespans()
 
 
-command = conformance(create_command_app(embedded(lambda s: s.command)), COMMAND_CONFIG)
-query = conformance(create_query_app(embedded(lambda s: s.query)), QUERY_CONFIG)
+SHARED = SharedSystem()
+command = conformance(
+    create_command_app(SHARED.side(lambda s: s.command)), COMMAND_CONFIG
+)
+query = conformance(create_query_app(SHARED.side(lambda s: s.query)), QUERY_CONFIG)
 
 
 @command.parametrize()

@@ -10,7 +10,7 @@ Schema's `integer` does; fractions, booleans and strings stay refused.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -153,3 +153,52 @@ class CommandAnswer(BaseModel):
     sku: str | None = None
     cart_id: str | None = None
     order_id: str | None = None
+
+
+# --- what the query service answers (documented; the documents are stored
+# in this shape and sent as they are, never built from these models) ---------
+
+
+class Product(BaseModel):
+    sku: str
+    name: str
+    description: str
+    category: str
+    price_cents: int
+    available: int
+    discontinued: bool
+
+
+class ProductPage(BaseModel):
+    items: list[Product]
+    next_cursor: str | None
+
+
+class Line(BaseModel):
+    sku: str
+    name: str
+    quantity: int
+    unit_price_cents: int
+    line_total_cents: int
+
+
+class Cart(BaseModel):
+    cart_id: str
+    customer_id: str
+    items: list[Line]
+    total_cents: int
+    status: Literal["open", "checked_out"]
+
+
+class Order(BaseModel):
+    order_id: str
+    customer_id: str
+    lines: list[Line]
+    total_cents: int
+    status: Literal["placed", "shipped", "cancelled"]
+    placed_at: str
+
+
+class OrderPage(BaseModel):
+    items: list[Order]
+    next_cursor: str | None

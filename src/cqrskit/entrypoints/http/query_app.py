@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Path, Query
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -17,6 +18,7 @@ from starlette.routing import Route
 from cqrskit.core.consistency import HEADER as TOKEN_HEADER
 from cqrskit.core.consistency import MAX_TOKEN_LENGTH, TOKEN_PATTERN
 from cqrskit.core.errors import StoreUnavailable
+from cqrskit.entrypoints.http import models as m
 from cqrskit.entrypoints.http import problems
 from cqrskit.entrypoints.http.metrics import MetricsMiddleware, new_registry
 from cqrskit.entrypoints.http.middleware import RequestContextMiddleware
@@ -41,9 +43,14 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 Cursor = Annotated[str | None, Query(max_length=1024, pattern=CURSOR_PATTERN)]
 JSON = "application/json"
 Answers = dict[int | str, dict[str, Any]]
-OK: Answers = {200: {"content": {JSON: {}}}}
-LISTING: Answers = {**OK, **problems.answers(422, 503)}
-DOCUMENT: Answers = {**OK, **problems.answers(404, 422, 503)}
+
+
+def listing(model: type[BaseModel]) -> Answers:
+    return {200: {"model": model}, **problems.answers(422, 503)}
+
+
+def document(model: type[BaseModel]) -> Answers:
+    return {200: {"model": model}, **problems.answers(404, 422, 503)}
 
 
 def create_query_app(provider: Provider) -> FastAPI:
@@ -77,7 +84,7 @@ def create_query_app(provider: Provider) -> FastAPI:
     def ok(body: bytes) -> Response:
         return Response(body, media_type=JSON)
 
-    @app.get("/products", response_class=Response, responses=LISTING)
+    @app.get("/products", response_class=Response, responses=listing(m.ProductPage))
     async def products(
         q: Annotated[str | None, Query(max_length=200, pattern=LINE_PATTERN)] = None,
         category: Annotated[
@@ -95,21 +102,21 @@ def create_query_app(provider: Provider) -> FastAPI:
             )
         )
 
-    @app.get("/products/{sku}", response_class=Response, responses=DOCUMENT)
+    @app.get("/products/{sku}", response_class=Response, responses=document(m.Product))
     async def product(
         sku: Annotated[str, Path(pattern=SKU_PATTERN)], token: Token = None
     ) -> Response:
         """A product with its live stock (`available` = not reserved)."""
         return ok(await (await consistent(token)).queries.product(sku))
 
-    @app.get("/carts/{cart_id}", response_class=Response, responses=DOCUMENT)
+    @app.get("/carts/{cart_id}", response_class=Response, responses=document(m.Cart))
     async def cart(
         cart_id: Annotated[str, Path(pattern=ID_PATTERN)], token: Token = None
     ) -> Response:
         """A cart with line totals and the cart total."""
         return ok(await (await consistent(token)).queries.cart(cart_id))
 
-    @app.get("/orders/{order_id}", response_class=Response, responses=DOCUMENT)
+    @app.get("/orders/{order_id}", response_class=Response, responses=document(m.Order))
     async def order(
         order_id: Annotated[str, Path(pattern=ID_PATTERN)], token: Token = None
     ) -> Response:
@@ -117,7 +124,9 @@ def create_query_app(provider: Provider) -> FastAPI:
         return ok(await (await consistent(token)).queries.order(order_id))
 
     @app.get(
-        "/customers/{customer_id}/orders", response_class=Response, responses=LISTING
+        "/customers/{customer_id}/orders",
+        response_class=Response,
+        responses=listing(m.OrderPage),
     )
     async def history(
         customer_id: Annotated[str, Path(pattern=ID_PATTERN)],
