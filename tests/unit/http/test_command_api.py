@@ -56,6 +56,19 @@ async def test_names_are_trimmed_and_free_text_keeps_its_lines(shop: Shop) -> No
     assert product["description"] == "one\ntwo\tthree"
 
 
+async def test_a_refused_text_is_explained_in_words(
+    command: httpx.AsyncClient,
+) -> None:
+    response = await command.post("/products", json={**PRODUCT, "name": "a\u0000"})
+    problem = assert_problem(response, 422)
+    assert problem["errors"] == [
+        {
+            "field": "name",
+            "message": "should be one line, not blank, without control characters",
+        }
+    ]
+
+
 async def test_a_405_names_every_method_the_path_allows(
     command: httpx.AsyncClient,
 ) -> None:

@@ -34,6 +34,14 @@ TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 NAME_PATTERN = rf"^[^{_CONTROL}]*[^{_CONTROL}{_SPACE}][^{_CONTROL}]*$"
 """One line with at least one character that is not white space."""
 
+PLAIN_WORDS = {
+    LINE_PATTERN: "should be one line without control characters",
+    TEXT_PATTERN: "should hold no control characters but tab and line breaks",
+    NAME_PATTERN: "should be one line, not blank, without control characters",
+}
+"""What a refusal by one of the text patterns tells a client, instead of the
+pattern itself."""
+
 
 def _integral(value: object) -> object:
     """`1046.0` is the integer 1046 to JSON Schema; hand it on as one."""

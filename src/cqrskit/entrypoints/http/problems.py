@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Match
 
 from cqrskit.core import errors
+from cqrskit.entrypoints.http.models import PLAIN_WORDS
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,9 @@ def _validation_detail(
             return 400, "the request body is not valid JSON", []
         where = ".".join(str(part) for part in err.get("loc", ()) if part != "body")
         where = where or "body"
-        items.append({"field": where, "message": err.get("msg", "")})
+        pattern = str((err.get("ctx") or {}).get("pattern"))
+        message = PLAIN_WORDS.get(pattern, err.get("msg", ""))
+        items.append({"field": where, "message": message})
     summary = "; ".join(f"{i['field']}: {i['message']}" for i in items)
     return 422, summary or "the request is not valid", items
 
