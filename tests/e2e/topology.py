@@ -47,14 +47,6 @@ def _free(port: int) -> bool:
             return False
 
 
-def metric(port: int, name: str) -> float:
-    """A role's metric, read from its /metrics like Prometheus would."""
-    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    match = re.search(rf"^{name} (\S+)$", text, re.M)
-    assert match, f"{name} not served on {port}"
-    return float(match.group(1))
-
-
 def _database_url(server: str, name: str) -> str:
     return urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
 
@@ -171,13 +163,6 @@ class ServicesTopology:
         """None while `cqrskit up` runs."""
         return self._proc.poll() if self._proc else None
 
-    def roles(self) -> dict[str, tuple[int, int]]:
-        """Role name -> (port, pid), from the table `cqrskit up` prints."""
-        found = re.findall(
-            r"^  (\S.*?)\s+http://[\d.]+:(\d+)\s+pid (\d+)$", self.output(), re.M
-        )
-        return {name: (int(port), int(pid)) for name, port, pid in found}
-
     def stop(self) -> None:
         proc, self._proc = self._proc, None
         assert proc is not None
@@ -198,3 +183,30 @@ class ServicesTopology:
             self._proc.wait()
             self._proc = None
             asyncio.run(_drop_storage(self))
+
+
+def role_ports(system: ServicesTopology) -> dict[str, tuple[int, int]]:
+    """Role name -> (port, pid), from the table `cqrskit up` prints."""
+    roles = {}
+    for name, port, pid in re.findall(
+        r"^  (\S.*?)\s+http://[\d.]+:(\d+)\s+pid (\d+)$", system.output(), re.M
+    ):
+        roles[name] = (int(port), int(pid))
+    return roles
+
+
+def metric(port: int, name: str) -> float:
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    match = re.search(rf"^{name} (\S+)$", text, re.M)
+    assert match, f"{name} not served on {port}"
+    return float(match.group(1))
+
+
+def restarted_pid(system: ServicesTopology, name: str, restart: int) -> int | None:
+    """The pid `cqrskit up` printed when it started `name` again, if it has."""
+    match = re.search(
+        rf"^restarted the {re.escape(name)} \(pid (\d+), restart {restart}\)$",
+        system.output(),
+        re.M,
+    )
+    return int(match.group(1)) if match else None

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from topology import ServicesTopology, metric
+from topology import ServicesTopology, metric, role_ports
 
 from faults import checks
 from faults.instances import PrivatePostgres, PrivateRabbitMq, PrivateRedis
@@ -45,7 +45,7 @@ class Faulted:
         """The PID of the role now (after a restart, the new one)."""
         up_pid = self.system.pid
         assert up_pid is not None, "cqrskit up is not running"
-        port = self.system.roles()[name][0]
+        port = role_ports(self.system)[name][0]
         deadline = time.monotonic() + ROLE_TIMEOUT
         while (pid := role_pid(up_pid, port)) is None:
             assert time.monotonic() < deadline, f"no {name} is running"
@@ -54,14 +54,14 @@ class Faulted:
 
     async def active_relay(self) -> int:
         """The PID of the relay holding the lease."""
-        relays = [n for n in self.system.roles() if n.startswith("relay")]
+        relays = [n for n in role_ports(self.system) if n.startswith("relay")]
         deadline = time.monotonic() + ROLE_TIMEOUT
         while time.monotonic() < deadline:
             for name in relays:
-                port = self.system.roles()[name][0]
+                port = role_ports(self.system)[name][0]
                 try:
                     active = await asyncio.to_thread(
-                        metric, port, "cqrskit_relay_active"
+                        metric, port, "cqrskit_relay_leader"
                     )
                 except Exception:  # restarting, not serving metrics yet
                     continue
