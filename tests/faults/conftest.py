@@ -5,12 +5,12 @@ docs/reliability.md)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
-import shutil
+import signal
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -18,16 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness import free_port
+from private_services import PrivatePostgres, PrivateRabbitMq, PrivateRedis, listening
 from topology import ServicesTopology
 
-from faults.instances import (
-    PrivatePostgres,
-    PrivateRabbitMq,
-    PrivateRedis,
-    kill_pid,
-    listening,
-    missing_binaries,
-)
 from faults.load import Load
 from faults.processes import cmdline, descendants
 from faults.runner import Faulted, PrivateServices
@@ -39,42 +33,35 @@ REPETITIONS = int(os.environ.get("CQRSKIT_FAULTS_REPETITIONS", "2"))
 
 @pytest.fixture(scope="session")
 def private_services() -> Iterator[PrivateServices]:
-    """PostgreSQL, Redis and RabbitMQ of our own, on spare ports; whatever
-    happens, all stopped (by PID as a last resort) and their files removed."""
-    if missing := missing_binaries():
-        message = f"fault suite skipped: not installed: {', '.join(missing)}"
-        if os.environ.get("CQRSKIT_REQUIRE_SERVICES"):
-            pytest.fail(message)
-        pytest.skip(message)
-    base = Path(tempfile.mkdtemp(prefix="cqrskit-faults-"))
-    base.chmod(0o755)  # the postgres and rabbitmq users work below it
+    """PostgreSQL, Redis and RabbitMQ of our own, on spare ports, started
+    once for the session; whatever happens, all stopped (by PID as a last
+    resort) and their files removed."""
     services = PrivateServices(
-        PrivatePostgres(base / "postgres"),
-        PrivateRedis(base / "redis"),
-        PrivateRabbitMq(base / "rabbitmq"),
+        PrivatePostgres(free_port(), {"max_connections": "200"}),
+        PrivateRedis(free_port()),
+        PrivateRabbitMq(free_port(), free_port()),
     )
-    started: list[Any] = []
     try:
-        for service in (services.postgres, services.redis, services.rabbitmq):
-            started.append(service)
-            service.start()
+        services.postgres.start()
+        services.redis.start()
+        services.rabbitmq.start()
         yield services
     finally:
-        for service in reversed(started):
-            service.stop()
-        shutil.rmtree(base, ignore_errors=True)
+        services.rabbitmq.remove()
+        services.redis.stop()
+        services.postgres.remove()
 
 
 def _ensure_up(services: PrivateServices) -> None:
     """A scenario that failed half way may leave a service stopped."""
     if not listening(services.redis.port):
-        services.redis.kill()
+        services.redis.stop()
         services.redis.start()
     if not listening(services.rabbitmq.port):
         services.rabbitmq.stop()
         services.rabbitmq.start()
     if not listening(services.postgres.port):
-        services.postgres.stop()
+        services.postgres.stop("immediate")
         services.postgres.start()
 
 
@@ -102,7 +89,8 @@ def faulted(private_services: PrivateServices, tmp_path: Path) -> Iterator[Fault
         finally:
             for pid in roles:  # a role that outlived `cqrskit up`
                 if "cqrskit.entrypoints.cli" in " ".join(cmdline(pid)):
-                    kill_pid(pid)
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
 
 
 def _stop(system: ServicesTopology) -> None:

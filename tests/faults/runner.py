@@ -13,10 +13,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from private_services import PrivatePostgres, PrivateRabbitMq, PrivateRedis
 from topology import ServicesTopology, metric, role_ports
 
 from faults import checks
-from faults.instances import PrivatePostgres, PrivateRabbitMq, PrivateRedis
 from faults.load import Load, Tally, add_product, restock
 from faults.processes import role_pid
 
@@ -138,10 +138,12 @@ async def _under_load(
     first = [add_product(sku) for sku in load.skus]
     first += [restock(sku, INITIAL_STOCK) for sku in load.skus]
     await load.start(first)
+    load_started = time.monotonic()
     await asyncio.sleep(WARM_UP)
     in_flight: list[int] = []
     heals: list[float] = []
     for n in range(1, repetitions + 1):
+        await _busy(load)
         in_flight.append(load.tally.in_flight)
         try:
             await scenario.inject(faulted)
@@ -156,12 +158,22 @@ async def _under_load(
             break
         await asyncio.sleep(BETWEEN)
     await (load.abort() if problems else load.stop())
+    rate = len(load.tally.acks) / (time.monotonic() - load_started)
     result.update(
+        commands_per_second=round(rate),
         in_flight_at_fault=in_flight,
         heal_seconds=heals,
         heal_p50=round(statistics.median(heals), 2) if heals else None,
         heal_max=max(heals) if heals else None,
     )
+
+
+async def _busy(load: Load, wanted: int = 2, within: float = 2.0) -> None:
+    """Wait (briefly) for commands to be in flight, so the fault hits some."""
+    for _ in range(int(within / 0.005)):
+        if load.tally.in_flight >= wanted:
+            return
+        await asyncio.sleep(0.005)
 
 
 def _query(faulted: Faulted) -> str:

@@ -44,12 +44,16 @@ async def stop_rabbitmq(faulted: Faulted) -> None:
 
 
 async def restart_postgres(faulted: Faulted) -> None:
-    await asyncio.to_thread(faulted.services.postgres.restart)
+    """A fast shutdown (sessions cut, every commit kept), then start."""
+    postgres = faulted.services.postgres
+    await asyncio.to_thread(postgres.stop, "fast")
+    await asyncio.to_thread(postgres.start)
 
 
 async def lose_redis(faulted: Faulted) -> None:
+    """Killed, and started empty (it keeps nothing on disk)."""
     redis = faulted.services.redis
-    await asyncio.to_thread(redis.kill)
+    await asyncio.to_thread(redis.stop)
     await asyncio.to_thread(redis.start)
 
 
