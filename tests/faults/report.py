@@ -51,7 +51,7 @@ python tests/faults/report.py faults-results.json > docs/reliability.md
 """
 
 COLUMNS = (
-    "| scenario | fault | in flight at fault | acknowledged | retried | lost "
+    "| scenario | fault | in flight at fault | acknowledged (rate) | retried | lost "
     "| applied twice | verify | heal p50 (s) | heal max (s) | result |"
 )
 
@@ -92,7 +92,7 @@ def _row(s: dict[str, Any]) -> str:
         s["scenario"],
         s["fault"],
         ", ".join(map(str, s.get("in_flight_at_fault", []))) or "-",
-        s.get("acknowledged", "-"),
+        _acknowledged(s),
         _counts(s.get("retried", {})),
         s.get("lost", "-"),
         s.get("applied_twice", "-"),
@@ -102,6 +102,17 @@ def _row(s: dict[str, Any]) -> str:
         "passed" if s["passed"] else "**failed**",
     ]
     return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def _acknowledged(s: dict[str, Any]) -> str:
+    if "acknowledged" not in s:
+        return "-"
+    rate = s.get("commands_per_second")
+    return (
+        f"{s['acknowledged']} ({rate}/s)"
+        if rate is not None
+        else str(s["acknowledged"])
+    )
 
 
 def _counts(counts: dict[str, int]) -> str:

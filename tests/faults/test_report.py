@@ -14,6 +14,7 @@ def scenario(name: str, passed: bool, **facts: Any) -> dict[str, Any]:
         "repetitions": 2,
         "in_flight_at_fault": [3, 4],
         "acknowledged": 1200,
+        "commands_per_second": 61,
         "retried": {"503": 7, "connection": 2},
         "lost": 0,
         "applied_twice": 0,
@@ -48,7 +49,7 @@ def test_a_row_per_scenario_with_its_numbers() -> None:
     row = next(line for line in page.splitlines() if line.startswith("| kill relay"))
     cells = [cell.strip() for cell in row.strip("|").split("|")]
     assert cells[2:] == [
-        "3, 4", "1200", "503: 7, connection: 2", "0", "0",
+        "3, 4", "1200 (61/s)", "503: 7, connection: 2", "0", "0",
         "exit 0, 0 differences", "1.50", "2.25", "passed",
     ]  # fmt: skip
 
