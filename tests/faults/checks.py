@@ -180,7 +180,10 @@ def run_cli(env: dict[str, str], *args: str, timeout: float) -> tuple[int, str]:
             timeout=timeout,
         )
     except subprocess.TimeoutExpired as e:
-        return -1, f"timed out after {timeout} s: {e.stdout or ''}{e.stderr or ''}"
+        output = [
+            x.decode() if isinstance(x, bytes) else x for x in (e.stdout, e.stderr)
+        ]
+        return -1, f"timed out after {timeout} s: {''.join(filter(None, output))}"
     return done.returncode, done.stdout + done.stderr
 
 
