@@ -125,7 +125,7 @@ def _verify(s: dict[str, Any]) -> str:
         return "-"
     if code in (0, 1):
         return f"exit {code}, {s.get('verify_differences', 0)} differences"
-    return f"exit {code} (did not run)"
+    return f"exit {code}, no verdict"
 
 
 def _seconds(value: float | None) -> str:

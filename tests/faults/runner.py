@@ -195,7 +195,9 @@ async def _check(
         twice = checks.stored_stock_differences(streams, expected)
     if not problems and not tally.unresolved:  # the read side healed
         twice += await checks.stock_differences(_query(faulted), expected, acks)
-    code, output = await faulted.cli("verify", timeout=checks.VERIFY_TIMEOUT)
+    code, output = await checks.verify(
+        lambda: faulted.cli("verify", timeout=checks.VERIFY_TIMEOUT)
+    )
     differences = checks.verify_differences(code, output)
     result.update(
         acknowledged=len(acks),

@@ -66,6 +66,6 @@ def test_failures_are_listed_with_their_first_line() -> None:
     )
     page = render(run(scenario("kill relay", True), failed))
     assert "**1 of 2 scenarios passed.**" in page
-    assert "exit 2 (did not run)" in page
+    assert "exit 2, no verdict" in page
     assert "  - cqrskit verify exited 2:\n  - lost: order-1@1" in page
     assert "Usage" not in page
