@@ -91,21 +91,28 @@ class Client:
         await self.http.aclose()
 
     async def send(
-        self, command: Command, deadline: float = COMMAND_DEADLINE
+        self,
+        command: Command,
+        deadline: float = COMMAND_DEADLINE,
+        *,
+        again: bool = False,
     ) -> Acked | None:
-        """The command's ack, or None (a refusal, or unresolved in time)."""
+        """The command's ack, or None (a refusal, or unresolved in time).
+        `again`: the command was sent before without an answer."""
         tally = self.tally
         tally.in_flight += 1
         try:
-            return await self._send(command, time.monotonic() + deadline)
+            return await self._send(command, time.monotonic() + deadline, again)
         except asyncio.CancelledError:
             tally.unresolved.append(command)  # it may or may not have applied
             raise
         finally:
             tally.in_flight -= 1
 
-    async def _send(self, command: Command, give_up: float) -> Acked | None:
-        backoff, first_try = 0.05, True
+    async def _send(
+        self, command: Command, give_up: float, again: bool
+    ) -> Acked | None:
+        backoff, first_try = 0.05, not again
         while True:
             answer = await self._attempt(command)
             if isinstance(answer, Acked):
@@ -199,13 +206,16 @@ class Load:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.sleep(1.0)  # as a client backs off before it retries
         await self.settle(deadline=SETTLE_AFTER_ABORT)
 
     async def settle(self, deadline: float = COMMAND_DEADLINE) -> None:
         """Send unresolved commands again, under their own keys: each was
         applied once or not at all, and now gets its answer."""
         pending, self.tally.unresolved = self.tally.unresolved, []
-        await asyncio.gather(*(self.client.send(c, deadline) for c in pending))
+        await asyncio.gather(
+            *(self.client.send(c, deadline, again=True) for c in pending)
+        )
 
     async def close(self) -> None:
         if self._client is not None:
