@@ -1,12 +1,22 @@
-"""Stock per SKU (`inventory-{sku}`): available = added - reserved + released."""
+"""Stock per SKU (`inventory-{sku}`): available = added - reserved + released.
+
+A best-selling SKU's stream grows by one event per order for as long as the
+shop runs, and the state remembers what every open order holds. That map is a
+persistent one (a HAMT, `immutables.Map`): each event shares all but a few
+nodes with the state before it, so folding N events costs O(N log N) instead
+of copying the whole map per event, and the state stays immutable.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from immutables import Map
 
 from cqrskit.core.decider import Decider
 from cqrskit.core.errors import Invalid, RuleViolated
+from cqrskit.core.messages import JsonDict
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,16 +63,17 @@ class StockReleased:
 class Stock:
     available: int = 0
     reserved: int = 0
-    by_order: tuple[tuple[str, int], ...] = ()
+    by_order: Map[str, int] = field(default_factory=Map)
     """What each order still holds, so an order releases only its own stock."""
 
     def held_by(self, order_id: str) -> int:
-        return dict(self.by_order).get(order_id, 0)
+        return self.by_order.get(order_id, 0)
 
-    def hold(self, order_id: str, delta: int) -> tuple[tuple[str, int], ...]:
-        held = dict(self.by_order)
-        held[order_id] = held.get(order_id, 0) + delta
-        return tuple((k, v) for k, v in held.items() if v)
+    def hold(self, order_id: str, delta: int) -> Map[str, int]:
+        held = self.by_order.get(order_id, 0) + delta
+        if held:
+            return self.by_order.set(order_id, held)
+        return self.by_order.delete(order_id)
 
 
 def inventory_stream(sku: str) -> str:
@@ -107,6 +118,27 @@ def decide(command: Any, state: Stock) -> list[Any]:
     return [StockReleased(command.sku, command.quantity, command.order_id)]
 
 
-inventory_decider: Decider[Stock] = Decider(Stock(), evolve, decide)
+def dump_stock(state: Stock) -> JsonDict:
+    return {
+        "available": state.available,
+        "reserved": state.reserved,
+        "by_order": dict(state.by_order),
+    }
+
+
+def load_stock(data: JsonDict) -> Stock:
+    return Stock(data["available"], data["reserved"], Map(data["by_order"]))
+
 
 EVENTS = (StockAdded, StockReserved, StockReleased)
+
+inventory_decider: Decider[Stock] = Decider(
+    Stock(),
+    evolve,
+    decide,
+    name="inventory",
+    fold_version=2,
+    events=EVENTS,
+    dump_state=dump_stock,
+    load_state=load_stock,
+)
