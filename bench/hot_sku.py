@@ -13,7 +13,8 @@ orders with C connections for S seconds, each request with a cart of its own
 (bench/place_orders.lua reads their ids from a file). Reported per scenario:
 orders/s (2xx answers only), p50/p99 latency, non-2xx answers, and conflict
 retries per order, from the service's /metrics before and after. The service
-and the database are removed at the end.
+and the database are removed at the end. `--profile PREFIX` also samples the
+service with py-spy (in the venv: `pip install py-spy`) during each run.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ DEFAULT_DSN = os.environ.get(
 )
 LUA = Path(__file__).with_name("place_orders.lua")
 SEED_CARTS_PER_APPEND = 500
+PY_SPY = str(Path(sys.executable).with_name("py-spy"))
 
 
 def free_port() -> int:
@@ -122,7 +124,23 @@ def wait_ready(base: str, server: subprocess.Popen[bytes], timeout: float) -> No
     raise SystemExit(f"the command service was not ready in {timeout} s")
 
 
-def drive(args: argparse.Namespace, base: str, carts: list[str]) -> dict[str, float]:
+def profile(
+    args: argparse.Namespace, pid: int, name: str
+) -> subprocess.Popen[bytes] | None:
+    """py-spy over the service while wrk drives it: collapsed stacks in
+    PREFIX-NAME.txt (summarise them with bench/profile_top.py)."""
+    if not args.profile:
+        return None
+    return subprocess.Popen(
+        [PY_SPY, "record", "--pid", str(pid), "--duration", str(args.seconds),
+         "--format", "raw", "--output", f"{args.profile}-{name}.txt", "--nonblocking"],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def drive(
+    args: argparse.Namespace, base: str, pid: int, name: str, carts: list[str]
+) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
         f.write("\n".join(carts) + "\n")
     command = [
@@ -131,7 +149,10 @@ def drive(args: argparse.Namespace, base: str, carts: list[str]) -> dict[str, fl
     ]  # fmt: skip
     env = os.environ | {"CARTS": f.name, "WRK_THREADS": str(args.threads)}
     before = counters(base)
+    profiler = profile(args, pid, name)
     out = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    if profiler is not None:
+        profiler.wait(args.seconds + 30)
     after = counters(base)
     os.unlink(f.name)
     found = re.search(r"^RESULT (.*)$", out.stdout, re.MULTILINE)
@@ -170,7 +191,10 @@ def run(args: argparse.Namespace) -> None:
             env=os.environ | {"CQRSKIT_EVENT_STORE_URL": url},
         )  # fmt: skip
         wait_ready(base, server, 60)
-        results = {name: drive(args, base, carts[name]) for name in ("spread", "hot")}
+        results = {
+            name: drive(args, base, server.pid, name, carts[name])
+            for name in ("spread", "hot")
+        }
     finally:
         if server is not None:
             server.send_signal(signal.SIGTERM)
@@ -214,6 +238,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--carts", type=int, default=8000, help="per scenario")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--profile", metavar="PREFIX", help="record py-spy profiles to PREFIX-*.txt"
+    )
     run(parser.parse_args())
 
 

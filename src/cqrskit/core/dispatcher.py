@@ -6,6 +6,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable, Collection
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 from cqrskit.core import errors
@@ -48,8 +49,8 @@ class Dispatcher:
     Handlers load through one `StateLoader` (cache and snapshots), and
     commands that name the streams they will write (`queue_on`), or that lost
     an append to another writer, take turns on those streams in this process
-    (core/turns.py); `conflict_retries` counts the appends lost to a writer
-    that got there first."""
+    (core/turns.py): from the first read of one of them until the append.
+    `conflict_retries` counts the appends lost to a writer that got there first."""
 
     def __init__(
         self,
@@ -113,8 +114,8 @@ class Dispatcher:
                 return replayed, False
         turns = set(queue_on)
         for attempt in range(1, self._max_attempts + 1):
-            async with self._turns.take(turns):
-                session = self.session(assume_new=attempt == 1)
+            async with AsyncExitStack() as held:
+                session = self._queued_session(attempt, frozenset(turns), held)
                 outcome = await self._attempt(context, handler, session)
             if outcome is not None:
                 return outcome
@@ -155,6 +156,18 @@ class Dispatcher:
             if replayed is None:  # pragma: no cover - store broke its contract
                 raise
             return replayed, False
+
+    def _queued_session(
+        self, attempt: int, turns: frozenset[str], held: AsyncExitStack
+    ) -> Session:
+        """A session that takes the turns of `turns`, held until `held` closes."""
+
+        async def take_turn() -> None:
+            await held.enter_async_context(self._turns.take(turns))
+
+        return Session(
+            self.loader, assume_new=attempt == 1, queued=turns, take_turn=take_turn
+        )
 
     def _backoff(self, attempt: int) -> float:
         """Full jitter: writers that collided spread out instead of colliding again."""

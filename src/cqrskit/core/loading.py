@@ -42,10 +42,12 @@ class StateLoader:
         return self._cache.get(stream_id, self.fold_name(decider))
 
     async def load(self, stream_id: str, decider: Decider[Any]) -> Folded:
-        started = time.perf_counter()
         start = self.cached(stream_id, decider)
         if start is None:
             start = await self._start(stream_id, decider)
+        # Only reading and folding the events after the start count as slow:
+        # a big snapshot is slow to load too, and a new one would not help.
+        started = time.perf_counter()
         records = await self.store.read_stream(stream_id, start.version + 1)
         folded = start
         if records:

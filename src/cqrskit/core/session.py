@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -30,16 +30,26 @@ class Session:
     reading it (the append expects version 0, so one that exists is refused
     and the retry, given `assume_new=False`, reads it)."""
 
-    def __init__(self, loader: StateLoader, *, assume_new: bool = False) -> None:
+    def __init__(
+        self,
+        loader: StateLoader,
+        *,
+        assume_new: bool = False,
+        queued: Collection[str] = (),
+        take_turn: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self._loader = loader
         self._codec = loader.codec
         self._assume_new = assume_new
+        self._queued = queued
+        self._take_turn = take_turn
         self._streams: dict[str, _Loaded] = {}
         self.rejection: CqrskitError | None = None
 
     async def load(self, stream_id: str, decider: Decider[S]) -> S:
         loaded = self._streams.get(stream_id)
         if loaded is None:
+            await self._wait_turn(stream_id)
             folded = await self._loader.load(stream_id, decider)
             loaded = self._keep(stream_id, decider, folded)
         state: S = loaded.state
@@ -55,6 +65,7 @@ class Session:
         """Execute `command` on a stream that should not exist yet: without a
         read, unless the cache knows the stream or this is a retry."""
         if stream_id not in self._streams and self._assume_new:
+            await self._wait_turn(stream_id)
             known = self._loader.cached(stream_id, decider)
             if known is None:
                 fold = self._loader.fold_name(decider)
@@ -99,6 +110,14 @@ class Session:
                 position=record.position,
             )
             self._loader.remember(stream_id, loaded.decider, folded)
+
+    async def _wait_turn(self, stream_id: str) -> None:
+        """Before the first queued stream is read, wait for the turn of all of
+        them (core/turns.py): what comes before (a cart, a product) is read
+        without holding up the writers queued behind this one."""
+        if self._take_turn is not None and stream_id in self._queued:
+            take, self._take_turn = self._take_turn, None
+            await take()
 
     def _keep(self, stream_id: str, decider: Decider[Any], folded: Folded) -> _Loaded:
         loaded = _Loaded(folded, decider, folded.state, [])
