@@ -1,22 +1,17 @@
 """Stock per SKU (`inventory-{sku}`): available = added - reserved + released.
 
-A best-selling SKU's stream grows by one event per order for as long as the
-shop runs, and the state remembers what every open order holds. That map is a
-persistent one (a HAMT, `immutables.Map`): each event shares all but a few
-nodes with the state before it, so folding N events costs O(N log N) instead
-of copying the whole map per event, and the state stays immutable.
-"""
+The fold is linear in the stream (see holds.py), so a snapshot or a cached
+state plus the events after it equals the fold from the start."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from immutables import Map
-
 from cqrskit.core.decider import Decider
 from cqrskit.core.errors import Invalid, RuleViolated
 from cqrskit.core.messages import JsonDict
+from cqrskit.shop.domain.holds import Holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,17 +58,14 @@ class StockReleased:
 class Stock:
     available: int = 0
     reserved: int = 0
-    by_order: Map[str, int] = field(default_factory=Map)
+    by_order: Holds = field(default_factory=Holds)
     """What each order still holds, so an order releases only its own stock."""
 
     def held_by(self, order_id: str) -> int:
-        return self.by_order.get(order_id, 0)
+        return self.by_order.get(order_id)
 
-    def hold(self, order_id: str, delta: int) -> Map[str, int]:
-        held = self.by_order.get(order_id, 0) + delta
-        if held:
-            return self.by_order.set(order_id, held)
-        return self.by_order.delete(order_id)
+    def hold(self, order_id: str, delta: int) -> Holds:
+        return self.by_order.add(order_id, delta)
 
 
 def inventory_stream(sku: str) -> str:
@@ -122,12 +114,12 @@ def dump_stock(state: Stock) -> JsonDict:
     return {
         "available": state.available,
         "reserved": state.reserved,
-        "by_order": dict(state.by_order),
+        "by_order": state.by_order.as_dict(),
     }
 
 
 def load_stock(data: JsonDict) -> Stock:
-    return Stock(data["available"], data["reserved"], Map(data["by_order"]))
+    return Stock(data["available"], data["reserved"], Holds.restore(data["by_order"]))
 
 
 EVENTS = (StockAdded, StockReserved, StockReleased)
