@@ -23,6 +23,7 @@ from cqrskit.core.messages import STREAM_ID_PATTERN, Ack, stream_entity
 from cqrskit.core.wire import event_to_dict
 from cqrskit.entrypoints.http import models as m
 from cqrskit.entrypoints.http import problems
+from cqrskit.entrypoints.http.lifespan import opened_in_background, opened_side
 from cqrskit.entrypoints.http.metrics import MetricsMiddleware, new_registry
 from cqrskit.entrypoints.http.middleware import RequestContextMiddleware
 from cqrskit.entrypoints.http.openapi import parameters_never_null
@@ -59,8 +60,7 @@ def create_command_app(provider: Provider) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
-        async with provider() as side:
-            app.state.side = side
+        async with opened_in_background(app, provider, "the event store"):
             yield
 
     app = FastAPI(title="cqrskit command service", lifespan=lifespan)
@@ -353,7 +353,7 @@ class ConflictRetries(Collector):
 
 
 def side_of(app: FastAPI) -> CommandSide:
-    side: CommandSide = app.state.side
+    side: CommandSide = opened_side(app, "the event store")  # type: ignore[assignment]
     return side
 
 

@@ -28,6 +28,7 @@ _STATUS: list[tuple[type[errors.CqrskitError], int, str]] = [
     (errors.RuleViolated, 409, "Business Rule Violated"),
     (errors.PaymentDeclined, 402, "Payment Declined"),
     (errors.StoreUnavailable, 503, "Service Unavailable"),
+    (errors.Misconfigured, 500, "Internal Server Error"),
 ]
 
 

@@ -20,6 +20,7 @@ from cqrskit.core.consistency import MAX_TOKEN_LENGTH, TOKEN_PATTERN
 from cqrskit.core.errors import StoreUnavailable
 from cqrskit.entrypoints.http import models as m
 from cqrskit.entrypoints.http import problems
+from cqrskit.entrypoints.http.lifespan import opened_in_background, opened_side
 from cqrskit.entrypoints.http.metrics import MetricsMiddleware, new_registry
 from cqrskit.entrypoints.http.middleware import RequestContextMiddleware
 from cqrskit.entrypoints.http.models import ID_PATTERN, LINE_PATTERN, SKU_PATTERN
@@ -56,8 +57,7 @@ def document(model: type[BaseModel]) -> Answers:
 def create_query_app(provider: Provider) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
-        async with provider() as side:
-            app.state.side = side
+        async with opened_in_background(app, provider, "the read store"):
             yield
 
     app = FastAPI(title="cqrskit query service", lifespan=lifespan)
@@ -183,5 +183,5 @@ def _lean(
 
 
 def side_of(app: FastAPI) -> QuerySide:
-    side: QuerySide = app.state.side
+    side: QuerySide = opened_side(app, "the read store")  # type: ignore[assignment]
     return side
