@@ -7,8 +7,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from itertools import count
 from typing import Any
 
+import pytest
+
 from cqrskit.adapters.memory import InMemoryEventStore
 from cqrskit.core.dispatcher import CommandContext
+from cqrskit.core.errors import Conflict
 from cqrskit.core.messages import JsonDict, Metadata, RecordedEvent, StreamAppend
 from cqrskit.core.ports import IdempotencyClaim, Snapshot
 from cqrskit.core.snapshots import SnapshotPolicy, fold_name
@@ -27,11 +30,12 @@ def ctx() -> CommandContext:
 
 
 class WatchedStore(InMemoryEventStore):
-    """Counts the events each read returns; can run a rival's write just
-    before the next append (another process that got there first)."""
+    """Counts the reads and the events they return; can run a rival's write
+    just before the next append (another process that got there first)."""
 
     def __init__(self) -> None:
         super().__init__()
+        self.reads = 0
         self.events_read = 0
         self.before_next_append: Callable[[], Awaitable[None]] | None = None
 
@@ -39,6 +43,7 @@ class WatchedStore(InMemoryEventStore):
         self, stream_id: str, from_version: int = 1
     ) -> list[RecordedEvent]:
         records = await super().read_stream(stream_id, from_version)
+        self.reads += 1
         self.events_read += len(records)
         return records
 
@@ -116,6 +121,20 @@ async def test_a_conflict_with_another_process_is_retried_on_the_newer_state() -
 
     assert one.dispatcher.conflict_retries == 1
     assert (await stock_of(store)).available == 111
+
+
+async def test_a_create_appends_without_reading_and_still_refuses_a_twin() -> None:
+    store = WatchedStore()
+    writer = side(store)
+    other = side(store)  # another process: its cache does not know the cart
+
+    await writer.commands.create_cart(ctx(), "customer-1", "cart-1")
+    reads_for_a_new_cart = store.reads
+    with pytest.raises(Conflict, match="already exists"):
+        await other.commands.create_cart(ctx(), "customer-2", "cart-1")
+
+    assert reads_for_a_new_cart == 0
+    assert len(await store.read_stream("cart-cart-1")) == 1
 
 
 async def test_a_new_process_loads_the_snapshot_and_reads_only_the_tail() -> None:
