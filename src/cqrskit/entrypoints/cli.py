@@ -260,7 +260,10 @@ def up(
 
     env = topology.environment()
     if env["CQRSKIT_EVENT_STORE_URL"].startswith(("postgresql://", "postgres://")):
-        topology.ensure_database(env["CQRSKIT_EVENT_STORE_URL"])
+        try:
+            topology.ensure_database(env["CQRSKIT_EVENT_STORE_URL"])
+        except Misconfigured as e:
+            raise click.ClickException(str(e)) from e
     started = topology.roles(
         env,
         host=host,

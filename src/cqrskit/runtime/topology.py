@@ -129,27 +129,32 @@ def roles(
 
 
 def ensure_database(url: str) -> None:
-    """Create the event store's PostgreSQL database if it does not exist yet."""
+    """Create the event store's PostgreSQL database if it does not exist yet,
+    waiting (capped, jittered backoff) while PostgreSQL is down or full."""
     import asyncio
 
     import asyncpg
+
+    from cqrskit.adapters.postgres._database import quote_ident, translate_errors
+    from cqrskit.core.backoff import until_available
 
     parts = urlsplit(url)
     name = parts.path.lstrip("/") or "postgres"
     admin = urlunsplit(parts._replace(path="/postgres"))
 
     async def create() -> None:
-        conn = await asyncpg.connect(admin)
-        try:
-            exists = await conn.fetchval(
-                "SELECT 1 FROM pg_database WHERE datname = $1", name
-            )
-            if not exists:
-                await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
+        with translate_errors():
+            conn = await asyncpg.connect(admin, timeout=5)
+            try:
+                exists = await conn.fetchval(
+                    "SELECT 1 FROM pg_database WHERE datname = $1", name
+                )
+                if not exists:
+                    await conn.execute(f"CREATE DATABASE {quote_ident(name)}")
+            finally:
+                await conn.close()
 
-    asyncio.run(create())
+    asyncio.run(until_available(create, "PostgreSQL (creating the database)"))
 
 
 def stop_all(started: list[Role], grace: float = 10.0) -> None:
