@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import re
 import signal
 import socket
@@ -28,14 +29,25 @@ WORKER_PORTS = 4  # two relays (one on standby) and two projectors
 
 
 def free_port_run(count: int) -> int:
-    """The first of `count` consecutive free ports."""
+    """The first of `count` consecutive free ports, below the ephemeral range:
+    a client polling a port there before its server listens can be given that
+    very port as its own and connect to itself (it then reads its own request
+    back as the answer)."""
+    low = _ephemeral_low()
     for _ in range(100):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            first: int = probe.getsockname()[1]
-        if first + count < 65000 and all(_free(first + i) for i in range(count)):
+        first = random.randrange(10_000, max(low, 20_000) - count)
+        if all(_free(first + i) for i in range(count)):
             return first
     raise RuntimeError("no run of free ports")
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(
+            Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0]
+        )
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
 
 
 def _free(port: int) -> bool:

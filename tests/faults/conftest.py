@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import free_port
 from private_services import PrivatePostgres, PrivateRabbitMq, PrivateRedis, listening
-from topology import ServicesTopology
+from topology import ServicesTopology, free_port_run
 
 from faults.load import Load
 from faults.processes import cmdline, descendants
@@ -36,10 +35,11 @@ def private_services() -> Iterator[PrivateServices]:
     """PostgreSQL, Redis and RabbitMQ of our own, on spare ports, started
     once for the session; whatever happens, all stopped (by PID as a last
     resort) and their files removed."""
+    port = free_port_run(4)  # below the ephemeral range, as the roles' ports
     services = PrivateServices(
-        PrivatePostgres(free_port(), {"max_connections": "200"}),
-        PrivateRedis(free_port()),
-        PrivateRabbitMq(free_port(), free_port()),
+        PrivatePostgres(port, {"max_connections": "200"}),
+        PrivateRedis(port + 1),
+        PrivateRabbitMq(port + 2, port + 3),
     )
     try:
         services.postgres.start()
