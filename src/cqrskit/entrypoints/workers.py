@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry, Gauge
 
 from cqrskit.entrypoints.http.metrics import new_registry
 from cqrskit.entrypoints.http.ops import add_ops_routes
-from cqrskit.runtime import adapters, bootstrap
+from cqrskit.runtime import adapters, bootstrap, sharing
 from cqrskit.runtime.servers import Servers
 from cqrskit.runtime.settings import Settings
 
@@ -115,16 +115,15 @@ async def run_projector(
     port: int,
     *,
     gap_fill: bool,
-    member: tuple[int, int] = (1, 1),
+    name: str | None = None,
 ) -> None:
-    """Apply the partitions this process is given (single active consumer per
-    partition); another projector takes them over when this one dies."""
+    """Apply this process's share of the partitions (single active consumer per
+    partition), shared out anew as projectors come and go; the others take a
+    dead one's partitions over at once."""
     if settings.broker_url.startswith("memory://"):
         raise NeedsDurableBroker(
             "a projector process needs a broker other processes reach (amqp://)"
         )
-    index, members = member
-    share = [p for p in range(settings.partitions) if p % members == index - 1]
     read_store = await adapters.open_read_store(settings.read_store_url)
     broker = await adapters.open_broker(settings.broker_url, settings.partitions)
     event_store = (
@@ -147,7 +146,13 @@ async def run_projector(
     try:
         app = _ops_app("cqrskit projector", ready, registry)
         await _serve_until_stopped(
-            broker.consume(projector.runner.handle, preferred=share),
+            sharing.consume_shared(
+                broker,
+                projector.runner.handle,
+                settings.read_store_url,
+                sharing.member_id(name),
+                registry,
+            ),
             app,
             host,
             port,
