@@ -35,7 +35,7 @@ import logging
 from collections.abc import Sequence
 
 from cqrskit.core.errors import StoreUnavailable
-from cqrskit.core.ports import Membership
+from cqrskit.core.ports import BatchHandler, Broker, Membership
 
 log = logging.getLogger(__name__)
 
@@ -153,3 +153,23 @@ async def keep_sharing(
     finally:
         with contextlib.suppress(StoreUnavailable):
             await asyncio.shield(membership.leave(shares.member))
+
+
+async def consume_share(
+    broker: Broker,
+    handler: BatchHandler,
+    membership: Membership,
+    shares: Shares,
+    *,
+    interval: float = 1.0,
+    ttl: float = 3.0,
+) -> None:
+    """Consume `shares`' partitions until cancelled, standing by for the rest.
+
+    The projector announces itself only once it is in line on every
+    partition, so the share the others hand it finds it there.
+    """
+    async with asyncio.TaskGroup() as group:
+        group.create_task(broker.consume(handler, ownership=shares))
+        await broker.subscribed()
+        group.create_task(keep_sharing(membership, shares, interval=interval, ttl=ttl))

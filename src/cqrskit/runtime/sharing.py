@@ -3,7 +3,6 @@ and go (`cqrskit.core.sharing` says how and why it converges)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
 import socket
@@ -11,7 +10,7 @@ import socket
 from prometheus_client import CollectorRegistry, Gauge
 
 from cqrskit.core.ports import BatchHandler, Broker
-from cqrskit.core.sharing import Shares, keep_sharing
+from cqrskit.core.sharing import Shares, consume_share
 from cqrskit.runtime import adapters
 
 HEARTBEAT_INTERVAL = 1.0
@@ -55,18 +54,14 @@ async def consume_shared(
     ttl: float = MEMBER_TTL,
 ) -> None:
     """Consume this projector's share until cancelled, standing by for the
-    rest. It announces itself (in the read store) only once it is in line on
-    every partition, so the share the others hand it finds it there."""
+    rest, with its membership in the read store at `read_store_url`."""
     shares = Shares(member, broker.partitions)
     if registry is not None:
         _gauges(shares, registry)
     membership = await adapters.open_membership(read_store_url)
     try:
-        async with asyncio.TaskGroup() as group:
-            group.create_task(broker.consume(handler, ownership=shares))
-            await broker.subscribed()
-            group.create_task(
-                keep_sharing(membership, shares, interval=interval, ttl=ttl)
-            )
+        await consume_share(
+            broker, handler, membership, shares, interval=interval, ttl=ttl
+        )
     finally:
         await membership.close()
