@@ -49,6 +49,14 @@ def metric(port: int, name: str) -> float:
     return float(match.group(1))
 
 
+def settles(port: int, name: str, value: float) -> None:
+    """Wait (bounded) until the metric reads `value`."""
+    deadline = time.monotonic() + TAKEOVER_TIMEOUT
+    while metric(port, name) != value:
+        assert time.monotonic() < deadline, f"{name} on {port} never became {value}"
+        time.sleep(0.1)
+
+
 def add_products(shop: Shop, count: int) -> list[str]:
     skus = [f"FO-{uuid.uuid4().hex[:8]}" for _ in range(count)]
     for sku in skus:
@@ -89,9 +97,12 @@ def test_the_standby_relay_takes_over(topology: ServicesTopology) -> None:
 def test_a_projectors_partitions_move_to_the_other(topology: ServicesTopology) -> None:
     shop = Shop(topology)  # type: ignore[arg-type]
     try:
-        all_readable(shop, add_products(shop, 16))  # both projectors at work
         roles = role_ports(topology)
         (port1, pid1), (port2, _) = roles["projector 1"], roles["projector 2"]
+        for port in (port1, port2):  # shared out evenly, each sees the other
+            settles(port, "cqrskit_projector_live_members", 2)
+            assert metric(port, "cqrskit_projector_owned_partitions") == 4
+        all_readable(shop, add_products(shop, 16))  # both projectors at work
         assert metric(port1, "cqrskit_projector_applied") > 0
         assert metric(port2, "cqrskit_projector_applied") > 0
 
@@ -103,5 +114,7 @@ def test_a_projectors_partitions_move_to_the_other(topology: ServicesTopology) -
         while metric(port2, "cqrskit_projector_applied") < before + 16:
             assert time.monotonic() < deadline, "projector 2 did not take over"
             time.sleep(0.1)
+        settles(port2, "cqrskit_projector_live_members", 1)  # 1 expired
+        assert metric(port2, "cqrskit_projector_owned_partitions") == 8
     finally:
         shop.close()
