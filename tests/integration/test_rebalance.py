@@ -13,15 +13,12 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import orjson
 import pytest
-import redis.asyncio as redis
 
-from cqrskit.adapters.memory.membership import InMemoryMembership
 from cqrskit.adapters.rabbitmq import RabbitMqBus, drop_topology
 from cqrskit.adapters.redis import RedisReadStore
 from cqrskit.adapters.redis.membership import RedisMembership
@@ -68,7 +65,7 @@ class Projector:
         self.shares = Shares(name, PARTITIONS)
         self.bus = bus
         self.store = store
-        self.membership: RedisMembership | InMemoryMembership | None = None
+        self.membership: RedisMembership | None = None
         self.task: asyncio.Task[None] | None = None
 
     def start(self, membership: RedisMembership, watch: Watch) -> None:
@@ -101,8 +98,8 @@ class Projector:
     async def stop(self) -> None:
         if self.task is not None:
             self.task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self.task
+            done, _ = await asyncio.wait({self.task}, timeout=BOUND)
+            assert done, f"{self.shares.member} did not stop"
         await self.bus.close()
         await self.store.close()
         if self.membership is not None:
@@ -136,10 +133,9 @@ class Cluster:
         for projector in self.projectors:
             await projector.stop()
         await drop_topology(self.amqp, prefix=self.prefix, partitions=PARTITIONS)
-        client = redis.Redis.from_url(self.redis)
-        async for key in client.scan_iter(match=f"{self.prefix}:*"):
-            await client.delete(key)
-        await client.aclose()
+        store = await RedisReadStore.open(self.redis, namespace=self.prefix)
+        await store.purge()  # the views and the membership alike
+        await store.close()
 
     async def views(self) -> list[list[int]]:
         """Each stream's applied versions, as the read model has them."""
@@ -157,7 +153,8 @@ async def cluster() -> AsyncIterator[Cluster]:
     try:
         yield cluster
     finally:
-        await cluster.close()
+        async with asyncio.timeout(BOUND * 2):
+            await cluster.close()
 
 
 def event(stream: int, version: int) -> RecordedEvent:
@@ -171,16 +168,19 @@ def event(stream: int, version: int) -> RecordedEvent:
     )
 
 
-async def publish_forever(bus: RabbitMqBus, versions: list[int]) -> None:
-    """A round per 20 ms: the next version of every stream, a batch per partition."""
-    while True:
+async def publish_until(
+    stop: asyncio.Event, bus: RabbitMqBus, versions: list[int]
+) -> None:
+    """A round per 20 ms: the next version of every stream, a batch per
+    partition; `versions` counts only what the broker confirmed."""
+    while not stop.is_set():
         batches: dict[int, list[RecordedEvent]] = {}
         for stream in range(STREAMS):
-            versions[stream] += 1
             batches.setdefault(stream % PARTITIONS, []).append(
-                event(stream, versions[stream])
+                event(stream, versions[stream] + 1)
             )
         await asyncio.gather(*(bus.publish(p, b) for p, b in batches.items()))
+        versions[:] = [v + 1 for v in versions]
         await asyncio.sleep(0.02)
 
 
@@ -214,7 +214,8 @@ async def test_partitions_are_shared_again_when_a_projector_joins_or_returns(
         cluster.amqp, partitions=PARTITIONS, prefix=cluster.prefix
     )
     versions = [0] * STREAMS
-    publishing = asyncio.create_task(publish_forever(publisher, versions))
+    stop = asyncio.Event()
+    publishing = asyncio.create_task(publish_until(stop, publisher, versions))
     try:
         a = await cluster.projector("a")
         await settled(a)
@@ -238,9 +239,8 @@ async def test_partitions_are_shared_again_when_a_projector_joins_or_returns(
             f"expiry {expired:.2f}s, return {rejoined:.2f}s"
         )
     finally:
-        publishing.cancel()
-        with suppress(asyncio.CancelledError):
-            await publishing
+        stop.set()
+        await asyncio.wait_for(publishing, BOUND)
         await publisher.close()
 
     expected = [list(range(1, v + 1)) for v in versions]

@@ -104,6 +104,7 @@ class PartitionConsumer:
             try:
                 await self._subscribe_and_handle()
             except AMQP_ERRORS as error:
+                _raise_if_cancelling()
                 log.warning(
                     "%s: cannot subscribe (%s); retrying in %.2fs",
                     self._queue_name,
@@ -113,6 +114,7 @@ class PartitionConsumer:
                 await asyncio.sleep(delay)
                 delay = self._backoff.after(delay)
                 continue
+            _raise_if_cancelling()
             delay = self._backoff.first
             await asyncio.sleep(self._rejoin_delay)
 
@@ -130,6 +132,7 @@ class PartitionConsumer:
             self._on_subscribed(self._partition, True)
             watcher = asyncio.create_task(self._watch_ownership(inbox))
             while True:
+                _raise_if_cancelling()
                 message = await inbox.get()
                 if message is not None:
                     self._ownership.activity(self._partition, True)
@@ -198,6 +201,15 @@ class PartitionConsumer:
                 message.message_id,
                 error,
             )
+
+
+def _raise_if_cancelling() -> None:
+    """Stop if this task was asked to: a driver may swallow a cancellation
+    (turn it into a channel error, or lose it in a timeout racing it), and a
+    consumer being stopped must not go on consuming."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def _stale(message: AbstractIncomingMessage) -> bool:
