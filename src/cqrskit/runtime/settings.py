@@ -15,6 +15,9 @@ class Settings:
     read_store_url: str
     partitions: int = 8
     consistency_timeout: float = 5.0
+    snapshot_every: int = 1000
+    snapshot_slow_load: float = 0.05
+    state_cache_size: int = 10_000
 
     @classmethod
     def from_env(
@@ -33,6 +36,9 @@ class Settings:
             ),
             partitions=int(env.get("CQRSKIT_PARTITIONS", "8")),
             consistency_timeout=float(env.get("CQRSKIT_CONSISTENCY_TIMEOUT", "5")),
+            snapshot_every=int(env.get("CQRSKIT_SNAPSHOT_EVERY", "1000")),
+            snapshot_slow_load=float(env.get("CQRSKIT_SNAPSHOT_SLOW_LOAD", "0.05")),
+            state_cache_size=int(env.get("CQRSKIT_STATE_CACHE_SIZE", "10000")),
         )
 
 
