@@ -194,27 +194,19 @@ def relay(host: str, port: int) -> None:
     help="Fill version gaps from the event store (needs CQRSKIT_EVENT_STORE_URL).",
 )
 @click.option(
-    "--member",
-    default="1/1",
-    show_default=True,
-    help="I/M: this is projector I of M; it is active for partitions p with "
-    "p % M == I-1 and stands by for the others.",
+    "--name",
+    default=None,
+    help="How this projector shows in logs (default: host-pid). Projectors "
+    "share the partitions out among those alive by themselves: start or stop "
+    "any number, with no numbering.",
 )
-def project(host: str, port: int, gap_fill: bool, member: str) -> None:
-    """Apply events from the broker to the read models."""
+def project(host: str, port: int, gap_fill: bool, name: str | None) -> None:
+    """Apply events from the broker to the read models (this projector's share
+    of the partitions, standing by for the rest)."""
     from cqrskit.entrypoints.workers import run_projector
 
-    index_text, _, members_text = member.partition("/")
-    if not (index_text.isdigit() and members_text.isdigit()) or not (
-        1 <= int(index_text) <= int(members_text)
-    ):
-        raise click.BadParameter("expected I/M with 1 <= I <= M", param_hint="--member")
-    index, members = int(index_text), int(members_text)
     settings = Settings.from_env()
-    work = run_projector(
-        settings, host, port, gap_fill=gap_fill, member=(index, members)
-    )
-    _run_worker(work)
+    _run_worker(run_projector(settings, host, port, gap_fill=gap_fill, name=name))
 
 
 def _run_worker(work: Any) -> None:
