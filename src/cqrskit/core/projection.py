@@ -2,17 +2,21 @@
 
 An event is applied only if it is the next version of its stream; a duplicate
 is skipped; a gap is filled from the event store or stops the batch loudly.
-The view changes and the stream checkpoints are committed in one step.
+The view changes and the stream checkpoints are committed in one step, with
+the projection's generation (see `pause`) unchanged: a batch that read before a
+tool paused the projection fails the guard, is read again and applied afresh.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Protocol
 
 from cqrskit.core.errors import ConcurrencyError, ProjectionGap
 from cqrskit.core.messages import RecordedEvent
+from cqrskit.core.pause import GENERATION, Clock, Sleep, break_expired, now_ms
 from cqrskit.core.ports import (
     EventStore,
     IndexEntry,
@@ -87,11 +91,17 @@ class ProjectionRunner:
         gap_source: EventStore | None = None,
         *,
         max_attempts: int = 5,
+        clock: Clock = now_ms,
+        sleep: Sleep = asyncio.sleep,
+        pause_poll: float = 0.05,
     ) -> None:
         self._projections = projections
         self._store = store
         self._gap_source = gap_source
         self._max_attempts = max_attempts
+        self._clock = clock
+        self._sleep = sleep
+        self._pause_poll = pause_poll
         self.applied = 0
         self.duplicates = 0
         self.gaps_filled = 0
@@ -103,22 +113,39 @@ class ProjectionRunner:
                 await self._run(projection, relevant)
 
     async def _run(self, projection: Projection, events: list[RecordedEvent]) -> None:
-        for attempt in range(1, self._max_attempts + 1):
+        """Apply until committed; the time a tool holds the projection paused
+        is waited out and not counted as a failed attempt."""
+        attempt = 0
+        while True:
             try:
-                await self._apply_batch(projection, events)
-                return
+                paused = await self._apply_batch(projection, events)
             except ConcurrencyError:
-                if attempt == self._max_attempts:
+                attempt += 1
+                if attempt >= self._max_attempts:
                     raise
                 log.warning(
                     "%s: checkpoint moved under us, reapplying", projection.name
                 )
+                continue
+            if paused is None:
+                return
+            if not await break_expired(
+                self._store, projection.name, paused, self._clock
+            ):
+                await self._sleep(self._pause_poll)
 
     async def _apply_batch(
         self, projection: Projection, events: list[RecordedEvent]
-    ) -> None:
+    ) -> int | None:
+        """Apply and commit the batch; or, if the projection is paused, return
+        its (negative) generation and do nothing."""
         stream_ids = list(dict.fromkeys(e.stream_id for e in events))
-        before = await self._store.stream_versions(projection.name, stream_ids)
+        before = await self._store.stream_versions(
+            projection.name, [GENERATION, *stream_ids]
+        )
+        generation = before.pop(GENERATION)
+        if generation < 0:
+            return generation
         current = dict(before)
         view = View(self._store)
         await view.prefetch([key for e in events for key in projection.reads(e)])
@@ -142,7 +169,9 @@ class ProjectionRunner:
             if version != before.get(sid, 0)
         }
         if moves:
+            moves[GENERATION] = VersionMove(generation, generation)
             await self._store.commit(projection.name, view.changes, moves)
+        return None
 
     async def _fill_gap(
         self, stream_id: str, seen: int, upto: int

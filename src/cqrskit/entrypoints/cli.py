@@ -100,13 +100,41 @@ def demo_data(data_dir: str) -> None:
 def rebuild(projection: str | None, page: int, data_dir: str) -> None:
     """Rebuild read models (all, or PROJECTION) from the event store, beside
     the live ones, then swap them in atomically."""
+    from cqrskit.core.pause import PauseBroken
     from cqrskit.runtime.rebuilding import UnknownProjection, rebuild_views
 
     settings = Settings.from_env(data_dir=Path(data_dir))
     try:
         asyncio.run(rebuild_views(settings, projection, page=page, out=click.echo))
-    except (UnsupportedUrl, UnknownProjection) as e:
+    except (UnsupportedUrl, UnknownProjection, PauseBroken) as e:
         raise click.ClickException(str(e)) from e
+
+
+@main.command()
+@click.argument("projection", required=False)
+@click.option("--page", default=1000, show_default=True, help="Events read at a time.")
+@click.option("--data-dir", default="./.cqrskit", show_default=True, type=click.Path())
+def verify(projection: str | None, page: int, data_dir: str) -> None:
+    """Compare live read models (all, or PROJECTION) with a fresh fold of the
+    event store. Exit 0 when they agree, 1 on any difference, 2 on a usage
+    error, 3 if a projector broke the pause (verify again)."""
+    from cqrskit.core.pause import PauseBroken
+    from cqrskit.runtime.rebuilding import UnknownProjection
+    from cqrskit.runtime.verifying import verify_views
+
+    settings = Settings.from_env(data_dir=Path(data_dir))
+    try:
+        found = asyncio.run(
+            verify_views(settings, projection, page=page, out=click.echo)
+        )
+    except UnknownProjection as e:
+        raise click.UsageError(str(e)) from e
+    except UnsupportedUrl as e:
+        raise click.ClickException(str(e)) from e
+    except PauseBroken as e:
+        click.echo(f"Error: {e}", err=True)
+        sys.exit(3)
+    sys.exit(1 if found else 0)
 
 
 @main.command()
