@@ -344,3 +344,39 @@ def test_a_batch_that_read_before_a_swap_does_not_count_stock_twice() -> None:
         assert await answers(world.store) == fold(log)
 
     asyncio.run(check())
+
+
+def test_a_catch_up_beside_a_live_runner_loses_no_stock() -> None:
+    """A rebuild's last pass must not be a second writer beside a live runner:
+    a price change it read before a live restock would put the old stock back."""
+
+    async def check() -> None:
+        log = await run_history(
+            [
+                ("add_product", "MUG-1", "Red Mug", 100, ""),
+                ("restock", "MUG-1", 6),
+                ("reprice", "MUG-1", 120),
+                ("restock", "MUG-1", 6),
+            ]
+        )
+        world = World(log, InMemoryReadStore())
+        partition = partition_for("product-MUG-1", PARTITIONS)
+        world.reveal(2)
+        steps = Rebuild(
+            world.log,  # type: ignore[arg-type]
+            world.store,
+            shop_projections(shop_codec()),
+            Pauses(world.store, ttl_ms=TTL_MS, clock=world.clock, sleep=defer),
+        )
+        await steps.replay()  # the scratch stops before the price change
+        world.reveal(2)
+        await world.deliver(partition, 3)  # live: added, restocked, repriced
+        await steps.pause()
+        await steps.catch_up()
+        await world.deliver(partition, 1)  # the second restock, live
+        await steps.swap()
+        await steps.close()
+        await drain(world)
+        assert await answers(world.store) == fold(log)
+
+    asyncio.run(check())
