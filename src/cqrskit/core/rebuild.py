@@ -56,7 +56,9 @@ class Rebuild:
         """Fold the log, as far as it goes now, into the scratch store."""
         if self._scratch is None:
             self._scratch = await self._target.scratch()
-        runner = ProjectionRunner(self._projections, self._scratch, self._store)
+        runner = ProjectionRunner(
+            self._projections, self._scratch, self._store, max_failures=1
+        )
         while events := await self._store.read_all(self.position, self._page):
             await runner.handle(0, events)
             self.position = events[-1].position

@@ -57,7 +57,10 @@ class _Fold:
     ) -> None:
         """Fold on to the head; with `limits`, only events at or below each
         projection's checkpoint of their stream."""
-        runners = {p.name: ProjectionRunner([p], self.fresh) for p in projections}
+        runners = {
+            p.name: ProjectionRunner([p], self.fresh, max_failures=1)
+            for p in projections
+        }
         while events := await self._store.read_all(self.position, self._page):
             for projection in projections:
                 seen = None if limits is None else limits[projection.name]

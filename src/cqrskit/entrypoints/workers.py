@@ -130,7 +130,9 @@ async def run_projector(
     event_store = (
         await adapters.open_event_store(settings.event_store_url) if gap_fill else None
     )
-    projector = bootstrap.projector_side(read_store, event_store)
+    projector = bootstrap.projector_side(
+        read_store, event_store, max_failures=settings.max_failures
+    )
     registry = new_registry()
     for name, doc in [
         ("applied", "Events applied to read models"),

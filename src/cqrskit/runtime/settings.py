@@ -15,6 +15,8 @@ class Settings:
     read_store_url: str
     partitions: int = 8
     consistency_timeout: float = 5.0
+    max_failures: int = 5
+    """How often one event may fail in a projection before its stream is parked."""
 
     @classmethod
     def from_env(
@@ -33,6 +35,7 @@ class Settings:
             ),
             partitions=int(env.get("CQRSKIT_PARTITIONS", "8")),
             consistency_timeout=float(env.get("CQRSKIT_CONSISTENCY_TIMEOUT", "5")),
+            max_failures=int(env.get("CQRSKIT_MAX_FAILURES", "5")),
         )
 
 
