@@ -50,3 +50,43 @@ def test_rebuild_names_the_projections_it_knows(tmp_path: Path) -> None:
     result = cqrskit("rebuild", "nosuch", "--data-dir", str(tmp_path))
     assert result.returncode == 1
     assert "there are: catalog, carts, orders" in result.stderr
+
+
+def _up(env_url: str) -> subprocess.Popen[str]:
+    first = free_port()
+    command = [sys.executable, "-m", "cqrskit.entrypoints.cli", "up"]
+    ports = ["--command-port", str(first), "--query-port", str(free_port())]
+    return subprocess.Popen(
+        [*command, *ports, "--first-worker-port", str(free_port())],
+        env={"CQRSKIT_EVENT_STORE_URL": env_url, "PATH": "/usr/bin:/bin"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_up_waits_for_a_postgresql_that_is_not_there_yet() -> None:
+    nowhere = f"postgresql://postgres@127.0.0.1:{free_port()}/cqrskit_up_wait"
+    process = _up(nowhere)
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            process.wait(3)  # still waiting, not exited
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=30)
+    assert "is unavailable" in stderr
+    assert "Traceback" not in stderr
+
+
+def test_up_refuses_credentials_postgresql_rejects() -> None:
+    from urllib.parse import urlsplit, urlunsplit
+
+    from services import POSTGRES_URL, require
+
+    parts = urlsplit(require(POSTGRES_URL))
+    netloc = f"nosuchrole@{parts.hostname}:{parts.port or 5432}"
+    process = _up(urlunsplit(parts._replace(netloc=netloc)))
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert 'role "nosuchrole" does not exist' in stderr
+    assert "Traceback" not in stderr

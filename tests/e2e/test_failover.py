@@ -1,10 +1,10 @@
 """Single-active roles fail over by themselves: kill the active relay or a
-projector with SIGKILL and committed events still reach the read side."""
+projector with SIGKILL and committed events still reach the read side. And
+`cqrskit up` starts again whichever role dies, while the others go on."""
 
 from __future__ import annotations
 
 import os
-import re
 import signal
 import time
 import uuid
@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from harness import Shop
-from topology import ServicesTopology
+from topology import ServicesTopology, metric, restarted_pid, role_ports
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -30,23 +30,6 @@ def topology(tmp_path: Path) -> Iterator[ServicesTopology]:
     finally:
         if system.running:
             system.stop()
-
-
-def role_ports(system: ServicesTopology) -> dict[str, tuple[int, int]]:
-    """Role name -> (port, pid), from the table `cqrskit up` prints."""
-    roles = {}
-    for name, port, pid in re.findall(
-        r"^  (\S.*?)\s+http://[\d.]+:(\d+)\s+pid (\d+)$", system.output(), re.M
-    ):
-        roles[name] = (int(port), int(pid))
-    return roles
-
-
-def metric(port: int, name: str) -> float:
-    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    match = re.search(rf"^{name} (\S+)$", text, re.M)
-    assert match, f"{name} not served on {port}"
-    return float(match.group(1))
 
 
 def add_products(shop: Shop, count: int) -> list[str]:
@@ -70,7 +53,7 @@ def test_the_standby_relay_takes_over(topology: ServicesTopology) -> None:
         roles = role_ports(topology)
         relays = [roles["relay"], roles["relay (standby)"]]
         active = [
-            (port, pid) for port, pid in relays if metric(port, "cqrskit_relay_active")
+            (port, pid) for port, pid in relays if metric(port, "cqrskit_relay_leader")
         ]
         assert len(active) == 1, "exactly one relay is active"
         (_, active_pid), (standby_port, _) = (
@@ -81,7 +64,7 @@ def test_the_standby_relay_takes_over(topology: ServicesTopology) -> None:
         os.kill(active_pid, signal.SIGKILL)
         skus = add_products(shop, 5)  # committed while no relay is active
         all_readable(shop, skus)
-        assert metric(standby_port, "cqrskit_relay_active") == 1
+        assert metric(standby_port, "cqrskit_relay_leader") == 1
     finally:
         shop.close()
 
@@ -103,5 +86,48 @@ def test_a_projectors_partitions_move_to_the_other(topology: ServicesTopology) -
         while metric(port2, "cqrskit_projector_applied") < before + 16:
             assert time.monotonic() < deadline, "projector 2 did not take over"
             time.sleep(0.1)
+    finally:
+        shop.close()
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def healthy(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).is_success
+    except httpx.HTTPError:
+        return False
+
+
+def test_up_starts_again_whichever_role_dies(topology: ServicesTopology) -> None:
+    roles = role_ports(topology)
+    assert "guest:***@" in topology.output()
+    assert "guest:guest@" not in topology.output()
+    for name in ["command service", "relay", "projector 1"]:
+        port, pid = roles[name]
+        others = [p for n, (_, p) in roles.items() if n != name]
+        os.kill(pid, signal.SIGKILL)
+
+        deadline = time.monotonic() + TAKEOVER_TIMEOUT
+        while (new_pid := restarted_pid(topology, name, 1)) is None or not healthy(
+            port
+        ):
+            assert time.monotonic() < deadline, (
+                f"{name} not restarted:\n{topology.output()}"
+            )
+            time.sleep(0.2)
+        assert new_pid != pid
+        assert all(alive(p) for p in others), f"another role stopped with {name}"
+        roles[name] = (port, new_pid)
+
+    shop = Shop(topology)  # type: ignore[arg-type]
+    try:
+        all_readable(shop, add_products(shop, 3))
     finally:
         shop.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -167,3 +168,30 @@ class ServicesTopology:
             self._proc.wait()
             self._proc = None
             asyncio.run(_drop_storage(self.token, self.token, self.token))
+
+
+def role_ports(system: ServicesTopology) -> dict[str, tuple[int, int]]:
+    """Role name -> (port, pid), from the table `cqrskit up` prints."""
+    roles = {}
+    for name, port, pid in re.findall(
+        r"^  (\S.*?)\s+http://[\d.]+:(\d+)\s+pid (\d+)$", system.output(), re.M
+    ):
+        roles[name] = (int(port), int(pid))
+    return roles
+
+
+def metric(port: int, name: str) -> float:
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    match = re.search(rf"^{name} (\S+)$", text, re.M)
+    assert match, f"{name} not served on {port}"
+    return float(match.group(1))
+
+
+def restarted_pid(system: ServicesTopology, name: str, restart: int) -> int | None:
+    """The pid `cqrskit up` printed when it started `name` again, if it has."""
+    match = re.search(
+        rf"^restarted the {re.escape(name)} \(pid (\d+), restart {restart}\)$",
+        system.output(),
+        re.M,
+    )
+    return int(match.group(1)) if match else None

@@ -1,5 +1,6 @@
-"""One relay at a time: the PostgreSQL leader lock hands over when its holder's
-connection ends, however it ends."""
+"""The PostgreSQL lease hands over however its holder ends: its session is
+terminated, its process freezes (it stops renewing and the server's
+idle_session_timeout ends the session), or the server is unreachable."""
 
 from __future__ import annotations
 
@@ -10,40 +11,50 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from cqrskit.adapters.postgres import PostgresLeaderLock
+from cqrskit.adapters.postgres import PostgresEventStore, PostgresLease
 from cqrskit.core.errors import StoreUnavailable
+from cqrskit.core.ports import LeaseLost
 from services import POSTGRES_URL, require
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def name() -> AsyncIterator[str]:
-    """A lock name of this test's own; every lock on it is released afterwards."""
-    require(POSTGRES_URL)
-    yield f"relay-{uuid.uuid4().hex[:12]}"
+async def schema() -> AsyncIterator[str]:
+    """A schema of this test's own with the positions table; dropped afterwards."""
+    url = require(POSTGRES_URL)
+    name = f"cqrskit_test_{uuid.uuid4().hex[:12]}"
+    store = await PostgresEventStore.open(url, schema=name, pool_size=1)
+    await store.close()
+    yield name
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+    finally:
+        await conn.close()
 
 
 @pytest.fixture
-async def locks(name: str) -> AsyncIterator[list[PostgresLeaderLock]]:
-    made = [PostgresLeaderLock(POSTGRES_URL, name) for _ in range(3)]
+async def leases(schema: str) -> AsyncIterator[list[PostgresLease]]:
+    made = [
+        PostgresLease(
+            POSTGRES_URL, schema, schema=schema, validity=1.0, idle_timeout=1.5
+        )
+        for _ in range(3)
+    ]
     yield made
-    for lock in made:
-        await lock.release()
+    for lease in made:
+        await lease.release()
 
 
-async def _still_waiting(task: asyncio.Task[None], seconds: float = 0.5) -> bool:
-    await asyncio.sleep(seconds)
-    return not task.done()
-
-
-async def _waiting_sessions(name: str) -> int:
+async def _session_count(name: str, waiting: bool) -> int:
     conn = await asyncpg.connect(POSTGRES_URL)
     try:
         count: int = await conn.fetchval(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE application_name = $1 AND wait_event_type = 'Lock'",
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1"
+            " AND (wait_event_type = 'Lock') = $2",
             f"cqrskit leader {name}",
+            waiting,
         )
     finally:
         await conn.close()
@@ -65,76 +76,80 @@ async def _terminate_holder(name: str) -> None:
     assert terminated == 1
 
 
-async def test_a_standby_takes_over_when_the_holders_connection_dies(
-    name: str, locks: list[PostgresLeaderLock]
+async def test_a_standby_takes_over_when_the_holders_session_dies(
+    schema: str, leases: list[PostgresLease]
 ) -> None:
-    first, second, _ = locks
+    first, second, _ = leases
     await first.acquire()
     standby = asyncio.create_task(second.acquire())
-    assert await _still_waiting(standby)
-    assert first.held and await first.check()
+    await asyncio.sleep(0.3)
+    assert not standby.done()
 
-    await _terminate_holder(name)
-
-    await asyncio.wait_for(standby, 5)
-    assert second.held and await second.check()
-    assert not await first.check()
-    assert not first.held
-
-
-async def test_release_hands_the_lock_over(locks: list[PostgresLeaderLock]) -> None:
-    first, second, _ = locks
-    await first.acquire()
-    await first.acquire()  # holding already: returns at once
-    standby = asyncio.create_task(second.acquire())
-    assert await _still_waiting(standby)
-
-    await first.release()
-    await first.release()
+    await _terminate_holder(schema)
 
     await asyncio.wait_for(standby, 5)
-    assert second.held and not first.held
-    assert not await first.check()
+    assert second.valid()
+    assert not await first.renew() and not first.valid()
+    with pytest.raises(LeaseLost):
+        await first.save_position("relay", 99)
 
 
-async def test_a_cancelled_wait_leaves_no_claim_behind(
-    name: str, locks: list[PostgresLeaderLock]
+async def test_a_frozen_holder_loses_the_lease_within_the_bound(
+    schema: str, leases: list[PostgresLease]
 ) -> None:
-    first, second, third = locks
+    """A holder that stops renewing (as a frozen process does) stops being
+    valid first, then the server ends its session and a standby takes over;
+    the old holder's late save moves nothing."""
+    first, second, _ = leases
+    await first.acquire()
+    await first.save_position("relay", 7)
+    standby = asyncio.create_task(second.acquire())
+
+    await asyncio.wait_for(standby, 10)
+    assert not first.valid(), "the old holder must distrust its lease first"
+    with pytest.raises(LeaseLost):
+        await first.save_position("relay", 3)
+    assert await second.load_position("relay") == 7
+
+
+async def test_a_standby_waits_in_rounds_and_still_takes_over(schema: str) -> None:
+    """Each round of waiting ends at the session's lock_timeout and begins
+    again on the same session; the lock still passes on release."""
+    holder = PostgresLease(POSTGRES_URL, schema, schema=schema)
+    standby = PostgresLease(POSTGRES_URL, schema, schema=schema, lock_round=0.2)
+    try:
+        await holder.acquire()
+        waiting = asyncio.create_task(standby.acquire())
+        await asyncio.sleep(1.0)  # several rounds
+        assert not waiting.done()
+        await holder.release()
+        await asyncio.wait_for(waiting, 5)
+        assert standby.valid()
+    finally:
+        await holder.release()
+        await standby.release()
+
+
+async def test_a_cancelled_wait_leaves_no_session_behind(
+    schema: str, leases: list[PostgresLease]
+) -> None:
+    first, second, _ = leases
     await first.acquire()
     gave_up = asyncio.create_task(second.acquire())
-    assert await _still_waiting(gave_up, 0.3)
-    assert await _waiting_sessions(name) == 1
+    await asyncio.sleep(0.3)
+    assert await _session_count(schema, waiting=True) == 1
     gave_up.cancel()
     with pytest.raises(asyncio.CancelledError):
         await gave_up
-
-    # Its server session stops waiting too, rather than take the lock later.
     for _ in range(100):
-        if not await _waiting_sessions(name):
-            break
+        if not await _session_count(schema, waiting=True):
+            return
         await asyncio.sleep(0.05)
-    else:
-        pytest.fail("the abandoned session still waits for the lock")
-
-    standby = asyncio.create_task(third.acquire())
-    await first.release()
-
-    await asyncio.wait_for(standby, 5)
-    assert third.held and not second.held
-
-
-async def test_locks_of_different_names_do_not_wait_for_each_other(
-    locks: list[PostgresLeaderLock],
-) -> None:
-    other = PostgresLeaderLock(POSTGRES_URL, f"other-{uuid.uuid4().hex[:12]}")
-    async with locks[0], other:
-        assert locks[0].held and other.held
-    assert not locks[0].held and not other.held
+    pytest.fail("the abandoned session still waits for the lock")
 
 
 async def test_an_unreachable_server_is_store_unavailable() -> None:
-    lock = PostgresLeaderLock("postgresql://postgres@127.0.0.1:1/test", "relay")
+    lease = PostgresLease("postgresql://postgres@127.0.0.1:1/test", "relay")
     with pytest.raises(StoreUnavailable):
-        await lock.acquire()
-    assert not lock.held
+        await lease.acquire()
+    assert not lease.valid()

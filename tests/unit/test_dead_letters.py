@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
+from prometheus_client import CollectorRegistry
 
 from cqrskit.adapters.memory import InMemoryReadStore
 from cqrskit.core.deadletter import parked
@@ -14,7 +15,7 @@ from cqrskit.core.errors import NotFound, StoreUnavailable
 from cqrskit.core.messages import RecordedEvent
 from cqrskit.core.projection import ProjectionRunner, View
 from cqrskit.core.redrive import take_up
-from cqrskit.runtime.deadletters import skipped
+from cqrskit.runtime.deadletters import DeadLetterGauges, skipped
 
 AT = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -173,3 +174,19 @@ async def test_taking_up_a_stream_that_is_not_parked_is_refused() -> None:
     store = InMemoryReadStore()
     with pytest.raises(NotFound):
         await take_up(Log([]), store, Counter(), "a-1", skip=False)  # type: ignore[arg-type]
+
+
+async def test_the_gauges_count_parked_streams_and_skipped_events() -> None:
+    projection = Counter()
+    store = await parked_store(projection)
+    registry = CollectorRegistry()
+    gauges = DeadLetterGauges(registry)
+    await gauges.refresh(store, [projection])  # type: ignore[list-item]
+    labels = {"projection": "counter"}
+    assert registry.get_sample_value("cqrskit_projector_parked_streams", labels) == 1
+    assert registry.get_sample_value("cqrskit_projector_skipped_events", labels) == 0
+
+    await take_up(Log(BATCH), store, projection, "a-1", skip=True)  # type: ignore[arg-type]
+    await gauges.refresh(store, [projection])  # type: ignore[list-item]
+    assert registry.get_sample_value("cqrskit_projector_parked_streams", labels) == 0
+    assert registry.get_sample_value("cqrskit_projector_skipped_events", labels) == 1

@@ -45,3 +45,8 @@ class ProjectionGap(CqrskitError):
 
 class StoreUnavailable(CqrskitError):
     """A store or broker could not be reached (HTTP 503)."""
+
+
+class Misconfigured(CqrskitError):
+    """The configuration cannot work (refused credentials, a database that does
+    not exist): waiting would not help, so a process exits with it."""

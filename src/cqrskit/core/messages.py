@@ -95,6 +95,13 @@ def ack_for(stream_id: str, records: Sequence[RecordedEvent]) -> Ack:
     return Ack(primary.stream_id, primary.version, primary.position, written)
 
 
+CATEGORY_PATTERN = r"[a-z][a-z0-9_]{0,31}"
+ENTITY_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}"
+STREAM_ID_PATTERN = rf"^{CATEGORY_PATTERN}-{ENTITY_PATTERN}$"
+"""A stream id is `{category}-{id}`: a lower-case category (no `-`, so the
+first `-` splits it off) and an entity id (a SKU or another id)."""
+
+
 def stream_category(stream_id: str) -> str:
     """`order-42` belongs to the category `order`."""
     return stream_id.split("-", 1)[0]

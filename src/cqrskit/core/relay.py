@@ -2,7 +2,9 @@
 
 It stores its position only after the broker has confirmed every batch up to
 it, so a crash re-publishes (duplicates, which projections ignore) and never
-loses an event.
+loses an event. A relay that leads by a lease is given the lease's `valid` as
+its fence: it checks it before every publish, and stops (LeaseLost) the
+moment it fails; `core.leadership` then steps it down.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 
+from cqrskit.core.backoff import Backoff
 from cqrskit.core.messages import RecordedEvent
-from cqrskit.core.ports import Broker, EventStore, PositionStore
+from cqrskit.core.ports import Broker, EventStore, LeaseLost, PositionStore
 from cqrskit.core.wire import partition_for
 
 log = logging.getLogger(__name__)
@@ -29,6 +33,7 @@ class Relay:
         name: str = "relay",
         batch_size: int = 1000,
         poll_interval: float = 0.01,
+        fence: Callable[[], bool] = lambda: True,
     ) -> None:
         self._store = store
         self._positions = positions
@@ -36,8 +41,11 @@ class Relay:
         self._name = name
         self._batch_size = batch_size
         self._poll_interval = poll_interval
+        self._fence = fence
         self._wakeup = asyncio.Event()
         self.published = 0
+        self.failing = False
+        """Whether the last attempt to publish failed (store or broker)."""
 
     def wake(self) -> None:
         """Called after a local append, so the relay need not wait for its poll."""
@@ -54,6 +62,8 @@ class Relay:
             batches[partition_for(event.stream_id, self._broker.partitions)].append(
                 event
             )
+        if not self._fence():
+            raise LeaseLost(f"{self._name} may no longer publish")
         await asyncio.gather(
             *(self._broker.publish(p, batch) for p, batch in batches.items())
         )
@@ -62,18 +72,23 @@ class Relay:
         return len(events)
 
     async def run(self) -> None:
-        """Publish until cancelled; a failing broker or store is retried."""
-        backoff = self._poll_interval
+        """Publish until cancelled; a failing broker or store is retried with
+        backoff. Only a lost lease ends it (LeaseLost)."""
+        backoff = Backoff()
         while True:
             self._wakeup.clear()
             try:
                 moved = await self.pump()
-                backoff = self._poll_interval
+                backoff.reset()
+                self.failing = False
+            except LeaseLost:
+                raise
             except Exception:
-                log.exception("relay failed; retrying in %.2fs", backoff)
-                moved = 0
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+                self.failing = True
+                delay = backoff.next_delay()
+                log.exception("relay failed; retrying in %.2fs", delay)
+                await asyncio.sleep(delay)
+                continue
             if moved < self._batch_size:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)

@@ -9,17 +9,26 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Gauge
 
+from cqrskit.core.backoff import until_available
+from cqrskit.core.leadership import lead_forever
+from cqrskit.core.ports import EventLog, ReadStore
+from cqrskit.core.relay import Relay
 from cqrskit.entrypoints.http.metrics import new_registry
 from cqrskit.entrypoints.http.ops import add_ops_routes
 from cqrskit.runtime import adapters, bootstrap
+from cqrskit.runtime.deadletters import DeadLetterGauges
 from cqrskit.runtime.servers import Servers
 from cqrskit.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
+C = TypeVar("C", bound="_Closable")
 
 
 class NeedsDurableBroker(ValueError):
@@ -51,58 +60,94 @@ async def _serve_until_stopped(
             raise task.exception()  # type: ignore[misc]
 
 
+async def _serve_with_stack(
+    work: Callable[[AsyncExitStack], Awaitable[None]],
+    app: FastAPI,
+    host: str,
+    port: int,
+) -> None:
+    """Serve `app` while `work` runs; what `work` opened on the stack is closed
+    after both have stopped."""
+    async with AsyncExitStack() as stack:
+        await _serve_until_stopped(work(stack), app, host, port)
+
+
 async def run_relay(settings: Settings, host: str, port: int) -> None:
     """Publish the log to the broker while holding the relay lease; a standby
-    waits for the lease and takes over when the active relay dies."""
+    waits for the lease and takes over when the active relay dies, freezes or
+    is cut off. Whatever is unreachable is waited for, never a reason to exit:
+    /healthz answers meanwhile and /readyz says 503."""
     if settings.broker_url.startswith("memory://"):
         raise NeedsDurableBroker(
             "a relay process needs a broker other processes reach (amqp://)"
         )
-    store = await adapters.open_event_store(settings.event_store_url)
-    broker = await adapters.open_broker(settings.broker_url, settings.partitions)
-    lease = adapters.open_lease(settings.event_store_url, "relay")
+    adapters.check_url("event store", settings.event_store_url)
+    adapters.check_url("broker", settings.broker_url)
     registry = new_registry()
-    active = Gauge(
-        "cqrskit_relay_active", "1 while this relay holds the lease", registry=registry
+    leader = Gauge(
+        "cqrskit_relay_leader", "1 while this relay holds the lease", registry=registry
     )
-    published = Gauge(
+    state = _RelayState()
+    Gauge(
         "cqrskit_relay_published_events",
         "Events published since start",
         registry=registry,
-    )
-    relay = bootstrap.relay(store, broker)
+    ).set_function(lambda: float(state.relay.published if state.relay else 0))
 
-    async def work() -> None:
-        log.info("relay waiting for the lease")
-        await lease.acquire()
-        active.set(1)
-        log.info("relay active")
-        task = asyncio.create_task(relay.run())
-        try:
-            while not task.done():
-                await asyncio.sleep(1)
-                published.set(relay.published)
-                if not await lease.check():
-                    log.error("relay lost its lease; stopping")
-                    raise RuntimeError("relay lease lost")
-            await task
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            active.set(0)
-            await lease.release()
+    def on_change(leading: bool) -> None:
+        state.leading = leading
+        leader.set(1 if leading else 0)
 
-    async def ready() -> bool:
-        return True
-
-    try:
-        await _serve_until_stopped(
-            work(), _ops_app("cqrskit relay", ready, registry), host, port
+    async def work(stack: AsyncExitStack) -> None:
+        store = await _open(
+            stack,
+            "the event store",
+            adapters.open_event_store,
+            settings.event_store_url,
         )
-    finally:
-        await broker.close()
-        await store.close()
+        state.store = store
+        broker = await _open(
+            stack,
+            "the broker",
+            adapters.open_broker,
+            settings.broker_url,
+            settings.partitions,
+        )
+        lease = adapters.open_lease(settings.event_store_url, "relay", store)
+        state.relay = bootstrap.relay(store, broker, lease)
+        await lead_forever(lease, state.relay, on_change=on_change)
+
+    app = _ops_app("cqrskit relay", state.ready, registry)
+    await _serve_with_stack(work, app, host, port)
+
+
+@dataclass
+class _RelayState:
+    store: EventLog | None = None
+    relay: Relay | None = None
+    leading: bool = False
+
+    async def ready(self) -> bool:
+        """A standby is ready when its store answers; the leader when its
+        last attempt to publish (store and broker) succeeded too."""
+        if self.store is None or self.relay is None:
+            return False
+        await self.store.load_position("readyz")
+        return not (self.leading and self.relay.failing)
+
+
+class _Closable(Protocol):
+    async def close(self) -> None: ...
+
+
+async def _open(
+    stack: AsyncExitStack, what: str, opener: Callable[..., Awaitable[C]], *args: Any
+) -> C:
+    """Open an adapter, waiting for its service as long as it takes; it is
+    closed with `stack`."""
+    opened = await until_available(lambda: opener(*args), what)
+    stack.push_async_callback(opened.close)
+    return opened
 
 
 def _reading(source: object, attribute: str) -> Callable[[], float]:
@@ -123,39 +168,66 @@ async def run_projector(
         raise NeedsDurableBroker(
             "a projector process needs a broker other processes reach (amqp://)"
         )
+    adapters.check_url("read store", settings.read_store_url)
+    adapters.check_url("broker", settings.broker_url)
+    if gap_fill:
+        adapters.check_url("event store", settings.event_store_url)
     index, members = member
     share = [p for p in range(settings.partitions) if p % members == index - 1]
-    read_store = await adapters.open_read_store(settings.read_store_url)
-    broker = await adapters.open_broker(settings.broker_url, settings.partitions)
-    event_store = (
-        await adapters.open_event_store(settings.event_store_url) if gap_fill else None
-    )
-    projector = bootstrap.projector_side(
-        read_store, event_store, max_failures=settings.max_failures
-    )
     registry = new_registry()
+    dead_letters = DeadLetterGauges(registry)
+    state = _ProjectorState()
+
+    async def work(stack: AsyncExitStack) -> None:
+        read_store = await _open(
+            stack, "the read store", adapters.open_read_store, settings.read_store_url
+        )
+        state.read_store = read_store
+        broker = await _open(
+            stack,
+            "the broker",
+            adapters.open_broker,
+            settings.broker_url,
+            settings.partitions,
+        )
+        event_store = None
+        if gap_fill:
+            event_store = await _open(
+                stack,
+                "the event store",
+                adapters.open_event_store,
+                settings.event_store_url,
+            )
+        projector = bootstrap.projector_side(
+            read_store, event_store, max_failures=settings.max_failures
+        )
+        _count(registry, projector.runner)
+        watching = asyncio.create_task(
+            dead_letters.watch(read_store, list(projector.projections))
+        )
+        stack.callback(watching.cancel)
+        await broker.consume(projector.runner.handle, preferred=share)
+
+    app = _ops_app("cqrskit projector", state.ready, registry)
+    await _serve_with_stack(work, app, host, port)
+
+
+@dataclass
+class _ProjectorState:
+    read_store: ReadStore | None = None
+
+    async def ready(self) -> bool:
+        if self.read_store is None:
+            return False
+        await self.read_store.get("readyz")
+        return True
+
+
+def _count(registry: CollectorRegistry, runner: object) -> None:
     for name, doc in [
         ("applied", "Events applied to read models"),
         ("duplicates", "Duplicate deliveries ignored"),
         ("gaps_filled", "Events fetched from the event store to fill a gap"),
     ]:
         gauge = Gauge(f"cqrskit_projector_{name}", doc, registry=registry)
-        gauge.set_function(_reading(projector.runner, name))
-
-    async def ready() -> bool:
-        await read_store.get("readyz")
-        return True
-
-    try:
-        app = _ops_app("cqrskit projector", ready, registry)
-        await _serve_until_stopped(
-            broker.consume(projector.runner.handle, preferred=share),
-            app,
-            host,
-            port,
-        )
-    finally:
-        await broker.close()
-        if event_store is not None:
-            await event_store.close()
-        await read_store.close()
+        gauge.set_function(_reading(runner, name))

@@ -3,9 +3,6 @@ their URL is used, so the embedded mode needs none of them to be reachable."""
 
 from __future__ import annotations
 
-import asyncio
-import fcntl
-import os
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -14,7 +11,8 @@ from cqrskit.adapters.memory import (
     InMemoryEventStore,
     InMemoryReadStore,
 )
-from cqrskit.core.ports import Broker, EventLog, Lease, ReadStore
+from cqrskit.adapters.memory.lease import InProcessLease
+from cqrskit.core.ports import Broker, EventLog, Lease, PositionStore, ReadStore
 from cqrskit.runtime.settings import sqlite_path
 
 
@@ -79,53 +77,29 @@ async def open_broker(url: str, partitions: int) -> Broker:
     raise UnsupportedUrl(f"no broker adapter for {url!r}")
 
 
-def open_lease(event_store_url: str, name: str) -> Lease:
-    """The relay's lease lives next to the event store it reads."""
+def open_lease(event_store_url: str, name: str, positions: PositionStore) -> Lease:
+    """The relay's lease lives next to the event store it reads; it keeps the
+    position in `positions` (the PostgreSQL lease through its own session)."""
     if event_store_url.startswith(("postgresql://", "postgres://")):
-        from cqrskit.adapters.postgres import PostgresLeaderLock
+        from cqrskit.adapters.postgres import PostgresLease
 
-        return PostgresLeaderLock(event_store_url, name)
+        return PostgresLease(event_store_url, name)
     if event_store_url.startswith("sqlite:///"):
-        return FileLease(_sqlite_file(event_store_url).with_suffix(f".{name}.lock"))
-    return ProcessLease()
+        from cqrskit.adapters.sqlite.lease import FileLease
+
+        path = _sqlite_file(event_store_url).with_suffix(f".{name}.lock")
+        return FileLease(path, positions)
+    return InProcessLease(name, positions)
 
 
-class FileLease:
-    """An exclusive flock on a file: released by the OS when the process dies."""
-
-    def __init__(self, path: Path, poll_interval: float = 0.5) -> None:
-        self._path = path
-        self._poll_interval = poll_interval
-        self._fd: int | None = None
-
-    async def acquire(self) -> None:
-        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                self._fd = fd
-                return
-            except BlockingIOError:
-                await asyncio.sleep(self._poll_interval)
-
-    async def check(self) -> bool:
-        return self._fd is not None
-
-    async def release(self) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
+_SCHEMES = {
+    "event store": ("memory://", "sqlite:///", "postgresql://", "postgres://"),
+    "broker": ("memory://", "amqp://", "amqps://"),
+    "read store": ("memory://", "sqlite:///", "redis://", "rediss://", "unix://"),
+}
 
 
-class ProcessLease:
-    """For stores private to one process: nobody else can compete."""
-
-    async def acquire(self) -> None:
-        return None
-
-    async def check(self) -> bool:
-        return True
-
-    async def release(self) -> None:
-        return None
+def check_url(kind: str, url: str) -> None:
+    """Refuse a URL no adapter serves before any waiting for it begins."""
+    if not url.startswith(_SCHEMES[kind]):
+        raise UnsupportedUrl(f"no {kind} adapter for {url!r}")

@@ -11,7 +11,14 @@ from cqrskit.adapters.memory import InMemoryEventStore
 from cqrskit.core.codec import EventCodec
 from cqrskit.core.consistency import ConsistencyWaiter
 from cqrskit.core.dispatcher import Dispatcher
-from cqrskit.core.ports import Broker, EventLog, EventStore, PositionStore, ReadStore
+from cqrskit.core.ports import (
+    Broker,
+    EventLog,
+    EventStore,
+    Lease,
+    PositionStore,
+    ReadStore,
+)
 from cqrskit.core.projection import Projection, ProjectionRunner
 from cqrskit.core.relay import Relay
 from cqrskit.shop.domain.events import shop_codec
@@ -79,9 +86,12 @@ def projector_side(
     return ProjectorSide(runner, projections)
 
 
-def relay(store: EventLog, broker: Broker) -> Relay:
+def relay(store: EventLog, broker: Broker, lease: Lease | None = None) -> Relay:
     """A broker that forgets on restart gets a relay that starts from the top
     of the log on each start (projections drop what they already applied);
-    a durable broker gets the position kept in the event store."""
+    a durable broker gets the position kept in the event store. A relay that
+    leads by a lease keeps its position through the lease, fenced by it."""
+    if lease is not None:
+        return Relay(store, lease, broker, fence=lease.valid)
     positions: PositionStore = store if broker.durable else InMemoryEventStore()
     return Relay(store, positions, broker)

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import asdict
 
 import orjson
+from prometheus_client import CollectorRegistry, Gauge
 
 from cqrskit.core.deadletter import Parked, parked
+from cqrskit.core.errors import StoreUnavailable
 from cqrskit.core.ports import ReadStore
 from cqrskit.core.projection import Projection
 from cqrskit.core.redrive import skipped_index, skipped_key, take_up
 from cqrskit.runtime import adapters
 from cqrskit.runtime.rebuilding import chosen_projections
 from cqrskit.runtime.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 async def skipped(store: ReadStore, projection: str) -> list[Parked]:
@@ -108,3 +114,38 @@ async def take_up_stream(
     finally:
         await events.close()
         await store.close()
+
+
+class DeadLetterGauges:
+    """`cqrskit_projector_parked_streams` and `cqrskit_projector_skipped_events`
+    per projection, read from the read store every `every` seconds."""
+
+    def __init__(self, registry: CollectorRegistry, every: float = 15.0) -> None:
+        self._every = every
+        self._parked = Gauge(
+            "cqrskit_projector_parked_streams",
+            "Streams a projection parked after an event kept failing",
+            ["projection"],
+            registry=registry,
+        )
+        self._skipped = Gauge(
+            "cqrskit_projector_skipped_events",
+            "Poison events skipped for good (cqrskit dlq skip)",
+            ["projection"],
+            registry=registry,
+        )
+
+    async def refresh(self, store: ReadStore, projections: list[Projection]) -> None:
+        counts = await dead_letter_counts(store, projections)
+        for name, (parked_now, skipped_now) in counts.items():
+            self._parked.labels(name).set(parked_now)
+            self._skipped.labels(name).set(skipped_now)
+
+    async def watch(self, store: ReadStore, projections: list[Projection]) -> None:
+        """Refresh until cancelled; a store that cannot serve is tried again."""
+        while True:
+            try:
+                await self.refresh(store, projections)
+            except StoreUnavailable as e:
+                log.warning("dead-letter gauges not refreshed: %s", e)
+            await asyncio.sleep(self._every)

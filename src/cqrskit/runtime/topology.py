@@ -1,4 +1,9 @@
-"""`cqrskit up`: a local multi-process topology on the real services."""
+"""`cqrskit up`: a local multi-process topology on the real services.
+
+It supervises its roles: a role that dies, whichever it is, is started again
+after a backoff (0.5 s doubling to 30 s, back to 0.5 s once it has stayed up
+for a minute); the others never stop for it. Ctrl-C or SIGTERM stops all.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
+RESTART_FIRST = 0.5
+RESTART_CAP = 30.0
+STEADY = 60.0
+"""A role up this long has its restart delay reset."""
 LOCAL_SERVICES = {
     "CQRSKIT_EVENT_STORE_URL": "postgresql://postgres@127.0.0.1:5432/cqrskit",
     "CQRSKIT_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672/",
@@ -25,13 +34,18 @@ class Role:
     args: list[str]
     port: int
     env: dict[str, str]
-    critical: bool = False
-    """A critical role ending stops the topology; others have standbys."""
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    started_at: float = 0.0
+    restarts: int = 0
+    delay: float = RESTART_FIRST
+    """How long to wait before the next restart."""
+    due: float | None = None
+    """When a dead role is to be started again."""
 
     def start(self) -> None:
         command = [sys.executable, "-m", "cqrskit.entrypoints.cli", *self.args]
         self.process = subprocess.Popen(command, env=self.env)
+        self.started_at = time.monotonic()
 
     def healthy(self) -> bool:
         try:
@@ -71,7 +85,6 @@ def roles(
             [*serve[:1], "command", *serve[1:], "--port", str(command_port)],
             command_port,
             write_env,
-            critical=True,
         ),
         Role(
             f"query service ({query_workers} workers)",
@@ -86,7 +99,6 @@ def roles(
             ],
             query_port,
             read_env,
-            critical=True,
         ),
     ]
     port = first_port
@@ -117,27 +129,32 @@ def roles(
 
 
 def ensure_database(url: str) -> None:
-    """Create the event store's PostgreSQL database if it does not exist yet."""
+    """Create the event store's PostgreSQL database if it does not exist yet,
+    waiting (capped, jittered backoff) while PostgreSQL is down or full."""
     import asyncio
 
     import asyncpg
+
+    from cqrskit.adapters.postgres._database import quote_ident, translate_errors
+    from cqrskit.core.backoff import until_available
 
     parts = urlsplit(url)
     name = parts.path.lstrip("/") or "postgres"
     admin = urlunsplit(parts._replace(path="/postgres"))
 
     async def create() -> None:
-        conn = await asyncpg.connect(admin)
-        try:
-            exists = await conn.fetchval(
-                "SELECT 1 FROM pg_database WHERE datname = $1", name
-            )
-            if not exists:
-                await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
+        with translate_errors():
+            conn = await asyncpg.connect(admin, timeout=5)
+            try:
+                exists = await conn.fetchval(
+                    "SELECT 1 FROM pg_database WHERE datname = $1", name
+                )
+                if not exists:
+                    await conn.execute(f"CREATE DATABASE {quote_ident(name)}")
+            finally:
+                await conn.close()
 
-    asyncio.run(create())
+    asyncio.run(until_available(create, "PostgreSQL (creating the database)"))
 
 
 def stop_all(started: list[Role], grace: float = 10.0) -> None:
@@ -170,7 +187,7 @@ def wait_healthy(started: list[Role], timeout: float = 60.0) -> list[Role]:
 
 
 def supervise(started: list[Role]) -> int:
-    """Block until Ctrl-C/SIGTERM or until a role dies; return an exit code."""
+    """Restart roles that die until Ctrl-C/SIGTERM; return an exit code."""
     stopping = False
 
     def on_signal(signum: int, frame: object) -> None:
@@ -179,22 +196,49 @@ def supervise(started: list[Role]) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    reported: set[str] = set()
     while not stopping:
         for role in started:
-            code = role.process.poll() if role.process else None
-            if code is None or role.name in reported:
-                continue
-            reported.add(role.name)
-            if role.critical:
-                print(f"stopping: the {role.name} ended (exit {code})", file=sys.stderr)
-                return 1
-            print(
-                f"the {role.name} ended (exit {code}); the others take over its work",
-                file=sys.stderr,
-            )
+            tend(role, time.monotonic())
         time.sleep(0.2)
     return 0
+
+
+def tend(role: Role, now: float) -> None:
+    """Start `role` again when it is due; schedule it when it has just died."""
+    if role.due is not None:
+        if now >= role.due:
+            role.due = None
+            role.restarts += 1
+            role.start()
+            pid = role.process.pid if role.process else "-"
+            print(
+                f"restarted the {role.name} (pid {pid}, restart {role.restarts})",
+                file=sys.stderr,
+                flush=True,
+            )
+        return
+    code = role.process.poll() if role.process else None
+    if code is None:
+        if now - role.started_at >= STEADY:
+            role.delay = RESTART_FIRST
+        return
+    print(
+        f"the {role.name} ended (exit {code}); starting it again in {role.delay:.1f}s",
+        file=sys.stderr,
+        flush=True,
+    )
+    role.due = now + role.delay
+    role.delay = min(role.delay * 2, RESTART_CAP)
+
+
+def masked(url: str) -> str:
+    """`url` with its password replaced by ***, for printing."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
 
 
 def environment() -> dict[str, str]:

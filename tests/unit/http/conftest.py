@@ -12,20 +12,11 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import FastAPI
-from shop_http import Shop
+from shop_http import SETTINGS, Shop
 
 from cqrskit.entrypoints.http.command_app import create_command_app
 from cqrskit.entrypoints.http.query_app import create_query_app
 from cqrskit.runtime.embedded import System, borrowed, running_system
-from cqrskit.runtime.settings import Settings
-
-SETTINGS = Settings(
-    event_store_url="memory://",
-    broker_url="memory://",
-    read_store_url="memory://",
-    partitions=4,
-    consistency_timeout=5.0,
-)
 
 
 @pytest.fixture

@@ -9,8 +9,17 @@ from typing import Any
 import httpx
 
 from cqrskit.runtime.embedded import System
+from cqrskit.runtime.settings import Settings
 from cqrskit.shop.payments import APPROVE_CARD, DeterministicGateway
 
+SETTINGS = Settings(
+    event_store_url="memory://",
+    broker_url="memory://",
+    read_store_url="memory://",
+    partitions=4,
+    consistency_timeout=5.0,
+)
+"""The whole system in memory, as the HTTP tests run it."""
 PROBLEM = "application/problem+json"
 GOOD_EXPIRY = "12/2099"
 

@@ -17,6 +17,75 @@ from cqrskit.shop.payments import APPROVE_CARD, DECLINE_CARD
 
 # --- validation at the edge ----------------------------------------------------
 
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/streams/%00",
+        "/streams/a%00b",
+        "/streams/%ff",
+        "/streams/product",
+        "/streams/x",
+    ],
+)
+async def test_a_malformed_stream_id_is_a_422_before_any_store(
+    command: httpx.AsyncClient, path: str
+) -> None:
+    assert_problem(await command.get(path), 422)
+
+
+async def test_a_well_formed_stream_without_events_is_a_404(
+    command: httpx.AsyncClient,
+) -> None:
+    assert_problem(await command.get("/streams/product-NOPE"), 404)
+
+
+async def test_integral_floats_are_integers_as_json_schema_says(shop: Shop) -> None:
+    await shop.do("POST", "/products", {**PRODUCT, "price_cents": 1046.0}, 201)
+    await shop.do("POST", "/inventory/MUG-1/restock", {"quantity": 3.0})
+    product = await shop.read("/products/MUG-1")
+    assert (product["price_cents"], product["available"]) == (1046, 3)
+
+
+async def test_names_are_trimmed_and_free_text_keeps_its_lines(shop: Shop) -> None:
+    body = {**PRODUCT, "name": "  Mug\u3000", "description": "one\ntwo\tthree"}
+    await shop.do("POST", "/products", {**body, "category": " kitchen "}, 201)
+    product = await shop.read("/products/MUG-1")
+    assert product["name"] == "Mug"
+    assert product["category"] == "kitchen"
+    assert product["description"] == "one\ntwo\tthree"
+
+
+async def test_a_refused_text_is_explained_in_words(
+    command: httpx.AsyncClient,
+) -> None:
+    response = await command.post("/products", json={**PRODUCT, "name": "a\u0000"})
+    problem = assert_problem(response, 422)
+    assert problem["errors"] == [
+        {
+            "field": "name",
+            "message": "should be one line, not blank, without control characters",
+        }
+    ]
+
+
+async def test_a_405_names_every_method_the_path_allows(
+    command: httpx.AsyncClient,
+) -> None:
+    response = await command.patch("/carts/c1/items/MUG-1")
+    assert_problem(response, 405)
+    assert response.headers["Allow"] == "DELETE, PUT"
+
+
+@pytest.mark.parametrize("key", ["", "has space", "nul\x00", "é", "k" * 256])
+async def test_an_idempotency_key_is_visible_ascii(
+    command: httpx.AsyncClient, key: str
+) -> None:
+    headers = [(b"idempotency-key", key.encode("latin-1"))]
+    response = await command.post("/carts", json={"customer_id": "a"}, headers=headers)
+    assert_problem(response, 422)
+
+
 PRODUCT = {"sku": "MUG-1", "name": "Mug", "price_cents": 1000}
 
 
@@ -38,7 +107,13 @@ async def test_malformed_json_is_a_400_problem(
     ("path", "body", "field"),
     [
         ("/products", {**PRODUCT, "price_cents": 12.5}, "price_cents"),
-        ("/products", {**PRODUCT, "price_cents": 1000.0}, "price_cents"),
+        ("/products", {**PRODUCT, "price_cents": 1e21}, "price_cents"),
+        ("/products", {**PRODUCT, "name": "Mug\u0000"}, "name"),
+        ("/products", {**PRODUCT, "name": "Mug\nTwo"}, "name"),
+        ("/products", {**PRODUCT, "description": "nul \u0000"}, "description"),
+        ("/products", {**PRODUCT, "category": "kit\u0000chen"}, "category"),
+        ("/products/MUG-1/name", {"name": "\u0000"}, "name"),
+        ("/orders/o1/cancel", {"reason": "why\u0000"}, "reason"),
         ("/products", {**PRODUCT, "price_cents": "1000"}, "price_cents"),
         ("/products", {**PRODUCT, "price_cents": True}, "price_cents"),
         ("/products", {**PRODUCT, "price_cents": 0}, "price_cents"),
@@ -78,7 +153,7 @@ async def test_bad_fields_are_a_422_problem_naming_the_field(
     assert any(field in error["field"] for error in problem["errors"]), problem
 
 
-@pytest.mark.parametrize("quantity", [-1, True, 1.0, 10_001])
+@pytest.mark.parametrize("quantity", [-1, True, 1.5, 10_001])
 async def test_a_bad_line_quantity_is_a_422_problem(
     command: httpx.AsyncClient, quantity: Any
 ) -> None:

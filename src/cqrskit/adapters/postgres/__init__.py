@@ -1,6 +1,6 @@
-"""PostgreSQL adapters: the event store and the leader lock of single-active roles."""
+"""PostgreSQL adapters: the event store and the lease of single-active roles."""
 
 from cqrskit.adapters.postgres.event_store import PostgresEventStore
-from cqrskit.adapters.postgres.leader import PostgresLeaderLock
+from cqrskit.adapters.postgres.leader import PostgresLease
 
-__all__ = ["PostgresEventStore", "PostgresLeaderLock"]
+__all__ = ["PostgresEventStore", "PostgresLease"]

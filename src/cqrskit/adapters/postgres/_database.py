@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import asyncpg
 
-from cqrskit.core.errors import StoreUnavailable
+from cqrskit.core.errors import Misconfigured, StoreUnavailable
 
 Migration = Sequence[str]
 """The statements that take a component's schema one version up."""
@@ -31,6 +31,17 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.CannotConnectNowError,
     asyncpg.DatabaseDroppedError,
 )
+# What asyncpg raises on its side when a restart takes the connection away in
+# the middle of a call: "connection is closed", "pool is closing", or a
+# protocol state it cannot make sense of (InternalClientError). Seen as 500s
+# during a restart before they were translated. Other interface errors (a
+# wrong number of arguments) are bugs and go through.
+# Refused credentials (class 28) and a database that does not exist.
+_MISCONFIGURED = (
+    asyncpg.InvalidAuthorizationSpecificationError,
+    asyncpg.InvalidCatalogNameError,
+)
+_LOST_CONNECTION = ("closed", "closing", "connection was lost")
 _SCHEMA_MIGRATIONS_TABLE = """
     CREATE TABLE IF NOT EXISTS schema_migrations (
         component text NOT NULL,
@@ -48,6 +59,14 @@ def translate_errors() -> Iterator[None]:
         yield
     except _UNAVAILABLE as e:
         raise StoreUnavailable(f"PostgreSQL cannot serve: {e}") from e
+    except _MISCONFIGURED as e:
+        raise Misconfigured(f"PostgreSQL refuses this configuration: {e}") from e
+    except asyncpg.InternalClientError as e:
+        raise StoreUnavailable(f"PostgreSQL connection broke: {e!r}") from e
+    except asyncpg.InterfaceError as e:
+        if not any(words in str(e) for words in _LOST_CONNECTION):
+            raise
+        raise StoreUnavailable(f"PostgreSQL connection lost: {e}") from e
 
 
 def quote_ident(name: str) -> str:

@@ -14,12 +14,13 @@ from collections.abc import Collection, Sequence
 
 import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractRobustConnection
+from aiormq.exceptions import ProbableAuthenticationError
 from yarl import URL
 
 from cqrskit.adapters.rabbitmq import _topology
 from cqrskit.adapters.rabbitmq._consumer import AMQP_ERRORS, Backoff, PartitionConsumer
 from cqrskit.adapters.rabbitmq._topology import QueueType, Topology
-from cqrskit.core.errors import StoreUnavailable
+from cqrskit.core.errors import Misconfigured, StoreUnavailable
 from cqrskit.core.messages import RecordedEvent
 from cqrskit.core.ports import BatchHandler
 from cqrskit.core.wire import encode_batch
@@ -78,6 +79,8 @@ class RabbitMqBus:
                 url, topology, queue_type, connect_timeout=connect_timeout
             )
             connection = await aio_pika.connect_robust(url, timeout=connect_timeout)
+        except ProbableAuthenticationError as error:
+            raise Misconfigured(f"RabbitMQ refused the credentials: {error}") from error
         except AMQP_ERRORS as error:
             raise _unavailable(url, error) from error
         try:

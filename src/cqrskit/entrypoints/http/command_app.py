@@ -17,12 +17,14 @@ from cqrskit.core.consistency import HEADER as TOKEN_HEADER
 from cqrskit.core.consistency import token_for
 from cqrskit.core.dispatcher import CommandContext
 from cqrskit.core.errors import NotFound
-from cqrskit.core.messages import Ack, stream_entity
+from cqrskit.core.messages import STREAM_ID_PATTERN, Ack, stream_entity
 from cqrskit.core.wire import event_to_dict
 from cqrskit.entrypoints.http import models as m
 from cqrskit.entrypoints.http import problems
+from cqrskit.entrypoints.http.lifespan import opened_in_background, opened_side
 from cqrskit.entrypoints.http.metrics import MetricsMiddleware, new_registry
 from cqrskit.entrypoints.http.middleware import RequestContextMiddleware
+from cqrskit.entrypoints.http.openapi import parameters_never_null
 from cqrskit.entrypoints.http.ops import add_ops_routes
 from cqrskit.runtime.bootstrap import CommandSide
 from cqrskit.shop.domain import cart as c
@@ -33,17 +35,16 @@ from cqrskit.shop.payments import Card
 Provider = Callable[[], AbstractAsyncContextManager[CommandSide]]
 SkuPath = Annotated[str, Path(pattern=m.SKU_PATTERN)]
 IdPath = Annotated[str, Path(pattern=m.ID_PATTERN)]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
-ANSWERS: dict[int | str, dict[str, Any]] = {
-    code: {"description": text, "content": {problems.MEDIA_TYPE: {}}}
-    for code, text in [
-        (402, "the card was declined"),
-        (404, "no such resource"),
-        (409, "conflicts with the current state"),
-        (413, "body over 1 MiB"),
-        (422, "invalid input"),
-    ]
-}
+StreamIdPath = Annotated[str, Path(pattern=STREAM_ID_PATTERN)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", pattern=r"^[!-~]{1,255}$"),
+]
+"""Visible ASCII: it is stored with the events."""
+# Every route reads (and may refuse) a body; those that take one may find it
+# is not JSON. The bodiless ones still read it, to refuse one that is too big.
+BODILESS = problems.answers(404, 409, 413, 422, 503)
+WITH_BODY = problems.answers(400, 404, 409, 413, 422, 503)
 
 
 def create_command_app(provider: Provider) -> FastAPI:
@@ -57,14 +58,14 @@ def create_command_app(provider: Provider) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
-        async with provider() as side:
-            app.state.side = side
+        async with opened_in_background(app, provider, "the event store"):
             yield
 
-    app = FastAPI(title="cqrskit command service", lifespan=lifespan, responses=ANSWERS)
+    app = FastAPI(title="cqrskit command service", lifespan=lifespan)
     app.add_middleware(MetricsMiddleware, registry=registry, routes=app.router.routes)
     app.add_middleware(RequestContextMiddleware)
     problems.install(app)
+    parameters_never_null(app)
 
     async def ready() -> bool:
         await side_of(app).store.idempotency_record("readyz")
@@ -84,7 +85,12 @@ def create_command_app(provider: Provider) -> FastAPI:
         commands_total.labels(name, "ok").inc()
         return ack
 
-    @app.post("/products", status_code=201, response_model=m.CommandAnswer)
+    @app.post(
+        "/products",
+        status_code=201,
+        response_model=m.CommandAnswer,
+        responses=WITH_BODY,
+    )
     async def add_product(
         request: Request, body: m.NewProduct, key: IdempotencyKey = None
     ) -> Response:
@@ -104,7 +110,12 @@ def create_command_app(provider: Provider) -> FastAPI:
         )
         return answer(ack, 201, sku=body.sku)
 
-    @app.post("/products/{sku}/price", status_code=202, response_model=m.CommandAnswer)
+    @app.post(
+        "/products/{sku}/price",
+        status_code=202,
+        response_model=m.CommandAnswer,
+        responses=WITH_BODY,
+    )
     async def change_price(
         request: Request, sku: SkuPath, body: m.NewPrice, key: IdempotencyKey = None
     ) -> Response:
@@ -118,7 +129,12 @@ def create_command_app(provider: Provider) -> FastAPI:
         )
         return answer(ack, 202, sku=sku)
 
-    @app.post("/products/{sku}/name", status_code=202, response_model=m.CommandAnswer)
+    @app.post(
+        "/products/{sku}/name",
+        status_code=202,
+        response_model=m.CommandAnswer,
+        responses=WITH_BODY,
+    )
     async def rename_product(
         request: Request, sku: SkuPath, body: m.NewName, key: IdempotencyKey = None
     ) -> Response:
@@ -133,7 +149,10 @@ def create_command_app(provider: Provider) -> FastAPI:
         return answer(ack, 202, sku=sku)
 
     @app.post(
-        "/products/{sku}/discontinue", status_code=202, response_model=m.CommandAnswer
+        "/products/{sku}/discontinue",
+        status_code=202,
+        response_model=m.CommandAnswer,
+        responses=BODILESS,
     )
     async def discontinue(
         request: Request, sku: SkuPath, key: IdempotencyKey = None
@@ -149,7 +168,10 @@ def create_command_app(provider: Provider) -> FastAPI:
         return answer(ack, 202, sku=sku)
 
     @app.post(
-        "/inventory/{sku}/restock", status_code=202, response_model=m.CommandAnswer
+        "/inventory/{sku}/restock",
+        status_code=202,
+        response_model=m.CommandAnswer,
+        responses=WITH_BODY,
     )
     async def restock(
         request: Request, sku: SkuPath, body: m.RestockBody, key: IdempotencyKey = None
@@ -160,7 +182,9 @@ def create_command_app(provider: Provider) -> FastAPI:
         )
         return answer(ack, 202, sku=sku)
 
-    @app.post("/carts", status_code=201, response_model=m.CommandAnswer)
+    @app.post(
+        "/carts", status_code=201, response_model=m.CommandAnswer, responses=WITH_BODY
+    )
     async def create_cart(
         request: Request, body: m.NewCart, key: IdempotencyKey = None
     ) -> Response:
@@ -173,7 +197,12 @@ def create_command_app(provider: Provider) -> FastAPI:
         )
         return answer(ack, 201, cart_id=stream_entity(ack.stream_id))
 
-    @app.post("/carts/{cart_id}/items", status_code=202, response_model=m.CommandAnswer)
+    @app.post(
+        "/carts/{cart_id}/items",
+        status_code=202,
+        response_model=m.CommandAnswer,
+        responses=WITH_BODY,
+    )
     async def add_item(
         request: Request, cart_id: IdPath, body: m.NewItem, key: IdempotencyKey = None
     ) -> Response:
@@ -187,7 +216,10 @@ def create_command_app(provider: Provider) -> FastAPI:
         return answer(ack, 202, cart_id=cart_id)
 
     @app.put(
-        "/carts/{cart_id}/items/{sku}", status_code=202, response_model=m.CommandAnswer
+        "/carts/{cart_id}/items/{sku}",
+        status_code=202,
+        response_model=m.CommandAnswer,
+        responses=WITH_BODY,
     )
     async def change_quantity(
         request: Request,
@@ -207,7 +239,10 @@ def create_command_app(provider: Provider) -> FastAPI:
         return answer(ack, 202, cart_id=cart_id)
 
     @app.delete(
-        "/carts/{cart_id}/items/{sku}", status_code=202, response_model=m.CommandAnswer
+        "/carts/{cart_id}/items/{sku}",
+        status_code=202,
+        response_model=m.CommandAnswer,
+        responses=BODILESS,
     )
     async def remove_item(
         request: Request, cart_id: IdPath, sku: SkuPath, key: IdempotencyKey = None
@@ -222,7 +257,12 @@ def create_command_app(provider: Provider) -> FastAPI:
         )
         return answer(ack, 202, cart_id=cart_id)
 
-    @app.post("/orders", status_code=201, response_model=m.CommandAnswer)
+    @app.post(
+        "/orders",
+        status_code=201,
+        response_model=m.CommandAnswer,
+        responses={**WITH_BODY, **problems.answers(402)},
+    )
     async def place_order(
         request: Request, body: m.NewOrder, key: IdempotencyKey = None
     ) -> Response:
@@ -237,7 +277,10 @@ def create_command_app(provider: Provider) -> FastAPI:
         return answer(ack, 201, order_id=stream_entity(ack.stream_id))
 
     @app.post(
-        "/orders/{order_id}/ship", status_code=202, response_model=m.CommandAnswer
+        "/orders/{order_id}/ship",
+        status_code=202,
+        response_model=m.CommandAnswer,
+        responses=BODILESS,
     )
     async def ship(
         request: Request, order_id: IdPath, key: IdempotencyKey = None
@@ -248,7 +291,10 @@ def create_command_app(provider: Provider) -> FastAPI:
         return answer(ack, 202, order_id=order_id)
 
     @app.post(
-        "/orders/{order_id}/cancel", status_code=202, response_model=m.CommandAnswer
+        "/orders/{order_id}/cancel",
+        status_code=202,
+        response_model=m.CommandAnswer,
+        responses=WITH_BODY,
     )
     async def cancel(
         request: Request,
@@ -266,8 +312,12 @@ def create_command_app(provider: Provider) -> FastAPI:
         )
         return answer(ack, 202, order_id=order_id)
 
-    @app.get("/streams/{stream_id}")
-    async def audit_trail(stream_id: Annotated[str, Path(max_length=200)]) -> Response:
+    @app.get(
+        "/streams/{stream_id}",
+        response_model=m.AuditTrail,
+        responses=problems.answers(404, 422, 503),
+    )
+    async def audit_trail(stream_id: StreamIdPath) -> Response:
         """A stream's events in order: the audit trail (an operator's route)."""
         records = await side_of(app).store.read_stream(stream_id)
         if not records:
@@ -284,7 +334,7 @@ def create_command_app(provider: Provider) -> FastAPI:
 
 
 def side_of(app: FastAPI) -> CommandSide:
-    side: CommandSide = app.state.side
+    side: CommandSide = opened_side(app, "the event store")  # type: ignore[assignment]
     return side
 
 

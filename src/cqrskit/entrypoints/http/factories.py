@@ -1,6 +1,8 @@
 """App factories for `cqrskit serve` (uvicorn imports these by name, once per
 worker). Each service opens only the store it is given: the command service
-the event store, the query service the read store (DESIGN.md rule 5)."""
+the event store, the query service the read store (DESIGN.md rule 5). The
+apps open them in the background of their lifespan and answer 503 until then
+(entrypoints/http/lifespan.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from cqrskit.runtime.settings import Settings
 
 def command_app() -> FastAPI:
     settings = Settings.from_env()
+    adapters.check_url("event store", settings.event_store_url)
 
     @asynccontextmanager
     async def provide() -> AsyncIterator[CommandSide]:
@@ -32,6 +35,7 @@ def command_app() -> FastAPI:
 
 def query_app() -> FastAPI:
     settings = Settings.from_env()
+    adapters.check_url("read store", settings.read_store_url)
 
     @asynccontextmanager
     async def provide() -> AsyncIterator[QuerySide]:

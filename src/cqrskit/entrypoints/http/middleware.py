@@ -13,7 +13,7 @@ from cqrskit.entrypoints.http.problems import problem
 
 MAX_BODY_BYTES = 1024 * 1024
 CORRELATION_HEADER = "X-Correlation-Id"
-_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 class RequestContextMiddleware:
@@ -30,7 +30,7 @@ class RequestContextMiddleware:
             return
         headers = Headers(scope=scope)
         given = headers.get(CORRELATION_HEADER, "")
-        correlation_id = given if _SAFE_ID.match(given) else uuid.uuid4().hex
+        correlation_id = given if _SAFE_ID.fullmatch(given) else uuid.uuid4().hex
         scope.setdefault("state", {})["correlation_id"] = correlation_id
 
         async def send_with_id(message: Message) -> None:

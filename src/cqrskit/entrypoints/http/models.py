@@ -1,21 +1,73 @@
-"""Request bodies of the command service, validated at the edge."""
+"""What the HTTP services accept, validated at the edge.
+
+Every constraint here is also what the OpenAPI documents say, so a client
+that follows the documents is never refused and nothing the documents refuse
+reaches a store. Strings refuse control characters (NUL above all: PostgreSQL
+cannot store it and some read stores use it as a separator); free text keeps
+tab and line breaks. Integers accept an integral float (`1046.0`) because JSON
+Schema's `integer` does; fractions, booleans and strings stay refused.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-
-Sku = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
-Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
-Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
-]
-Cents = Annotated[int, Field(strict=True, gt=0, le=10_000_000_000)]
-Quantity = Annotated[int, Field(strict=True, ge=1, le=10_000)]
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+
+_CONTROL = r"\x00-\x1f\x7f"
+# Every character str.strip() removes that is not a control character.
+_SPACE = r" \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+LINE_PATTERN = rf"^[^{_CONTROL}]*$"
+"""One line of text: no control characters."""
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+"""Free text: no control characters but tab, line feed and carriage return."""
+NAME_PATTERN = rf"^[^{_CONTROL}]*[^{_CONTROL}{_SPACE}][^{_CONTROL}]*$"
+"""One line with at least one character that is not white space."""
+
+PLAIN_WORDS = {
+    LINE_PATTERN: "should be one line without control characters",
+    TEXT_PATTERN: "should hold no control characters but tab and line breaks",
+    NAME_PATTERN: "should be one line, not blank, without control characters",
+}
+"""What a refusal by one of the text patterns tells a client, instead of the
+pattern itself."""
+
+
+def _integral(value: object) -> object:
+    """`1046.0` is the integer 1046 to JSON Schema; hand it on as one."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Sku = Annotated[str, StringConstraints(pattern=SKU_PATTERN)]
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+Name = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200, pattern=NAME_PATTERN),
+    AfterValidator(str.strip),
+]
+Category = Annotated[
+    str,
+    StringConstraints(max_length=64, pattern=LINE_PATTERN),
+    AfterValidator(str.strip),
+]
+Cents = Annotated[
+    int, Field(strict=True, ge=1, le=10_000_000_000), BeforeValidator(_integral)
+]
+Quantity = Annotated[
+    int, Field(strict=True, ge=1, le=10_000), BeforeValidator(_integral)
+]
 
 
 class Body(BaseModel):
@@ -26,10 +78,10 @@ class NewProduct(Body):
     sku: Sku
     name: Name
     price_cents: Cents
-    description: Annotated[str, StringConstraints(max_length=2000)] | None = None
-    category: (
-        Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None
+    description: (
+        Annotated[str, StringConstraints(max_length=2000, pattern=TEXT_PATTERN)] | None
     ) = None
+    category: Category | None = None
 
 
 class NewPrice(Body):
@@ -41,7 +93,9 @@ class NewName(Body):
 
 
 class RestockBody(Body):
-    quantity: Annotated[int, Field(strict=True, ge=1, le=1_000_000)]
+    quantity: Annotated[
+        int, Field(strict=True, ge=1, le=1_000_000), BeforeValidator(_integral)
+    ]
 
 
 class NewCart(Body):
@@ -55,7 +109,9 @@ class NewItem(Body):
 
 
 class LineQuantity(Body):
-    quantity: Annotated[int, Field(strict=True, ge=0, le=10_000)]
+    quantity: Annotated[
+        int, Field(strict=True, ge=0, le=10_000), BeforeValidator(_integral)
+    ]
 
 
 class PaymentBody(Body):
@@ -73,7 +129,28 @@ class NewOrder(Body):
 
 
 class CancelBody(Body):
-    reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+    reason: (
+        Annotated[str, StringConstraints(max_length=500, pattern=TEXT_PATTERN)] | None
+    ) = None
+
+
+class Event(BaseModel):
+    stream_id: str
+    version: int
+    position: int
+    type: str
+    schema_version: int
+    recorded_at: str
+    metadata: dict[str, str]
+    data: dict[str, Any]
+
+
+class AuditTrail(BaseModel):
+    """A stream's events in order (documents the answer; not built per call)."""
+
+    stream_id: str
+    version: int
+    events: list[Event]
 
 
 class CommandAnswer(BaseModel):
@@ -84,3 +161,52 @@ class CommandAnswer(BaseModel):
     sku: str | None = None
     cart_id: str | None = None
     order_id: str | None = None
+
+
+# --- what the query service answers (documented; the documents are stored
+# in this shape and sent as they are, never built from these models) ---------
+
+
+class Product(BaseModel):
+    sku: str
+    name: str
+    description: str
+    category: str
+    price_cents: int
+    available: int
+    discontinued: bool
+
+
+class ProductPage(BaseModel):
+    items: list[Product]
+    next_cursor: str | None
+
+
+class Line(BaseModel):
+    sku: str
+    name: str
+    quantity: int
+    unit_price_cents: int
+    line_total_cents: int
+
+
+class Cart(BaseModel):
+    cart_id: str
+    customer_id: str
+    items: list[Line]
+    total_cents: int
+    status: Literal["open", "checked_out"]
+
+
+class Order(BaseModel):
+    order_id: str
+    customer_id: str
+    lines: list[Line]
+    total_cents: int
+    status: Literal["placed", "shipped", "cancelled"]
+    placed_at: str
+
+
+class OrderPage(BaseModel):
+    items: list[Order]
+    next_cursor: str | None

@@ -10,8 +10,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from cqrskit.core import errors
+from cqrskit.entrypoints.http.models import PLAIN_WORDS
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +28,58 @@ _STATUS: list[tuple[type[errors.CqrskitError], int, str]] = [
     (errors.RuleViolated, 409, "Business Rule Violated"),
     (errors.PaymentDeclined, 402, "Payment Declined"),
     (errors.StoreUnavailable, 503, "Service Unavailable"),
+    (errors.Misconfigured, 500, "Internal Server Error"),
 ]
+
+
+_MEANING = {
+    400: "the body is not valid JSON",
+    402: "the card was declined",
+    404: "no such resource",
+    409: "conflicts with the current state",
+    413: "the body is over 1 MiB",
+    422: "invalid input (`errors` names each field)",
+    503: "a store is unavailable or the read side has not caught up; retry",
+}
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "correlation_id": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+_RETRY_AFTER = {
+    "Retry-After": {"description": "seconds to wait", "schema": {"type": "string"}}
+}
+
+
+def answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The problem answers a route documents in OpenAPI: each status it can
+    give besides its success, with the problem body's schema."""
+    return {
+        status: {
+            "description": _MEANING[status],
+            "content": {MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}},
+            **({"headers": _RETRY_AFTER} if status == 503 else {}),
+        }
+        for status in statuses
+    }
 
 
 def problem(
@@ -63,7 +116,9 @@ def _validation_detail(
             return 400, "the request body is not valid JSON", []
         where = ".".join(str(part) for part in err.get("loc", ()) if part != "body")
         where = where or "body"
-        items.append({"field": where, "message": err.get("msg", "")})
+        pattern = str((err.get("ctx") or {}).get("pattern"))
+        message = PLAIN_WORDS.get(pattern, err.get("msg", ""))
+        items.append({"field": where, "message": message})
     summary = "; ".join(f"{i['field']}: {i['message']}" for i in items)
     return 422, summary or "the request is not valid", items
 
@@ -85,7 +140,9 @@ def install(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        headers = dict(exc.headers) if exc.headers else None
+        headers = dict(exc.headers) if exc.headers else {}
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
         return problem(
             request,
             exc.status_code,
@@ -104,6 +161,17 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(HTTPException, on_http)
     app.add_exception_handler(Exception, on_crash)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves on this path: Starlette's own 405
+    names only the first route that matched the path."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
 
 
 def _reason(status: int) -> str:

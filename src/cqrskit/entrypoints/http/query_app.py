@@ -10,55 +10,62 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Path, Query
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from cqrskit.core.consistency import HEADER as TOKEN_HEADER
-from cqrskit.core.errors import Invalid, StoreUnavailable
+from cqrskit.core.consistency import MAX_TOKEN_LENGTH, TOKEN_PATTERN
+from cqrskit.core.errors import StoreUnavailable
+from cqrskit.entrypoints.http import models as m
 from cqrskit.entrypoints.http import problems
+from cqrskit.entrypoints.http.lifespan import opened_in_background, opened_side
 from cqrskit.entrypoints.http.metrics import MetricsMiddleware, new_registry
 from cqrskit.entrypoints.http.middleware import RequestContextMiddleware
-from cqrskit.entrypoints.http.models import ID_PATTERN, SKU_PATTERN
+from cqrskit.entrypoints.http.models import ID_PATTERN, LINE_PATTERN, SKU_PATTERN
+from cqrskit.entrypoints.http.openapi import parameters_never_null
 from cqrskit.entrypoints.http.ops import add_ops_routes
 from cqrskit.runtime.bootstrap import QuerySide
-from cqrskit.shop.queries import ShopQueries
+from cqrskit.shop.queries import CURSOR_PATTERN, ShopQueries
 
 Provider = Callable[[], AbstractAsyncContextManager[QuerySide]]
 Token = Annotated[
     str | None,
     Header(
-        alias="Consistency-Token",
-        max_length=4096,
-        description="From a command's answer: wait until the read side reflects it.",
+        alias=TOKEN_HEADER,
+        max_length=MAX_TOKEN_LENGTH,
+        pattern=TOKEN_PATTERN,
+        description="From a command's answer: wait (bounded) until the read side "
+        "reflects it; 503 if it has not in time.",
     ),
 ]
 Limit = Annotated[int, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=1024)]
+Cursor = Annotated[str | None, Query(max_length=1024, pattern=CURSOR_PATTERN)]
 JSON = "application/json"
-ANSWERS: dict[int | str, dict[str, Any]] = {
-    200: {"content": {JSON: {}}},
-    404: {"description": "no such resource", "content": {problems.MEDIA_TYPE: {}}},
-    422: {"description": "invalid input", "content": {problems.MEDIA_TYPE: {}}},
-    503: {
-        "description": "the read side has not caught up with the consistency token",
-        "content": {problems.MEDIA_TYPE: {}},
-    },
-}
+Answers = dict[int | str, dict[str, Any]]
+
+
+def listing(model: type[BaseModel]) -> Answers:
+    return {200: {"model": model}, **problems.answers(422, 503)}
+
+
+def document(model: type[BaseModel]) -> Answers:
+    return {200: {"model": model}, **problems.answers(404, 422, 503)}
 
 
 def create_query_app(provider: Provider) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
-        async with provider() as side:
-            app.state.side = side
+        async with opened_in_background(app, provider, "the read store"):
             yield
 
-    app = FastAPI(title="cqrskit query service", lifespan=lifespan, responses=ANSWERS)
+    app = FastAPI(title="cqrskit query service", lifespan=lifespan)
     registry = new_registry()
     app.add_middleware(MetricsMiddleware, registry=registry, routes=app.router.routes)
     app.add_middleware(RequestContextMiddleware)
     problems.install(app)
+    parameters_never_null(app)
 
     async def ready() -> bool:
         await side_of(app).store.get("readyz")
@@ -68,8 +75,6 @@ def create_query_app(provider: Provider) -> FastAPI:
 
     async def consistent(token: str | None) -> QuerySide:
         side = side_of(app)
-        if token and len(token) > 4096:
-            raise Invalid(f"{TOKEN_HEADER} is not a token this service issued")
         if token and not await side.waiter.wait(token, side.consistency_timeout):
             raise StoreUnavailable(
                 "the read side has not caught up with the Consistency-Token yet; retry"
@@ -79,10 +84,12 @@ def create_query_app(provider: Provider) -> FastAPI:
     def ok(body: bytes) -> Response:
         return Response(body, media_type=JSON)
 
-    @app.get("/products", response_class=Response)
+    @app.get("/products", response_class=Response, responses=listing(m.ProductPage))
     async def products(
-        q: Annotated[str | None, Query(max_length=200)] = None,
-        category: Annotated[str | None, Query(max_length=64)] = None,
+        q: Annotated[str | None, Query(max_length=200, pattern=LINE_PATTERN)] = None,
+        category: Annotated[
+            str | None, Query(max_length=64, pattern=LINE_PATTERN)
+        ] = None,
         limit: Limit = 20,
         cursor: Cursor = None,
         token: Token = None,
@@ -95,28 +102,32 @@ def create_query_app(provider: Provider) -> FastAPI:
             )
         )
 
-    @app.get("/products/{sku}", response_class=Response)
+    @app.get("/products/{sku}", response_class=Response, responses=document(m.Product))
     async def product(
         sku: Annotated[str, Path(pattern=SKU_PATTERN)], token: Token = None
     ) -> Response:
         """A product with its live stock (`available` = not reserved)."""
         return ok(await (await consistent(token)).queries.product(sku))
 
-    @app.get("/carts/{cart_id}", response_class=Response)
+    @app.get("/carts/{cart_id}", response_class=Response, responses=document(m.Cart))
     async def cart(
         cart_id: Annotated[str, Path(pattern=ID_PATTERN)], token: Token = None
     ) -> Response:
         """A cart with line totals and the cart total."""
         return ok(await (await consistent(token)).queries.cart(cart_id))
 
-    @app.get("/orders/{order_id}", response_class=Response)
+    @app.get("/orders/{order_id}", response_class=Response, responses=document(m.Order))
     async def order(
         order_id: Annotated[str, Path(pattern=ID_PATTERN)], token: Token = None
     ) -> Response:
         """An order: placed, shipped or cancelled."""
         return ok(await (await consistent(token)).queries.order(order_id))
 
-    @app.get("/customers/{customer_id}/orders", response_class=Response)
+    @app.get(
+        "/customers/{customer_id}/orders",
+        response_class=Response,
+        responses=listing(m.OrderPage),
+    )
     async def history(
         customer_id: Annotated[str, Path(pattern=ID_PATTERN)],
         limit: Limit = 20,
@@ -154,7 +165,7 @@ def _lean(
 
     async def endpoint(request: Request) -> Response:
         value = request.path_params[name]
-        if not valid.match(value):
+        if not valid.fullmatch(value):
             raise RequestValidationError(
                 [
                     {
@@ -172,5 +183,5 @@ def _lean(
 
 
 def side_of(app: FastAPI) -> QuerySide:
-    side: QuerySide = app.state.side
+    side: QuerySide = opened_side(app, "the read store")  # type: ignore[assignment]
     return side

@@ -1,0 +1,189 @@
+"""Services of a test's own, to stop and start at will, and single cqrskit role
+processes pointed at them.
+
+The shared services are never stopped: a test that needs PostgreSQL or Redis
+to go away starts its own on a spare port (PostgreSQL in a temporary data
+directory, run as the `postgres` OS user when the test runs as root), stops
+only that one, and leaves nothing running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+WAIT = 30.0
+
+
+def _pg_bin(tool: str) -> str:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{tool}")) or [
+        shutil.which(tool) or ""
+    ]
+    if not found[-1]:
+        pytest.skip(f"{tool} is not installed")
+    return found[-1]
+
+
+def _as_postgres(argv: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
+
+
+@dataclass
+class PrivatePostgres:
+    """A PostgreSQL cluster of this test's own on `port` (not started yet)."""
+
+    port: int
+    settings: dict[str, str] = field(default_factory=dict)
+    root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="cqpg")))
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *argv: str) -> None:
+        subprocess.run(_as_postgres(list(argv)), check=True, capture_output=True)
+
+    def start(self) -> None:
+        data = self.root / "data"
+        if not data.exists():
+            if os.geteuid() == 0:
+                shutil.chown(self.root, "postgres", "postgres")
+            self._run(_pg_bin("initdb"), "-D", str(data), "-A", "trust",
+                      "-U", "postgres", "--no-sync")  # fmt: skip
+        options = {"port": str(self.port), "listen_addresses": "127.0.0.1",
+                   "unix_socket_directories": str(self.root), "fsync": "off",
+                   **self.settings}  # fmt: skip
+        opts = " ".join(f"-c {k}={v}" for k, v in options.items())
+        self._run(_pg_bin("pg_ctl"), "-D", str(data), "-o", opts, "-w",
+                  "-l", str(self.root / "log"), "start")  # fmt: skip
+
+    def stop(self, mode: str = "fast") -> None:
+        data = self.root / "data"
+        if (data / "postmaster.pid").exists():
+            self._run(_pg_bin("pg_ctl"), "-D", str(data), "-m", mode, "-w", "stop")
+
+    def remove(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self.stop("immediate")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@dataclass
+class PrivateRedis:
+    port: int
+    _proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no"]  # fmt: skip
+        self._proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+        wait_for(lambda: _answers(self.port), "the private Redis to listen")
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+            self._proc = None
+
+
+def _answers(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass
+class Role:
+    """One `cqrskit` role process (serve, relay, project) with its own log."""
+
+    args: list[str]
+    env: dict[str, str]
+    port: int
+    log: Path
+    _proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self._proc is not None
+        return self._proc.pid
+
+    def start(self) -> Role:
+        argv = [sys.executable, "-m", "cqrskit.entrypoints.cli", *self.args,
+                "--port", str(self.port)]  # fmt: skip
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CQRSKIT_")}
+        env.update(self.env, PYTHONUNBUFFERED="1")
+        with self.log.open("ab") as out:
+            self._proc = subprocess.Popen(
+                argv, stdout=out, stderr=subprocess.STDOUT, env=env
+            )
+        return self
+
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def status(self, path: str) -> int | None:
+        try:
+            return httpx.get(self.url + path, timeout=2).status_code
+        except httpx.HTTPError:
+            return None
+
+    def wait_status(self, path: str, code: int, timeout: float = WAIT) -> None:
+        wait_for(
+            lambda: self.status(path) == code,
+            f"{path} of {self.args[0]} to answer {code}",
+            timeout,
+            self,
+        )
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def kill(self) -> None:
+        if self._proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._proc.pid, signal.SIGCONT)
+            self._proc.kill()
+            self._proc.wait()
+            self._proc = None
+
+
+def wait_for(
+    condition: Callable[[], bool],
+    what: str,
+    timeout: float = WAIT,
+    role: Role | None = None,
+) -> float:
+    """Poll `condition` until true; fail after `timeout`; return the seconds taken."""
+    started = time.monotonic()
+    while not condition():
+        if role is not None and not role.alive():
+            pytest.fail(
+                f"{role.args} exited while waiting for {what}:\n{role.output()}"
+            )
+        if time.monotonic() - started > timeout:
+            detail = f":\n{role.output()}" if role is not None else ""
+            pytest.fail(f"timed out waiting for {what}{detail}")
+        time.sleep(0.1)
+    return time.monotonic() - started
