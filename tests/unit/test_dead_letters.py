@@ -10,7 +10,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from cqrskit.adapters.memory import InMemoryReadStore
-from cqrskit.core.deadletter import parked
+from cqrskit.core.deadletter import parked, parked_mark
 from cqrskit.core.errors import NotFound, StoreUnavailable
 from cqrskit.core.messages import RecordedEvent
 from cqrskit.core.projection import ProjectionRunner, View
@@ -72,6 +72,8 @@ async def test_an_event_that_keeps_failing_parks_its_stream_and_the_rest_goes_on
         "a-1": 1,
         "b-1": 2,
     }
+    mark = parked_mark("a-1")
+    assert await store.stream_versions("counter", [mark]) == {mark: 2}
     (record,) = await parked(store, "counter")
     assert (record.stream_id, record.version, record.position) == ("a-1", 2, 3)
     assert record.type == "Poison"
@@ -148,6 +150,8 @@ async def test_retry_after_a_fix_applies_the_stream_and_unparks_it() -> None:
     projection.fixed = True
     assert await take_up(log, store, projection, "a-1", skip=False) is None  # type: ignore[arg-type]
     assert await parked(store, "counter") == []
+    mark = parked_mark("a-1")
+    assert await store.stream_versions("counter", [mark]) == {mark: 0}
     assert await store.get("count:a-1") == b"4"
     assert await store.stream_versions("counter", ["a-1"]) == {"a-1": 4}
 

@@ -1,10 +1,14 @@
 """Dead letters: streams a projection has parked after an event kept failing.
 
-A parked stream is a document `dlq/{projection}/{stream}` and an entry of the
-index `dlq/{projection}`, written with the read store's ordinary primitives in
-the same commit as the rest of the batch, so a park is atomic with the work it
-lets go on. The checkpoint of a parked stream stays before its poison event;
-the runner applies none of its later events until the stream is unparked.
+A parked stream is a pseudo-checkpoint `$parked:{stream}` (the version of the
+poison event; 0 when not parked), read by the runner with the batch's other
+checkpoints in the same round trip and moved under the same guard; and, for
+people, a document `dlq/{projection}/{stream}` and an entry of the index
+`dlq/{projection}/`. All of it is written in the same commit as the rest of the
+batch, so a park is atomic with the work it lets go on. The checkpoint of a
+parked stream stays before its poison event; the runner applies none of its
+later events until the stream is unparked. Everything lies under the prefix
+`dlq/{projection}/`, which a rebuild swaps in with the projection's views.
 """
 
 from __future__ import annotations
@@ -17,9 +21,20 @@ import orjson
 from cqrskit.core.messages import RecordedEvent
 from cqrskit.core.ports import IndexEntry, ReadStore
 
+PARKED = "$parked:"
+"""The prefix of the pseudo-checkpoints of parked streams."""
+
+
+def parked_mark(stream_id: str) -> str:
+    return f"{PARKED}{stream_id}"
+
+
+def dead_letter_prefix(projection: str) -> str:
+    return f"dlq/{projection}/"
+
 
 def parked_index(projection: str) -> str:
-    return f"dlq/{projection}"
+    return f"dlq/{projection}/"
 
 
 def parked_key(projection: str, stream_id: str) -> str:

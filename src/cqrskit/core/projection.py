@@ -18,7 +18,7 @@ import logging
 from collections.abc import Sequence
 from typing import Protocol
 
-from cqrskit.core.deadletter import Parked, parked_index, parked_key
+from cqrskit.core.deadletter import Parked, parked_index, parked_key, parked_mark
 from cqrskit.core.errors import ConcurrencyError, ProjectionGap, StoreUnavailable
 from cqrskit.core.messages import RecordedEvent
 from cqrskit.core.pause import GENERATION, Clock, Sleep, break_expired, now_ms
@@ -210,19 +210,17 @@ class ProjectionRunner:
         `parks` (which it parks); or, if the projection is paused, return its
         (negative) generation and do nothing."""
         stream_ids = list(dict.fromkeys(e.stream_id for e in events))
+        marks = {sid: parked_mark(sid) for sid in stream_ids}
         before = await self._store.stream_versions(
-            projection.name, [GENERATION, *stream_ids]
+            projection.name, [GENERATION, *stream_ids, *marks.values()]
         )
         generation = before.pop(GENERATION)
         if generation < 0:
             return generation
+        held = {sid for sid, mark in marks.items() if before.pop(mark)}
         current = dict(before)
         view = View(self._store)
-        park_keys = {sid: parked_key(projection.name, sid) for sid in stream_ids}
-        await view.prefetch(
-            [*park_keys.values(), *(k for e in events for k in projection.reads(e))]
-        )
-        held = {sid for sid, key in park_keys.items() if await view.get(key)}
+        await view.prefetch([k for e in events for k in projection.reads(e)])
         for event in events:
             sid = event.stream_id
             if sid in held or (sid in parks and event.version >= parks[sid].version):
@@ -236,14 +234,16 @@ class ProjectionRunner:
                     await self._apply(projection, missing, view)
             await self._apply(projection, event, view)
             current[sid] = event.version
-        for record in parks.values():
-            view.put(park_keys[record.stream_id], record.encode())
-            view.index_put(parked_index(projection.name), record.entry())
         moves = {
             sid: VersionMove(before.get(sid, 0), version)
             for sid, version in current.items()
             if version != before.get(sid, 0)
         }
+        for record in parks.values():
+            sid = record.stream_id
+            view.put(parked_key(projection.name, sid), record.encode())
+            view.index_put(parked_index(projection.name), record.entry())
+            moves[marks[sid]] = VersionMove(0, record.version)
         if moves or parks:
             moves[GENERATION] = VersionMove(generation, generation)
             await self._store.commit(projection.name, view.changes, moves)

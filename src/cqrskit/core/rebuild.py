@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from cqrskit.core.deadletter import dead_letter_prefix
 from cqrskit.core.errors import ConcurrencyError
 from cqrskit.core.pause import PauseBroken, Pauses
 from cqrskit.core.ports import EventStore, ReadStore, Rebuildable
@@ -86,7 +87,7 @@ class Rebuild:
                 await self._target.adopt(
                     self._scratch,
                     projection.name,
-                    projection.prefixes,
+                    (*projection.prefixes, dead_letter_prefix(projection.name)),
                     self._pauses.resume_move(projection.name),
                 )
             except ConcurrencyError:

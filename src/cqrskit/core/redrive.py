@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from cqrskit.core.deadletter import Parked, parked_index, parked_key
+from cqrskit.core.deadletter import (
+    Parked,
+    parked_index,
+    parked_key,
+    parked_mark,
+)
 from cqrskit.core.errors import NotFound
 from cqrskit.core.pause import GENERATION, Clock, Pauses, now_ms
 from cqrskit.core.ports import EventStore, IndexEntry, ReadStore, VersionMove
@@ -18,6 +23,8 @@ from cqrskit.core.projection import Projection, View
 
 
 def skipped_index(projection: str) -> str:
+    """Skips are kept apart from `dead_letter_prefix`: a rebuild, which swaps
+    that prefix in, must not forget them."""
     return f"dlq-skipped/{projection}"
 
 
@@ -44,8 +51,9 @@ async def _take_up(
 ) -> Parked | None:
     """Under a held pause: apply the stream past its checkpoint (past the poison
     event when skipping) and commit; the new failure if one event failed."""
-    name, sid = projection.name, record.stream_id
-    seen = (await store.stream_versions(name, [sid]))[sid]
+    name, sid, mark = projection.name, record.stream_id, parked_mark(record.stream_id)
+    versions = await store.stream_versions(name, [sid, mark])
+    seen = versions[sid]
     view = View(store)
     reached, failure = seen, None
     if skip:
@@ -69,6 +77,7 @@ async def _take_up(
         view.put(parked_key(name, sid), failure.encode())
         view.index_put(parked_index(name), failure.entry())
     moves = {GENERATION: pauses.resume_move(name)}
+    moves[mark] = VersionMove(versions[mark], 0 if failure is None else failure.version)
     if reached != seen:
         moves[sid] = VersionMove(seen, reached)
     await store.commit(name, view.changes, moves)

@@ -129,7 +129,7 @@ async def _behind(
     found: list[Difference] = []
     for name, seen in live.items():
         for stream, version in sorted((await fresh.checkpoints(name)).items()):
-            if stream != GENERATION and version > seen.get(stream, 0):
+            if not stream.startswith("$") and version > seen.get(stream, 0):
                 key = f"checkpoint {name} {stream} (live is behind)"
                 found.append(Difference(key, str(seen.get(stream, 0)), str(version)))
     return found
