@@ -273,12 +273,39 @@ class Rebuildable(Protocol):
         ...
 
     async def adopt(
-        self, scratch: ReadStore, projection: str, prefixes: Sequence[str]
+        self,
+        scratch: ReadStore,
+        projection: str,
+        prefixes: Sequence[str],
+        generation: VersionMove,
     ) -> None:
         """Atomically replace this store's documents and indexes whose key or
         index name starts with one of `prefixes`, and `projection`'s
-        checkpoints, with the scratch store's; then remove them from the scratch.
-        A reader sees either the old views or the new ones, never a mix."""
+        checkpoints, with the scratch store's, and set the projection's
+        generation (`core.pause`) to `generation.new`; then remove them from the
+        scratch. A reader sees either the old views or the new ones, never a mix.
+        Raise ConcurrencyError, changing nothing, unless the live generation is
+        at `generation.expected` (the pause the caller holds)."""
+        ...
+
+
+class Inspectable(Protocol):
+    """A read store whose contents can be listed, to compare them with a fresh
+    fold of the event store (`cqrskit verify`)."""
+
+    async def checkpoints(self, projection: str) -> dict[str, int]:
+        """Every checkpoint `projection` holds (its generation included)."""
+        ...
+
+    async def documents(self, prefixes: Sequence[str]) -> dict[str, bytes]:
+        """Every document whose key starts with one of `prefixes`."""
+        ...
+
+    async def index_entries(
+        self, prefixes: Sequence[str]
+    ) -> dict[str, list[IndexEntry]]:
+        """Every entry of every index whose name starts with one of `prefixes`,
+        by index, each list in (sort_key, member) order."""
         ...
 
 

@@ -23,6 +23,7 @@ from cqrskit.core.relay import Relay
 from cqrskit.entrypoints.http.metrics import new_registry
 from cqrskit.entrypoints.http.ops import add_ops_routes
 from cqrskit.runtime import adapters, bootstrap, sharing
+from cqrskit.runtime.deadletters import DeadLetterGauges
 from cqrskit.runtime.servers import Servers
 from cqrskit.runtime.settings import Settings
 
@@ -173,6 +174,7 @@ async def run_projector(
     if gap_fill:
         adapters.check_url("event store", settings.event_store_url)
     registry = new_registry()
+    dead_letters = DeadLetterGauges(registry)
     state = _ProjectorState()
 
     async def work(stack: AsyncExitStack) -> None:
@@ -195,8 +197,14 @@ async def run_projector(
                 adapters.open_event_store,
                 settings.event_store_url,
             )
-        projector = bootstrap.projector_side(read_store, event_store)
+        projector = bootstrap.projector_side(
+            read_store, event_store, max_failures=settings.max_failures
+        )
         _count(registry, projector.runner)
+        watching = asyncio.create_task(
+            dead_letters.watch(read_store, list(projector.projections))
+        )
+        stack.callback(watching.cancel)
         await sharing.consume_shared(
             broker,
             projector.runner.handle,
