@@ -12,6 +12,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
 import httpx
 
@@ -48,7 +49,9 @@ async def heal_time(
 
 async def _read_your_write(
     query: httpx.AsyncClient, path: str, token: str, give_up: float
-) -> None:
+) -> Any:
+    """The body of a read with a consistency token; a 503 or a lost
+    connection is retried, as a client would, until `give_up`."""
     last = "no answer"
     while time.monotonic() < give_up:
         try:
@@ -57,7 +60,7 @@ async def _read_your_write(
             last = repr(e)
         else:
             if answer.status_code == 200:
-                return
+                return answer.json()
             last = f"{answer.status_code} {answer.text[:200]}"
         await asyncio.sleep(0.1)
     raise NotHealed(f"GET {path} with the token did not answer 200; last: {last}")
@@ -159,14 +162,17 @@ async def stock_differences(
         if sid.startswith("inventory-")
     }
     differences = []
+    give_up = time.monotonic() + HEAL_BOUND
     async with httpx.AsyncClient(base_url=query_url, timeout=30.0) as query:
         for sku, units in sorted(expected.items()):
-            answer = await query.get(
-                f"/products/{sku}", headers={"Consistency-Token": tokens[sku]}
-            )
-            if answer.status_code != 200:
-                differences.append(f"{sku}: {answer.status_code} {answer.text[:200]}")
-            elif (available := answer.json()["available"]) != units:
+            try:
+                product = await _read_your_write(
+                    query, f"/products/{sku}", tokens[sku], give_up
+                )
+            except NotHealed as e:
+                differences.append(f"{sku}: {e}")
+                continue
+            if (available := product["available"]) != units:
                 differences.append(f"{sku}: available {available}, acks say {units}")
     return differences
 
