@@ -119,9 +119,12 @@ def query_side(store: ReadStore, *, consistency_timeout: float = 5.0) -> QuerySi
     return QuerySide(store, ShopQueries(store), waiter, consistency_timeout)
 
 
-def projector_side(store: ReadStore, gap_source: EventStore | None) -> ProjectorSide:
+def projector_side(
+    store: ReadStore, gap_source: EventStore | None, *, max_failures: int = 5
+) -> ProjectorSide:
     projections = shop_projections(shop_codec())
-    return ProjectorSide(ProjectionRunner(projections, store, gap_source), projections)
+    runner = ProjectionRunner(projections, store, gap_source, max_failures=max_failures)
+    return ProjectorSide(runner, projections)
 
 
 def relay(store: EventLog, broker: Broker, lease: Lease | None = None) -> Relay:
