@@ -231,6 +231,52 @@ def bench(
         measure(urls)
 
 
+@main.command()
+@click.option(
+    "--reads-per-s", type=click.FloatRange(min=0, min_open=True), required=True
+)
+@click.option(
+    "--writes-per-s", type=click.FloatRange(min=0, min_open=True), required=True
+)
+@click.option("--events-per-command", default=2.0, show_default=True)
+@click.option(
+    "--event-bytes", default=600.0, show_default=True, help="Stored, with metadata."
+)
+@click.option("--view-bytes", default=1000.0, show_default=True)
+@click.option(
+    "--views-per-write", default=0.2, show_default=True, help="New carts/orders."
+)
+@click.option("--view-retention-days", default=90.0, show_default=True)
+@click.option("--wal-retention-days", default=7.0, show_default=True)
+@click.option("--peak-factor", default=3.0, show_default=True, help="Peak / average.")
+@click.option("--zones", default=3, show_default=True, help="Availability zones.")
+@click.option(
+    "--headroom", default=0.7, show_default=True, help="Share of a ceiling to use."
+)
+@click.option(
+    "--figures", type=click.Path(path_type=Path, dir_okay=False), help="TOML."
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable.")
+def plan(figures: Path | None, as_json: bool, **target: Any) -> None:
+    """Plan capacity for a target: instances per role, PostgreSQL, Redis and
+    RabbitMQ load, storage growth, for CQRS and for the CRUD monolith."""
+    import orjson
+
+    from cqrskit.core.errors import Invalid
+    from cqrskit.runtime import planning
+
+    try:
+        worked = planning.plan(
+            planning.Target(**target), planning.Figures.load(figures)
+        )
+    except (Invalid, Misconfigured) as e:
+        raise click.ClickException(e.detail) from e
+    if as_json:
+        click.echo(orjson.dumps(worked.as_dict(), option=orjson.OPT_INDENT_2))
+    else:
+        click.echo(planning.render(worked))
+
+
 @main.group()
 def serve() -> None:
     """Serve one HTTP service on its own (configured by CQRSKIT_* URLs)."""

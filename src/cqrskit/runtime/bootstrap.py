@@ -54,7 +54,8 @@ class CommandSide:
         closes: a snapshot lost here only makes the next load longer."""
         if self.dispatcher.snapshots is not None:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.dispatcher.snapshots.drain(), 5.0)
+                async with asyncio.timeout(5.0):
+                    await self.dispatcher.snapshots.drain()
 
 
 @dataclass
