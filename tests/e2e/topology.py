@@ -59,11 +59,11 @@ def _free(port: int) -> bool:
             return False
 
 
-def _database_url(server: str, name: str) -> str:
+def _database_url(name: str, server: str = POSTGRES_URL) -> str:
     return urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
 
 
-async def _create_database(server: str, name: str) -> None:
+async def _create_database(name: str, server: str = POSTGRES_URL) -> None:
     import asyncpg
 
     conn = await asyncpg.connect(server)
@@ -126,7 +126,7 @@ class ServicesTopology:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CQRSKIT_")}
         env.update(
             PYTHONUNBUFFERED="1",
-            CQRSKIT_EVENT_STORE_URL=_database_url(self.postgres_url, self.token),
+            CQRSKIT_EVENT_STORE_URL=_database_url(self.token, self.postgres_url),
             CQRSKIT_READ_STORE_URL=f"{self.redis_url}?namespace={self.token}",
             CQRSKIT_BROKER_URL=f"{self.amqp_url}?prefix={self.token}",
         )
@@ -135,7 +135,7 @@ class ServicesTopology:
     def start(self) -> None:
         for url in (self.postgres_url, self.redis_url, self.amqp_url):
             require(url)
-        asyncio.run(_create_database(self.postgres_url, self.token))
+        asyncio.run(_create_database(self.token, self.postgres_url))
         first = free_port_run(2 + WORKER_PORTS)
         self.command_port, self.query_port = first, first + 1
         self._log = self.log_dir / "cqrskit-up.log"
