@@ -7,7 +7,6 @@ unless it exits cleanly (code 0) within a bounded time.
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -20,6 +19,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from credentials import ADMIN_HEADERS, process_env
 
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
@@ -35,9 +36,7 @@ def free_port() -> int:
 
 def _clean_env() -> dict[str, str]:
     """The embedded defaults, whatever the developer's shell points at."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CQRSKIT_")}
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
+    return process_env()
 
 
 @dataclass
@@ -188,8 +187,12 @@ class Shop:
 
     def __init__(self, system: CqrskitProcess) -> None:
         self.system = system
-        self.command = httpx.Client(base_url=system.command_url, timeout=10.0)
-        self.query = httpx.Client(base_url=system.query_url, timeout=10.0)
+        self.command = httpx.Client(
+            base_url=system.command_url, timeout=10.0, headers=ADMIN_HEADERS
+        )
+        self.query = httpx.Client(
+            base_url=system.query_url, timeout=10.0, headers=ADMIN_HEADERS
+        )
 
     def close(self) -> None:
         self.command.close()

@@ -5,7 +5,6 @@ PostgreSQL database, a Redis namespace, a RabbitMQ prefix)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
 import socket
@@ -20,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 
+from credentials import process_env
 from services import AMQP_URL, POSTGRES_URL, REDIS_URL, require
 
 START_TIMEOUT = 60.0
@@ -104,14 +104,11 @@ class ServicesTopology:
         return self._proc is not None
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CQRSKIT_")}
-        env.update(
-            PYTHONUNBUFFERED="1",
+        return process_env(
             CQRSKIT_EVENT_STORE_URL=_database_url(self.token),
             CQRSKIT_READ_STORE_URL=f"{REDIS_URL}?namespace={self.token}",
             CQRSKIT_BROKER_URL=f"{AMQP_URL}?prefix={self.token}",
         )
-        return env
 
     def start(self) -> None:
         for url in (POSTGRES_URL, REDIS_URL, AMQP_URL):

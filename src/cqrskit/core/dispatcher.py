@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from cqrskit.core import errors
+from cqrskit.core.auth import Principal
 from cqrskit.core.codec import EventCodec
 from cqrskit.core.messages import Ack, Metadata, ack_for
 from cqrskit.core.ports import (
@@ -36,6 +37,8 @@ class CommandContext:
     correlation_id: str
     idempotency_key: str | None = None
     fingerprint: str = ""
+    principal: Principal | None = None
+    """Who issued the command; None for the system itself (the demo loader)."""
 
 
 class Dispatcher:

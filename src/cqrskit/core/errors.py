@@ -50,3 +50,11 @@ class StoreUnavailable(CqrskitError):
 class Misconfigured(CqrskitError):
     """The configuration cannot work (refused credentials, a database that does
     not exist): waiting would not help, so a process exits with it."""
+
+
+class Unauthenticated(CqrskitError):
+    """No credentials, or credentials that do not verify (HTTP 401)."""
+
+
+class Forbidden(CqrskitError):
+    """Verified credentials that do not allow this action (HTTP 403)."""

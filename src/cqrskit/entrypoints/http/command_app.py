@@ -13,14 +13,16 @@ from fastapi import FastAPI, Header, Path, Request
 from prometheus_client import Counter
 from starlette.responses import Response
 
+from cqrskit.core.auth import TokenVerifier
 from cqrskit.core.consistency import HEADER as TOKEN_HEADER
 from cqrskit.core.consistency import token_for
 from cqrskit.core.dispatcher import CommandContext
-from cqrskit.core.errors import NotFound
+from cqrskit.core.errors import Forbidden, NotFound
 from cqrskit.core.messages import STREAM_ID_PATTERN, Ack, stream_entity
 from cqrskit.core.wire import event_to_dict
+from cqrskit.entrypoints.http import access, problems
 from cqrskit.entrypoints.http import models as m
-from cqrskit.entrypoints.http import problems
+from cqrskit.entrypoints.http.access import Access, principal_of, rule
 from cqrskit.entrypoints.http.lifespan import opened_in_background, opened_side
 from cqrskit.entrypoints.http.metrics import MetricsMiddleware, new_registry
 from cqrskit.entrypoints.http.middleware import RequestContextMiddleware
@@ -47,7 +49,7 @@ BODILESS = problems.answers(404, 409, 413, 422, 503)
 WITH_BODY = problems.answers(400, 404, 409, 413, 422, 503)
 
 
-def create_command_app(provider: Provider) -> FastAPI:
+def create_command_app(provider: Provider, verifier: TokenVerifier) -> FastAPI:
     registry = new_registry()
     commands_total = Counter(
         "cqrskit_commands",
@@ -66,6 +68,7 @@ def create_command_app(provider: Provider) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     problems.install(app)
     parameters_never_null(app)
+    access.install(app, verifier)
 
     async def ready() -> bool:
         await side_of(app).store.idempotency_record("readyz")
@@ -87,6 +90,7 @@ def create_command_app(provider: Provider) -> FastAPI:
 
     @app.post(
         "/products",
+        **rule(Access.ADMIN),
         status_code=201,
         response_model=m.CommandAnswer,
         responses=WITH_BODY,
@@ -112,6 +116,7 @@ def create_command_app(provider: Provider) -> FastAPI:
 
     @app.post(
         "/products/{sku}/price",
+        **rule(Access.ADMIN),
         status_code=202,
         response_model=m.CommandAnswer,
         responses=WITH_BODY,
@@ -131,6 +136,7 @@ def create_command_app(provider: Provider) -> FastAPI:
 
     @app.post(
         "/products/{sku}/name",
+        **rule(Access.ADMIN),
         status_code=202,
         response_model=m.CommandAnswer,
         responses=WITH_BODY,
@@ -150,6 +156,7 @@ def create_command_app(provider: Provider) -> FastAPI:
 
     @app.post(
         "/products/{sku}/discontinue",
+        **rule(Access.ADMIN),
         status_code=202,
         response_model=m.CommandAnswer,
         responses=BODILESS,
@@ -169,6 +176,7 @@ def create_command_app(provider: Provider) -> FastAPI:
 
     @app.post(
         "/inventory/{sku}/restock",
+        **rule(Access.ADMIN),
         status_code=202,
         response_model=m.CommandAnswer,
         responses=WITH_BODY,
@@ -183,22 +191,31 @@ def create_command_app(provider: Provider) -> FastAPI:
         return answer(ack, 202, sku=sku)
 
     @app.post(
-        "/carts", status_code=201, response_model=m.CommandAnswer, responses=WITH_BODY
+        "/carts",
+        **rule(Access.CUSTOMER),
+        status_code=201,
+        response_model=m.CommandAnswer,
+        responses={**WITH_BODY, **problems.answers(403)},
     )
     async def create_cart(
         request: Request, body: m.NewCart, key: IdempotencyKey = None
     ) -> Response:
+        who = principal_of(request)
+        customer_id = body.customer_id or who.subject
+        if customer_id != who.subject and not who.is_admin:
+            raise Forbidden("a customer creates carts only for themselves")
         ack = await run(
             request,
             "CreateCart",
             body,
             key,
-            lambda s, x: s.create_cart(x, body.customer_id, body.cart_id),
+            lambda s, x: s.create_cart(x, customer_id, body.cart_id),
         )
         return answer(ack, 201, cart_id=stream_entity(ack.stream_id))
 
     @app.post(
         "/carts/{cart_id}/items",
+        **rule(Access.CUSTOMER),
         status_code=202,
         response_model=m.CommandAnswer,
         responses=WITH_BODY,
@@ -217,6 +234,7 @@ def create_command_app(provider: Provider) -> FastAPI:
 
     @app.put(
         "/carts/{cart_id}/items/{sku}",
+        **rule(Access.CUSTOMER),
         status_code=202,
         response_model=m.CommandAnswer,
         responses=WITH_BODY,
@@ -240,6 +258,7 @@ def create_command_app(provider: Provider) -> FastAPI:
 
     @app.delete(
         "/carts/{cart_id}/items/{sku}",
+        **rule(Access.CUSTOMER),
         status_code=202,
         response_model=m.CommandAnswer,
         responses=BODILESS,
@@ -259,6 +278,7 @@ def create_command_app(provider: Provider) -> FastAPI:
 
     @app.post(
         "/orders",
+        **rule(Access.CUSTOMER),
         status_code=201,
         response_model=m.CommandAnswer,
         responses={**WITH_BODY, **problems.answers(402)},
@@ -278,6 +298,7 @@ def create_command_app(provider: Provider) -> FastAPI:
 
     @app.post(
         "/orders/{order_id}/ship",
+        **rule(Access.ADMIN),
         status_code=202,
         response_model=m.CommandAnswer,
         responses=BODILESS,
@@ -292,6 +313,7 @@ def create_command_app(provider: Provider) -> FastAPI:
 
     @app.post(
         "/orders/{order_id}/cancel",
+        **rule(Access.CUSTOMER),
         status_code=202,
         response_model=m.CommandAnswer,
         responses=WITH_BODY,
@@ -314,6 +336,7 @@ def create_command_app(provider: Provider) -> FastAPI:
 
     @app.get(
         "/streams/{stream_id}",
+        **rule(Access.ADMIN),
         response_model=m.AuditTrail,
         responses=problems.answers(404, 422, 503),
     )
@@ -348,6 +371,7 @@ def context(request: Request, body: m.Body | None, key: str | None) -> CommandCo
         correlation_id=request.state.correlation_id,
         idempotency_key=key,
         fingerprint=hashlib.sha256(canonical).hexdigest(),
+        principal=principal_of(request),
     )
 
 

@@ -21,6 +21,7 @@ from cqrskit.runtime.settings import Settings
 def command_app() -> FastAPI:
     settings = Settings.from_env()
     adapters.check_url("event store", settings.event_store_url)
+    verifier = adapters.token_verifier(settings)
 
     @asynccontextmanager
     async def provide() -> AsyncIterator[CommandSide]:
@@ -30,12 +31,13 @@ def command_app() -> FastAPI:
         finally:
             await store.close()
 
-    return create_command_app(provide)
+    return create_command_app(provide, verifier)
 
 
 def query_app() -> FastAPI:
     settings = Settings.from_env()
     adapters.check_url("read store", settings.read_store_url)
+    verifier = adapters.token_verifier(settings)
 
     @asynccontextmanager
     async def provide() -> AsyncIterator[QuerySide]:
@@ -47,4 +49,4 @@ def query_app() -> FastAPI:
         finally:
             await store.close()
 
-    return create_query_app(provide)
+    return create_query_app(provide, verifier)
