@@ -66,8 +66,11 @@ class JwtVerifier:
             return cached[0]
         self._cache.pop(token, None)
         claims = self._decode(token, await self._key(token))
+        expires = float(claims["exp"])
+        if expires <= self._clock():  # the cache's clock decides too
+            raise Unauthenticated("the bearer token has expired")
         principal = _principal(claims)
-        self._cache[token] = (principal, float(claims["exp"]))
+        self._cache[token] = (principal, expires)
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return principal
