@@ -48,6 +48,8 @@ class CqrskitProcess:
     command_port: int = field(default_factory=free_port)
     query_port: int = field(default_factory=free_port)
     extra_args: tuple[str, ...] = ()
+    secret: bool = True
+    """Give it the tests' secret; without, it makes its own (as `make run`)."""
     _proc: subprocess.Popen[bytes] | None = None
     _starts: int = 0
     _logs: list[Path] = field(default_factory=list)
@@ -75,9 +77,15 @@ class CqrskitProcess:
         ]  # fmt: skip
         with log.open("wb") as out:
             self._proc = subprocess.Popen(
-                argv, stdout=out, stderr=subprocess.STDOUT, env=_clean_env()
+                argv, stdout=out, stderr=subprocess.STDOUT, env=self._env()
             )
         self._wait_healthy()
+
+    def _env(self) -> dict[str, str]:
+        env = _clean_env()
+        if not self.secret:
+            del env["CQRSKIT_AUTH_SECRET"]
+        return env
 
     def _wait_healthy(self) -> None:
         """Both services answer /healthz, or the test fails with the output."""
@@ -138,9 +146,9 @@ def _healthy(client: httpx.Client, url: str) -> bool:
 
 
 def running_cqrskit(
-    data_dir: Path, log_dir: Path, *extra_args: str
+    data_dir: Path, log_dir: Path, *extra_args: str, secret: bool = True
 ) -> Iterator[CqrskitProcess]:
-    system = CqrskitProcess(data_dir, log_dir, extra_args=extra_args)
+    system = CqrskitProcess(data_dir, log_dir, extra_args=extra_args, secret=secret)
     system.start()
     yield system
     if system.running:

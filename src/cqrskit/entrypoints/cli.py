@@ -198,24 +198,44 @@ def rebuild(projection: str | None, page: int, data_dir: str) -> None:
 @click.option("--query-url", help="A running query service (with --command-url).")
 @click.option("--seconds", default=5.0, show_default=True, help="Length of each phase.")
 @click.option("--concurrency", default=16, show_default=True, help="Clients at once.")
+@click.option(
+    "--token",
+    envvar="CQRSKIT_BENCH_TOKEN",
+    help="An admin's bearer token for running services (default: minted "
+    "with CQRSKIT_AUTH_SECRET).",
+)
 def bench(
-    command_url: str | None, query_url: str | None, seconds: float, concurrency: int
+    command_url: str | None,
+    query_url: str | None,
+    seconds: float,
+    concurrency: int,
+    token: str | None,
 ) -> None:
-    """Measure throughput and latency from outside, over HTTP."""
+    """Measure throughput and latency from outside, over HTTP. Services that
+    are already running should have their rate limit off (CQRSKIT_RATE_LIMIT=0)."""
+    import secrets
+
     from cqrskit.runtime import bench as b
 
-    def measure(urls: tuple[str, str]) -> None:
+    def measure(urls: tuple[str, str], token: str) -> None:
         click.echo(
             f"bench: {concurrency} clients, {seconds:g} s a phase, {urls[0]} {urls[1]}"
         )
-        phases = asyncio.run(b.run_bench(*urls, seconds, concurrency))
+        phases = asyncio.run(b.run_bench(*urls, seconds, concurrency, token))
         click.echo(b.report(phases))
 
     if command_url and query_url:
-        measure((command_url, query_url))
+        secret = Settings.from_env().auth_secret
+        if token is None and secret is None:
+            raise click.UsageError("give --token or set CQRSKIT_AUTH_SECRET")
+        measure(
+            (command_url, query_url),
+            token or mint(secret or "", "bench", [ADMIN], 3600),
+        )
         return
-    with b.embedded_system() as urls:
-        measure(urls)
+    secret = secrets.token_urlsafe(48)
+    with b.embedded_system(secret) as urls:
+        measure(urls, mint(secret, "bench", [ADMIN], 3600))
 
 
 @main.group()
