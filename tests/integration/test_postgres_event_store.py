@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 
 from cqrskit.adapters.postgres import PostgresEventStore
-from cqrskit.adapters.postgres._statements import APPEND, plan_append
+from cqrskit.adapters.postgres._statements import APPEND, MIGRATIONS, plan_append
 from cqrskit.core.errors import ConcurrencyError, Invalid, StoreUnavailable
 from cqrskit.core.messages import Ack, Metadata, NewEvent, StreamAppend
 from cqrskit.core.ports import IdempotencyClaim, IdempotencyKeyTaken, IdempotencyRecord
@@ -219,11 +219,13 @@ async def test_each_schema_is_a_store_of_its_own(
 async def test_a_schema_newer_than_the_code_refuses_to_open(
     store: PostgresEventStore, conn: asyncpg.Connection, schema: str
 ) -> None:
+    newer = len(MIGRATIONS) + 1
     await conn.execute(
-        "INSERT INTO schema_migrations (component, version) VALUES ('event_store', 2)"
+        "INSERT INTO schema_migrations (component, version) VALUES ('event_store', $1)",
+        newer,
     )
 
-    with pytest.raises(StoreUnavailable, match="version 2"):
+    with pytest.raises(StoreUnavailable, match=f"version {newer}"):
         await PostgresEventStore.open(POSTGRES_URL, schema=schema)
 
 

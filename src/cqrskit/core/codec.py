@@ -58,5 +58,9 @@ class EventCodec:
             version += 1
         return self._adapters[event_type].validate_python(data)
 
+    def schema_version(self, type_name: str) -> int:
+        """The version this codec decodes `type_name`'s events to."""
+        return self._versions[type_name]
+
     def knows(self, type_name: str) -> bool:
         return type_name in self._by_name

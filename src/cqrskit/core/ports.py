@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from cqrskit.core.messages import Ack, Metadata, RecordedEvent, StreamAppend
+from cqrskit.core.messages import Ack, JsonDict, Metadata, RecordedEvent, StreamAppend
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,4 +237,33 @@ class Rebuildable(Protocol):
         index name starts with one of `prefixes`, and `projection`'s
         checkpoints, with the scratch store's; then remove them from the scratch.
         A reader sees either the old views or the new ones, never a mix."""
+        ...
+
+
+# --- Snapshots of folded state, kept beside the events (core/snapshots.py) ---
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A stream's state folded from its events up to `version` (whose event
+    sits at `position` in the log), by the fold named `fold`."""
+
+    stream_id: str
+    fold: str
+    version: int
+    position: int
+    state: JsonDict
+
+
+@runtime_checkable
+class SnapshotStore(Protocol):
+    """Where folded states are kept so a long stream is not folded from its start.
+
+    Keeps one snapshot per stream and fold, the one of the highest version;
+    a snapshot is a cache: losing one costs a longer load, never a wrong one."""
+
+    async def load_snapshot(self, stream_id: str, fold: str) -> Snapshot | None: ...
+
+    async def save_snapshot(self, snapshot: Snapshot) -> None:
+        """Keep `snapshot` unless one of a higher version by the same fold is kept."""
         ...

@@ -2,47 +2,56 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from cqrskit.core.codec import EventCodec
 from cqrskit.core.decider import Decider
 from cqrskit.core.errors import CqrskitError
-from cqrskit.core.messages import StreamAppend
-from cqrskit.core.ports import EventStore
+from cqrskit.core.loading import StateLoader
+from cqrskit.core.messages import RecordedEvent, StreamAppend
+from cqrskit.core.state_cache import Folded
 
 S = TypeVar("S")
 
 
 @dataclass(slots=True)
 class _Loaded:
+    folded: Folded
+    decider: Decider[Any]
     state: Any
-    version: int
-    position: int
     staged: list[Any]
 
 
 class Session:
-    """Everything a command handler touches, committed as one atomic append."""
+    """Everything a command handler touches, committed as one atomic append.
 
-    def __init__(self, store: EventStore, codec: EventCodec) -> None:
-        self._store = store
-        self._codec = codec
+    `assume_new`: a stream the handler `create`s is taken to be new without
+    reading it (the append expects version 0, so one that exists is refused
+    and the retry, given `assume_new=False`, reads it)."""
+
+    def __init__(
+        self,
+        loader: StateLoader,
+        *,
+        assume_new: bool = False,
+        queued: Collection[str] = (),
+        take_turn: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self._loader = loader
+        self._codec = loader.codec
+        self._assume_new = assume_new
+        self._queued = queued
+        self._take_turn = take_turn
         self._streams: dict[str, _Loaded] = {}
-        self._deciders: dict[str, Decider[Any]] = {}
         self.rejection: CqrskitError | None = None
 
     async def load(self, stream_id: str, decider: Decider[S]) -> S:
         loaded = self._streams.get(stream_id)
         if loaded is None:
-            records = await self._store.read_stream(stream_id)
-            events = [self._codec.decode(r) for r in records]
-            version = records[-1].version if records else 0
-            position = records[-1].position if records else 0
-            loaded = _Loaded(decider.fold(events), version, position, [])
-            self._streams[stream_id] = loaded
-            self._deciders[stream_id] = decider
+            await self._wait_turn(stream_id)
+            folded = await self._loader.load(stream_id, decider)
+            loaded = self._keep(stream_id, decider, folded)
         state: S = loaded.state
         return state
 
@@ -52,25 +61,65 @@ class Session:
         self.record(stream_id, decider.decide(command, state))
         return self._streams[stream_id].state  # type: ignore[no-any-return]
 
+    async def create(self, stream_id: str, decider: Decider[S], command: Any) -> S:
+        """Execute `command` on a stream that should not exist yet: without a
+        read, unless the cache knows the stream or this is a retry."""
+        if stream_id not in self._streams and self._assume_new:
+            await self._wait_turn(stream_id)
+            known = self._loader.cached(stream_id, decider)
+            if known is None:
+                fold = self._loader.fold_name(decider)
+                known = Folded(fold, decider.initial_state, 0, 0)
+            self._keep(stream_id, decider, known)
+        return await self.execute(stream_id, decider, command)
+
     def record(self, stream_id: str, events: Sequence[Any]) -> None:
         loaded = self._streams[stream_id]
-        decider = self._deciders[stream_id]
         loaded.staged.extend(events)
-        loaded.state = decider.fold(events, loaded.state)
+        loaded.state = loaded.decider.fold(events, loaded.state)
 
     def reject(self, error: CqrskitError) -> None:
         """Commit what is staged (the record of the outcome), then raise `error`."""
         self.rejection = error
 
     def version(self, stream_id: str) -> int:
-        return self._streams[stream_id].version
+        return self._streams[stream_id].folded.version
 
     def position(self, stream_id: str) -> int:
-        return self._streams[stream_id].position
+        return self._streams[stream_id].folded.position
 
     def appends(self) -> list[StreamAppend]:
         return [
-            StreamAppend(sid, s.version, [self._codec.encode(e) for e in s.staged])
+            StreamAppend(
+                sid, s.folded.version, [self._codec.encode(e) for e in s.staged]
+            )
             for sid, s in self._streams.items()
             if s.staged
         ]
+
+    def committed(self, records: Sequence[RecordedEvent]) -> None:
+        """The append of this session's events recorded `records`: remember
+        each written stream's state at its new version."""
+        last = {r.stream_id: r for r in records}
+        for stream_id, record in last.items():
+            loaded = self._streams[stream_id]
+            folded = replace(
+                loaded.folded,
+                state=loaded.state,
+                version=record.version,
+                position=record.position,
+            )
+            self._loader.remember(stream_id, loaded.decider, folded)
+
+    async def _wait_turn(self, stream_id: str) -> None:
+        """Before the first queued stream is read, wait for the turn of all of
+        them (core/turns.py): what comes before (a cart, a product) is read
+        without holding up the writers queued behind this one."""
+        if self._take_turn is not None and stream_id in self._queued:
+            take, self._take_turn = self._take_turn, None
+            await take()
+
+    def _keep(self, stream_id: str, decider: Decider[Any], folded: Folded) -> _Loaded:
+        loaded = _Loaded(folded, decider, folded.state, [])
+        self._streams[stream_id] = loaded
+        return loaded

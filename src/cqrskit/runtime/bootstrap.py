@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,9 +20,13 @@ from cqrskit.core.ports import (
     Lease,
     PositionStore,
     ReadStore,
+    SnapshotStore,
 )
 from cqrskit.core.projection import Projection, ProjectionRunner
 from cqrskit.core.relay import Relay
+from cqrskit.core.snapshots import SnapshotPolicy, Snapshotter
+from cqrskit.core.state_cache import StateCache
+from cqrskit.runtime.settings import Settings
 from cqrskit.shop.domain.events import shop_codec
 from cqrskit.shop.payments import DeterministicGateway, PaymentGateway
 from cqrskit.shop.queries import ShopQueries
@@ -43,6 +49,13 @@ class CommandSide:
     gateway: PaymentGateway
     dispatcher: Dispatcher
 
+    async def drain(self) -> None:
+        """Let the snapshots being written finish (bounded) before the store
+        closes: a snapshot lost here only makes the next load longer."""
+        if self.dispatcher.snapshots is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.dispatcher.snapshots.drain(), 5.0)
+
 
 @dataclass
 class QuerySide:
@@ -58,6 +71,21 @@ class ProjectorSide:
     projections: list[Projection] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class FoldMemory:
+    """How the command side remembers folded state (docs/architecture.md,
+    "Commands"): streams kept in the cache (0: none), and the snapshot policy
+    (`SnapshotPolicy(every=0, slow_load=0)`: no snapshots)."""
+
+    cache_size: int = 10_000
+    snapshots: SnapshotPolicy = field(default_factory=SnapshotPolicy)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FoldMemory:
+        policy = SnapshotPolicy(settings.snapshot_every, settings.snapshot_slow_load)
+        return cls(settings.state_cache_size, policy)
+
+
 def command_side(
     store: EventStore,
     *,
@@ -65,9 +93,22 @@ def command_side(
     codec: EventCodec | None = None,
     clock: Callable[[], datetime] = utc_now,
     on_append: Callable[[], None] | None = None,
+    memory: FoldMemory | None = None,
 ) -> CommandSide:
+    """`store` keeps the snapshots too when it is also a SnapshotStore."""
     gateway = gateway or DeterministicGateway(clock)
-    dispatcher = Dispatcher(store, codec or shop_codec(), on_append=on_append)
+    memory = memory or FoldMemory()
+    policy = memory.snapshots
+    snapshots = None
+    if isinstance(store, SnapshotStore) and (policy.every or policy.slow_load):
+        snapshots = Snapshotter(store, policy)
+    dispatcher = Dispatcher(
+        store,
+        codec or shop_codec(),
+        on_append=on_append,
+        cache=StateCache(memory.cache_size) if memory.cache_size else None,
+        snapshots=snapshots,
+    )
     commands = ShopCommands(dispatcher, gateway, clock=clock, new_id=new_id)
     return CommandSide(store, commands, gateway, dispatcher)
 

@@ -42,7 +42,11 @@ async def running_system(settings: Settings) -> AsyncIterator[System]:
         read_store=read_store,
         broker=broker,
         relay=relay,
-        command=bootstrap.command_side(event_store, on_append=relay.wake),
+        command=bootstrap.command_side(
+            event_store,
+            on_append=relay.wake,
+            memory=bootstrap.FoldMemory.from_settings(settings),
+        ),
         query=bootstrap.query_side(
             read_store, consistency_timeout=settings.consistency_timeout
         ),
@@ -60,6 +64,7 @@ async def running_system(settings: Settings) -> AsyncIterator[System]:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await system.command.drain()
         await broker.close()
         await read_store.close()
         await event_store.close()

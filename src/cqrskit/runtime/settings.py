@@ -15,6 +15,9 @@ class Settings:
     read_store_url: str
     partitions: int = 8
     consistency_timeout: float = 5.0
+    snapshot_every: int = 1000
+    snapshot_slow_load: float = 0.05
+    state_cache_size: int = 10_000
     auth_secret: str | None = field(default=None, repr=False)
     """HS256 key of the bearer tokens; never printed (repr=False)."""
     auth_jwks_url: str | None = None
@@ -45,6 +48,9 @@ class Settings:
             ),
             partitions=int(env.get("CQRSKIT_PARTITIONS", "8")),
             consistency_timeout=float(env.get("CQRSKIT_CONSISTENCY_TIMEOUT", "5")),
+            snapshot_every=int(env.get("CQRSKIT_SNAPSHOT_EVERY", "1000")),
+            snapshot_slow_load=float(env.get("CQRSKIT_SNAPSHOT_SLOW_LOAD", "0.05")),
+            state_cache_size=int(env.get("CQRSKIT_STATE_CACHE_SIZE", "10000")),
             auth_secret=env.get("CQRSKIT_AUTH_SECRET") or None,
             auth_jwks_url=env.get("CQRSKIT_AUTH_JWKS_URL") or None,
             auth_issuer=env.get("CQRSKIT_AUTH_ISSUER") or None,

@@ -43,8 +43,12 @@ class ShopCommands:
         """AddProduct, ChangePrice, RenameProduct or DiscontinueProduct."""
 
         async def handle(session: Session) -> str:
-            await session.execute(p.product_stream(sku), p.product_decider, command)
-            return p.product_stream(sku)
+            stream = p.product_stream(sku)
+            if isinstance(command, p.AddProduct):
+                await session.create(stream, p.product_decider, command)
+            else:
+                await session.execute(stream, p.product_decider, command)
+            return stream
 
         return await self._dispatcher.dispatch(ctx, handle)
 
@@ -55,14 +59,15 @@ class ShopCommands:
             await session.execute(stream, i.inventory_decider, command)
             return stream
 
-        return await self._dispatcher.dispatch(ctx, handle)
+        stock = [i.inventory_stream(command.sku)]
+        return await self._dispatcher.dispatch(ctx, handle, queue_on=stock)
 
     async def create_cart(
         self, ctx: CommandContext, customer_id: str, cart_id: str | None
     ) -> Ack:
         async def handle(session: Session) -> str:
             stream = c.cart_stream(new_cart_id)
-            await session.execute(
+            await session.create(
                 stream, c.cart_decider, c.CreateCart(new_cart_id, customer_id)
             )
             return stream
@@ -108,10 +113,15 @@ class ShopCommands:
             return await self._record_decline(
                 ctx, order_id, customer_id, cart_id, card, auth
             )
+        # Orders for the same SKU take turns in this process (core/turns.py).
+        stock = [i.inventory_stream(line.sku) for line in lines]
         try:
             placement = self._placement(order_id, cart_id, card, auth, ctx.principal)
             ack, fresh = await self._dispatcher.dispatch_fresh(
-                ctx, placement, checked=True
+                ctx,
+                placement,
+                checked=True,
+                queue_on=stock,
             )
         except BaseException:
             await self._gateway.void(auth.authorization_id)
@@ -123,7 +133,7 @@ class ShopCommands:
     async def _quote(
         self, cart_id: str, principal: Principal | None
     ) -> tuple[str, list[o.OrderLine]]:
-        session = Session(self._dispatcher.store, self._dispatcher.codec)
+        session = self._dispatcher.session()
         cart = await _open_cart(session, cart_id, principal)
         return cart.customer_id, await _price_lines(session, cart)
 
@@ -158,7 +168,7 @@ class ShopCommands:
             place = o.PlaceOrder(
                 order_id, cart.customer_id, cart_id, tuple(lines), payment, placed_at
             )
-            await session.execute(o.order_stream(order_id), o.order_decider, place)
+            await session.create(o.order_stream(order_id), o.order_decider, place)
             return o.order_stream(order_id)
 
         return handle

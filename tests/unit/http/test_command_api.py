@@ -599,6 +599,7 @@ async def test_health_readiness_and_metrics_answer(
         assert response.status_code == 200, path
     metrics = (await command.get("/metrics")).text
     assert 'cqrskit_commands_total{command="AddProduct",outcome="ok"} 1.0' in metrics
+    assert "cqrskit_command_conflict_retries_total 0.0" in metrics
 
 
 COMMAND_ROUTES = {

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
+
+import orjson
 
 from cqrskit.core.errors import ConcurrencyError, Invalid
 from cqrskit.core.messages import Metadata, RecordedEvent, StreamAppend, ack_for
-from cqrskit.core.ports import IdempotencyClaim, IdempotencyKeyTaken, IdempotencyRecord
+from cqrskit.core.ports import (
+    IdempotencyClaim,
+    IdempotencyKeyTaken,
+    IdempotencyRecord,
+    Snapshot,
+)
 
 
 class InMemoryEventStore:
@@ -18,6 +26,7 @@ class InMemoryEventStore:
         self._streams: dict[str, list[RecordedEvent]] = {}
         self._idempotency: dict[str, IdempotencyRecord] = {}
         self._positions: dict[str, int] = {}
+        self._snapshots: dict[tuple[str, str], Snapshot] = {}
         self._clock = clock
 
     async def append(
@@ -86,6 +95,17 @@ class InMemoryEventStore:
 
     async def save_position(self, name: str, position: int) -> None:
         self._positions[name] = position
+
+    async def load_snapshot(self, stream_id: str, fold: str) -> Snapshot | None:
+        return self._snapshots.get((stream_id, fold))
+
+    async def save_snapshot(self, snapshot: Snapshot) -> None:
+        """Kept as a copy: the caller's dict may change after it saved it."""
+        key = (snapshot.stream_id, snapshot.fold)
+        kept = self._snapshots.get(key)
+        if kept is None or kept.version < snapshot.version:
+            state = orjson.loads(orjson.dumps(snapshot.state))
+            self._snapshots[key] = replace(snapshot, state=state)
 
     async def close(self) -> None:
         return None

@@ -48,6 +48,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             position bigint NOT NULL
         )""",
     ),
+    (
+        # Folded states, one per stream and fold; the state is JSON kept as
+        # bytes, as it is written and read whole and never queried.
+        """CREATE TABLE snapshots (
+            stream_id text NOT NULL,
+            fold text NOT NULL,
+            version integer NOT NULL,
+            position bigint NOT NULL,
+            state bytea NOT NULL,
+            PRIMARY KEY (stream_id, fold)
+        )""",
+    ),
 )
 EVENTS_UNIQUE = "events_stream_version"
 IDEMPOTENCY_UNIQUE = "idempotency_pkey"
@@ -103,6 +115,18 @@ FROM unnest($1::text[], $2::int[]) WITH ORDINALITY AS x (stream_id, version, ord
 ORDER BY x.ord
 """
 KEY_TAKEN = "SELECT EXISTS (SELECT FROM idempotency WHERE key = $1)"
+
+LOAD_SNAPSHOT = (
+    "SELECT version, position, state FROM snapshots WHERE stream_id = $1 AND fold = $2"
+)
+# A writer with an older state never replaces a newer one.
+SAVE_SNAPSHOT = """
+INSERT INTO snapshots (stream_id, fold, version, position, state)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (stream_id, fold) DO UPDATE
+SET version = excluded.version, position = excluded.position, state = excluded.state
+WHERE snapshots.version < excluded.version
+"""
 
 EVENT_COLUMNS = (
     "position, stream_id, version, type, schema_version, data::text,"

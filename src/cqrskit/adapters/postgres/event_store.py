@@ -44,7 +44,12 @@ from cqrskit.adapters.postgres import _statements as sql
 from cqrskit.adapters.postgres._database import migrate, open_pool, translate_errors
 from cqrskit.core.errors import ConcurrencyError, Invalid, StoreUnavailable
 from cqrskit.core.messages import Ack, Metadata, RecordedEvent, StreamAppend
-from cqrskit.core.ports import IdempotencyClaim, IdempotencyKeyTaken, IdempotencyRecord
+from cqrskit.core.ports import (
+    IdempotencyClaim,
+    IdempotencyKeyTaken,
+    IdempotencyRecord,
+    Snapshot,
+)
 
 _SETTLE_POLL = 0.002
 
@@ -151,6 +156,26 @@ class PostgresEventStore:
     async def save_position(self, name: str, position: int) -> None:
         async with self._connection() as conn:
             await conn.execute(sql.SAVE_POSITION, name, position)
+
+    async def load_snapshot(self, stream_id: str, fold: str) -> Snapshot | None:
+        async with self._connection() as conn:
+            row = await conn.fetchrow(sql.LOAD_SNAPSHOT, stream_id, fold)
+        if row is None:
+            return None
+        version, position, state = row
+        return Snapshot(stream_id, fold, version, position, orjson.loads(state))
+
+    async def save_snapshot(self, snapshot: Snapshot) -> None:
+        state = orjson.dumps(snapshot.state)
+        async with self._connection() as conn:
+            await conn.execute(
+                sql.SAVE_SNAPSHOT,
+                snapshot.stream_id,
+                snapshot.fold,
+                snapshot.version,
+                snapshot.position,
+                state,
+            )
 
     async def close(self) -> None:
         """Close the pool, after the statements in progress. Safe to repeat."""

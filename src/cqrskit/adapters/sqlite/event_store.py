@@ -32,7 +32,12 @@ from cqrskit.core.messages import (
     StreamAppend,
     ack_for,
 )
-from cqrskit.core.ports import IdempotencyClaim, IdempotencyKeyTaken, IdempotencyRecord
+from cqrskit.core.ports import (
+    IdempotencyClaim,
+    IdempotencyKeyTaken,
+    IdempotencyRecord,
+    Snapshot,
+)
 
 _MIGRATIONS: tuple[Migration, ...] = (
     (
@@ -60,6 +65,16 @@ _MIGRATIONS: tuple[Migration, ...] = (
         """CREATE TABLE positions (
             name TEXT PRIMARY KEY,
             position INTEGER NOT NULL
+        ) WITHOUT ROWID""",
+    ),
+    (
+        """CREATE TABLE snapshots (
+            stream_id TEXT NOT NULL,
+            fold TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            position INTEGER NOT NULL,
+            state BLOB NOT NULL,
+            PRIMARY KEY (stream_id, fold)
         ) WITHOUT ROWID""",
     ),
 )
@@ -193,6 +208,33 @@ class SqliteEventStore:
                 "INSERT INTO positions (name, position) VALUES (?, ?)"
                 " ON CONFLICT (name) DO UPDATE SET position = excluded.position",
                 (name, position),
+            )
+
+    async def load_snapshot(self, stream_id: str, fold: str) -> Snapshot | None:
+        rows = await self._db.fetch(
+            "SELECT version, position, state FROM snapshots"
+            " WHERE stream_id = ? AND fold = ?",
+            (stream_id, fold),
+        )
+        if not rows:
+            return None
+        version, position, state = rows[0]
+        return Snapshot(stream_id, fold, version, position, orjson.loads(state))
+
+    async def save_snapshot(self, snapshot: Snapshot) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO snapshots (stream_id, fold, version, position, state)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (stream_id, fold) DO UPDATE"
+                " SET version = excluded.version, position = excluded.position,"
+                " state = excluded.state WHERE snapshots.version < excluded.version",
+                (
+                    snapshot.stream_id,
+                    snapshot.fold,
+                    snapshot.version,
+                    snapshot.position,
+                    orjson.dumps(snapshot.state),
+                ),
             )
 
     async def close(self) -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any
 
 import orjson
 from fastapi import FastAPI, Header, Path, Request
 from prometheus_client import Counter
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.responses import Response
 
 from cqrskit.core.auth import TokenVerifier
@@ -64,6 +66,7 @@ def create_command_app(provider: Provider, verifier: TokenVerifier) -> FastAPI:
             yield
 
     app = FastAPI(title="cqrskit command service", lifespan=lifespan)
+    registry.register(ConflictRetries(app))
     app.add_middleware(MetricsMiddleware, registry=registry, routes=app.router.routes)
     app.add_middleware(RequestContextMiddleware)
     problems.install(app)
@@ -354,6 +357,22 @@ def create_command_app(provider: Provider, verifier: TokenVerifier) -> FastAPI:
         return Response(orjson.dumps(body), media_type="application/json")
 
     return app
+
+
+class ConflictRetries(Collector):
+    """Appends lost to another writer and retried, as the dispatcher counts them."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self._app = app
+
+    def collect(self) -> Iterator[Metric]:
+        side = getattr(self._app.state, "side", None)
+        value = side.dispatcher.conflict_retries if side is not None else 0
+        yield CounterMetricFamily(
+            "cqrskit_command_conflict_retries",
+            "Command appends that lost to another writer and were retried",
+            value=value,
+        )
 
 
 def side_of(app: FastAPI) -> CommandSide:

@@ -26,9 +26,12 @@ def command_app() -> FastAPI:
     @asynccontextmanager
     async def provide() -> AsyncIterator[CommandSide]:
         store = await adapters.open_event_store(settings.event_store_url)
+        memory = bootstrap.FoldMemory.from_settings(settings)
+        side = bootstrap.command_side(store, memory=memory)
         try:
-            yield bootstrap.command_side(store)
+            yield side
         finally:
+            await side.drain()
             await store.close()
 
     return create_command_app(provide, verifier)

@@ -1,12 +1,17 @@
-"""Stock per SKU (`inventory-{sku}`): available = added - reserved + released."""
+"""Stock per SKU (`inventory-{sku}`): available = added - reserved + released.
+
+The fold is linear in the stream (see holds.py), so a snapshot or a cached
+state plus the events after it equals the fold from the start."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cqrskit.core.decider import Decider
 from cqrskit.core.errors import Invalid, RuleViolated
+from cqrskit.core.messages import JsonDict
+from cqrskit.shop.domain.holds import Holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,16 +58,14 @@ class StockReleased:
 class Stock:
     available: int = 0
     reserved: int = 0
-    by_order: tuple[tuple[str, int], ...] = ()
+    by_order: Holds = field(default_factory=Holds)
     """What each order still holds, so an order releases only its own stock."""
 
     def held_by(self, order_id: str) -> int:
-        return dict(self.by_order).get(order_id, 0)
+        return self.by_order.get(order_id)
 
-    def hold(self, order_id: str, delta: int) -> tuple[tuple[str, int], ...]:
-        held = dict(self.by_order)
-        held[order_id] = held.get(order_id, 0) + delta
-        return tuple((k, v) for k, v in held.items() if v)
+    def hold(self, order_id: str, delta: int) -> Holds:
+        return self.by_order.add(order_id, delta)
 
 
 def inventory_stream(sku: str) -> str:
@@ -107,6 +110,27 @@ def decide(command: Any, state: Stock) -> list[Any]:
     return [StockReleased(command.sku, command.quantity, command.order_id)]
 
 
-inventory_decider: Decider[Stock] = Decider(Stock(), evolve, decide)
+def dump_stock(state: Stock) -> JsonDict:
+    return {
+        "available": state.available,
+        "reserved": state.reserved,
+        "by_order": state.by_order.as_dict(),
+    }
+
+
+def load_stock(data: JsonDict) -> Stock:
+    return Stock(data["available"], data["reserved"], Holds.restore(data["by_order"]))
+
 
 EVENTS = (StockAdded, StockReserved, StockReleased)
+
+inventory_decider: Decider[Stock] = Decider(
+    Stock(),
+    evolve,
+    decide,
+    name="inventory",
+    fold_version=2,
+    events=EVENTS,
+    dump_state=dump_stock,
+    load_state=load_stock,
+)
