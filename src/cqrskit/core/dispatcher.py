@@ -200,10 +200,13 @@ class Dispatcher:
                 detail=rejection.detail if rejection else None,
                 ack=unchanged,
             )
+        who = context.principal
         metadata = Metadata(
             command_id=context.command_id,
             correlation_id=context.correlation_id,
             causation_id=context.command_id,
+            principal=who.subject if who else None,
+            roles=tuple(sorted(who.roles)) if who else (),
         )
         records = await self.store.append(appends, metadata=metadata, idempotency=claim)
         session.committed(records)

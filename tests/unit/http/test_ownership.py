@@ -75,3 +75,27 @@ async def test_a_cart_is_created_for_oneself(shop: Shop) -> None:
     assert cart["customer_id"] == "alice"
     other = {"customer_id": "bob"}
     assert_problem(await shop.command.post("/carts", json=other, headers=alice), 403)
+
+
+async def test_every_event_records_who_issued_its_command(shop: Shop) -> None:
+    """The audit trail names the principal of each command: an operator's
+    product and stock, alice's cart and order, bob's attempt nowhere."""
+    await shop.add_product("WHO-1", stock=3)
+    alice = customer("alice")
+    answer = await shop.command.post("/carts", json={"cart_id": "who"}, headers=alice)
+    assert answer.status_code == 201
+    line = {"sku": "WHO-1", "quantity": 1}
+    await shop.command.post("/carts/who/items", json=line, headers=alice)
+    await shop.command.post("/carts/who/items", json=line, headers=customer("bob"))
+    order = {"cart_id": "who", "order_id": "who-o", "payment": card()}
+    assert (await shop.command.post("/orders", json=order, headers=alice)).is_success
+
+    def who(events: list[dict[str, object]]) -> list[object]:
+        return [e["metadata"]["principal"] for e in events]  # type: ignore[index]
+
+    operator = {"sub": "ops", "roles": ["admin"]}
+    mine = {"sub": "alice", "roles": ["customer"]}
+    assert who(await shop.events("product-WHO-1")) == [operator]
+    assert who(await shop.events("inventory-WHO-1")) == [operator, mine]
+    assert who(await shop.events("cart-who")) == [mine, mine, mine]
+    assert who(await shop.events("order-who-o")) == [mine]
