@@ -47,7 +47,7 @@ async def main(requests: int) -> None:
     await store.commit("catalog", changes, {"product-MUG-01": VersionMove(0, 1)})
     side = bootstrap.query_side(store)
     verifier = JwtVerifier(secret="bench-" * 8)  # the catalog is public
-    app = create_query_app(lambda: borrowed(side), verifier)
+    app = create_query_app(lambda: borrowed(side), verifier, b"bench-key-" * 4)
 
     async def bare(request: Request) -> Response:
         doc = await store.get(f"product:{request.path_params['sku']}")

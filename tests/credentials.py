@@ -14,6 +14,8 @@ from cqrskit.core.auth import ADMIN, CUSTOMER
 
 SECRET = "test-secret-of-cqrskit-0123456789abcdef"
 """HS256 key of the test processes (32+ bytes, as the services demand)."""
+SERVER_KEY = b"test-server-key-of-cqrskit-0123456789abcdef"
+"""The HMAC key of the in-process apps (fingerprints, consistency tokens)."""
 HOUR = 3600.0
 
 

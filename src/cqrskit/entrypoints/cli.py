@@ -18,7 +18,7 @@ from cqrskit.entrypoints.http.query_app import create_query_app
 from cqrskit.runtime.adapters import UnsupportedUrl, token_verifier
 from cqrskit.runtime.embedded import borrowed, running_system
 from cqrskit.runtime.servers import PortInUse, Servers, ensure_free
-from cqrskit.runtime.settings import Settings, local_secret
+from cqrskit.runtime.settings import SERVER_KEY_FILE, Settings, local_secret
 from cqrskit.shop.demo import load_demo_data
 
 
@@ -53,6 +53,10 @@ def run(
     settings = Settings.from_env(data_dir=Path(data_dir))
     if not settings.has_auth_key:
         settings = settings.with_secret(local_secret(Path(data_dir)))
+    if not (settings.server_key or settings.auth_secret):  # beside a JWKS
+        settings = settings.with_server_key(
+            local_secret(Path(data_dir), SERVER_KEY_FILE)
+        )
     try:
         ensure_free(host, command_port, "--command-port")
         ensure_free(host, query_port, "--query-port")
@@ -66,13 +70,17 @@ def run(
 async def _run(
     settings: Settings, host: str, cport: int, qport: int, demo: bool
 ) -> None:
-    verifier = token_verifier(settings)
+    verifier, server_key = token_verifier(settings), settings.hmac_key()
     async with running_system(settings) as system:
         if demo:
             added = await load_demo_data(system.command.commands)
             click.echo(f"demo catalog loaded ({added} new products)")
-        command_app = create_command_app(lambda: borrowed(system.command), verifier)
-        query_app = create_query_app(lambda: borrowed(system.query), verifier)
+        command_app = create_command_app(
+            lambda: borrowed(system.command), verifier, server_key
+        )
+        query_app = create_query_app(
+            lambda: borrowed(system.query), verifier, server_key
+        )
         servers = Servers([(command_app, host, cport), (query_app, host, qport)])
         serving = asyncio.create_task(servers.serve())
         if await servers.started():
@@ -363,7 +371,9 @@ def up(
 
     env = topology.environment()
     try:
-        token_verifier(Settings.from_env(env))  # refuses a missing or short key
+        settings = Settings.from_env(env)
+        token_verifier(settings)  # refuses a missing or short key
+        settings.hmac_key()
     except Misconfigured as e:
         raise click.ClickException(f"cqrskit up: {e.detail}") from e
     if env["CQRSKIT_EVENT_STORE_URL"].startswith(("postgresql://", "postgres://")):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hmac
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from cqrskit.core.errors import Misconfigured
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +26,8 @@ class Settings:
     auth_jwks_url: str | None = None
     auth_issuer: str | None = None
     auth_audience: str | None = None
+    server_key: str | None = field(default=None, repr=False)
+    """The services' own HMAC key (request fingerprints, consistency tokens)."""
 
     @property
     def has_auth_key(self) -> bool:
@@ -30,6 +35,26 @@ class Settings:
 
     def with_secret(self, secret: str) -> Settings:
         return replace(self, auth_secret=secret)
+
+    def with_server_key(self, key: str) -> Settings:
+        return replace(self, server_key=key)
+
+    def hmac_key(self) -> bytes:
+        """The key the command and query services share for their HMACs:
+        CQRSKIT_SERVER_KEY, else one derived from CQRSKIT_AUTH_SECRET (so a
+        deployment with a shared secret needs nothing more). With a JWKS there
+        is no shared secret, so CQRSKIT_SERVER_KEY must be set."""
+        if self.server_key:
+            if len(self.server_key.encode()) < 32:
+                raise Misconfigured("CQRSKIT_SERVER_KEY is shorter than 32 bytes")
+            return self.server_key.encode()
+        if self.auth_secret:
+            secret = self.auth_secret.encode()
+            return hmac.new(secret, b"cqrskit server key v1", "sha256").digest()
+        raise Misconfigured(
+            "no server key: set CQRSKIT_SERVER_KEY (32+ bytes; the same on the "
+            "command and query services) or CQRSKIT_AUTH_SECRET"
+        )
 
     @classmethod
     def from_env(
@@ -55,6 +80,7 @@ class Settings:
             auth_jwks_url=env.get("CQRSKIT_AUTH_JWKS_URL") or None,
             auth_issuer=env.get("CQRSKIT_AUTH_ISSUER") or None,
             auth_audience=env.get("CQRSKIT_AUTH_AUDIENCE") or None,
+            server_key=env.get("CQRSKIT_SERVER_KEY") or None,
         )
 
 
@@ -64,12 +90,14 @@ def sqlite_path(url: str) -> Path:
 
 
 SECRET_FILE = "auth-secret"
+SERVER_KEY_FILE = "server-key"
 
 
-def local_secret(data_dir: Path) -> str:
-    """The HS256 secret kept in `data_dir` for local use, created (mode 0600,
-    never printed) the first time it is asked for."""
-    path = data_dir / SECRET_FILE
+def local_secret(data_dir: Path, name: str = SECRET_FILE) -> str:
+    """A secret kept in `data_dir` for local use (the HS256 secret, or the
+    server key beside a JWKS), created (mode 0600, never printed) the first
+    time it is asked for."""
+    path = data_dir / name
     if not path.exists():
         import secrets
 

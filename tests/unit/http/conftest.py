@@ -18,7 +18,7 @@ from shop_http import SETTINGS, Shop
 from cqrskit.entrypoints.http.command_app import create_command_app
 from cqrskit.entrypoints.http.query_app import create_query_app
 from cqrskit.runtime.embedded import System, borrowed, running_system
-from credentials import ADMIN_HEADERS, verifier
+from credentials import ADMIN_HEADERS, SERVER_KEY, verifier
 
 
 @pytest.fixture
@@ -38,14 +38,14 @@ async def _client(app: FastAPI, host: str) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def command(system: System) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_command_app(lambda: borrowed(system.command), verifier())
+    app = create_command_app(lambda: borrowed(system.command), verifier(), SERVER_KEY)
     async for client in _client(app, "command"):
         yield client
 
 
 @pytest.fixture
 async def query(system: System) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_query_app(lambda: borrowed(system.query), verifier())
+    app = create_query_app(lambda: borrowed(system.query), verifier(), SERVER_KEY)
     async for client in _client(app, "query"):
         yield client
 

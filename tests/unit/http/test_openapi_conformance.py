@@ -31,7 +31,7 @@ from cqrskit.entrypoints.http.command_app import create_command_app
 from cqrskit.entrypoints.http.query_app import create_query_app
 from cqrskit.runtime.embedded import System, running_system
 from cqrskit.shop.demo import load_demo_data
-from credentials import ADMIN_HEADERS, verifier
+from credentials import ADMIN_HEADERS, SERVER_KEY, verifier
 
 T = TypeVar("T")
 
@@ -128,10 +128,12 @@ def stop_apps() -> Iterator[None]:
 
 SHARED = SharedSystem()
 command = conformance(
-    create_command_app(SHARED.side(lambda s: s.command), verifier()), COMMAND_CONFIG
+    create_command_app(SHARED.side(lambda s: s.command), verifier(), SERVER_KEY),
+    COMMAND_CONFIG,
 )
 query = conformance(
-    create_query_app(SHARED.side(lambda s: s.query), verifier()), QUERY_CONFIG
+    create_query_app(SHARED.side(lambda s: s.query), verifier(), SERVER_KEY),
+    QUERY_CONFIG,
 )
 
 

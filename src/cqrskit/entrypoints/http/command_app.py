@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -25,6 +24,7 @@ from cqrskit.core.wire import event_to_dict
 from cqrskit.entrypoints.http import access, problems
 from cqrskit.entrypoints.http import models as m
 from cqrskit.entrypoints.http.access import Access, principal_of, rule
+from cqrskit.entrypoints.http.fingerprints import fingerprint, scoped_key
 from cqrskit.entrypoints.http.lifespan import opened_in_background, opened_side
 from cqrskit.entrypoints.http.metrics import MetricsMiddleware, new_registry
 from cqrskit.entrypoints.http.middleware import RequestContextMiddleware
@@ -51,7 +51,10 @@ BODILESS = problems.answers(404, 409, 413, 422, 503)
 WITH_BODY = problems.answers(400, 404, 409, 413, 422, 503)
 
 
-def create_command_app(provider: Provider, verifier: TokenVerifier) -> FastAPI:
+def create_command_app(
+    provider: Provider, verifier: TokenVerifier, server_key: bytes
+) -> FastAPI:
+    """`server_key`: the HMAC key shared with the query service."""
     registry = new_registry()
     commands_total = Counter(
         "cqrskit_commands",
@@ -82,7 +85,7 @@ def create_command_app(provider: Provider, verifier: TokenVerifier) -> FastAPI:
     async def run(
         request: Request, name: str, body: m.Body | None, key: str | None, call: Any
     ) -> Ack:
-        ctx = context(request, body, key)
+        ctx = context(request, body, key, server_key)
         try:
             ack: Ack = await call(side_of(app).commands, ctx)
         except Exception as e:
@@ -380,17 +383,21 @@ def side_of(app: FastAPI) -> CommandSide:
     return side
 
 
-def context(request: Request, body: m.Body | None, key: str | None) -> CommandContext:
-    canonical = orjson.dumps(
-        [request.method, request.url.path, body.model_dump() if body else None],
-        option=orjson.OPT_SORT_KEYS,
-    )
+def context(
+    request: Request, body: m.Body | None, key: str | None, server_key: bytes
+) -> CommandContext:
+    who = principal_of(request)
+    method, path = request.method, request.url.path
+    if key is not None:
+        route = request.scope["route"].path
+        key = scoped_key(server_key, who.subject, method, route, key)
+    dumped = body.model_dump() if body else None
     return CommandContext(
         command_id=uuid.uuid4().hex,
         correlation_id=request.state.correlation_id,
         idempotency_key=key,
-        fingerprint=hashlib.sha256(canonical).hexdigest(),
-        principal=principal_of(request),
+        fingerprint=fingerprint(server_key, method, path, dumped),
+        principal=who,
     )
 
 

@@ -21,7 +21,7 @@ from cqrskit.runtime.settings import Settings
 def command_app() -> FastAPI:
     settings = Settings.from_env()
     adapters.check_url("event store", settings.event_store_url)
-    verifier = adapters.token_verifier(settings)
+    verifier, server_key = adapters.token_verifier(settings), settings.hmac_key()
 
     @asynccontextmanager
     async def provide() -> AsyncIterator[CommandSide]:
@@ -34,13 +34,13 @@ def command_app() -> FastAPI:
             await side.drain()
             await store.close()
 
-    return create_command_app(provide, verifier)
+    return create_command_app(provide, verifier, server_key)
 
 
 def query_app() -> FastAPI:
     settings = Settings.from_env()
     adapters.check_url("read store", settings.read_store_url)
-    verifier = adapters.token_verifier(settings)
+    verifier, server_key = adapters.token_verifier(settings), settings.hmac_key()
 
     @asynccontextmanager
     async def provide() -> AsyncIterator[QuerySide]:
@@ -52,4 +52,4 @@ def query_app() -> FastAPI:
         finally:
             await store.close()
 
-    return create_query_app(provide, verifier)
+    return create_query_app(provide, verifier, server_key)

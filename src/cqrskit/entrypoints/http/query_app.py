@@ -62,7 +62,11 @@ def document(model: type[BaseModel]) -> Answers:
     return {200: {"model": model}, **problems.answers(404, 422, 503)}
 
 
-def create_query_app(provider: Provider, verifier: TokenVerifier) -> FastAPI:
+def create_query_app(
+    provider: Provider, verifier: TokenVerifier, server_key: bytes
+) -> FastAPI:
+    """`server_key`: the HMAC key shared with the command service."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
         async with opened_in_background(app, provider, "the read store"):
