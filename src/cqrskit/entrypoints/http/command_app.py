@@ -118,7 +118,7 @@ def create_command_app(
             key,
             lambda s, x: s.catalog(x, command, sku=body.sku),
         )
-        return answer(ack, 201, sku=body.sku)
+        return answer(ack, 201, server_key, sku=body.sku)
 
     @app.post(
         "/products/{sku}/price",
@@ -138,7 +138,7 @@ def create_command_app(
             key,
             lambda s, x: s.catalog(x, command, sku=sku),
         )
-        return answer(ack, 202, sku=sku)
+        return answer(ack, 202, server_key, sku=sku)
 
     @app.post(
         "/products/{sku}/name",
@@ -158,7 +158,7 @@ def create_command_app(
             key,
             lambda s, x: s.catalog(x, command, sku=sku),
         )
-        return answer(ack, 202, sku=sku)
+        return answer(ack, 202, server_key, sku=sku)
 
     @app.post(
         "/products/{sku}/discontinue",
@@ -178,7 +178,7 @@ def create_command_app(
             key,
             lambda s, x: s.catalog(x, command, sku=sku),
         )
-        return answer(ack, 202, sku=sku)
+        return answer(ack, 202, server_key, sku=sku)
 
     @app.post(
         "/inventory/{sku}/restock",
@@ -194,7 +194,7 @@ def create_command_app(
         ack = await run(
             request, "Restock", body, key, lambda s, x: s.restock(x, command)
         )
-        return answer(ack, 202, sku=sku)
+        return answer(ack, 202, server_key, sku=sku)
 
     @app.post(
         "/carts",
@@ -217,7 +217,7 @@ def create_command_app(
             key,
             lambda s, x: s.create_cart(x, customer_id, body.cart_id),
         )
-        return answer(ack, 201, cart_id=stream_entity(ack.stream_id))
+        return answer(ack, 201, server_key, cart_id=stream_entity(ack.stream_id))
 
     @app.post(
         "/carts/{cart_id}/items",
@@ -236,7 +236,7 @@ def create_command_app(
             key,
             lambda s, x: s.add_item(x, cart_id, body.sku, body.quantity),
         )
-        return answer(ack, 202, cart_id=cart_id)
+        return answer(ack, 202, server_key, cart_id=cart_id)
 
     @app.put(
         "/carts/{cart_id}/items/{sku}",
@@ -260,7 +260,7 @@ def create_command_app(
             key,
             lambda s, x: s.cart(x, command, cart_id=cart_id),
         )
-        return answer(ack, 202, cart_id=cart_id)
+        return answer(ack, 202, server_key, cart_id=cart_id)
 
     @app.delete(
         "/carts/{cart_id}/items/{sku}",
@@ -280,7 +280,7 @@ def create_command_app(
             key,
             lambda s, x: s.cart(x, command, cart_id=cart_id),
         )
-        return answer(ack, 202, cart_id=cart_id)
+        return answer(ack, 202, server_key, cart_id=cart_id)
 
     @app.post(
         "/orders",
@@ -300,7 +300,7 @@ def create_command_app(
             key,
             lambda s, x: s.place_order(x, body.cart_id, card, body.order_id),
         )
-        return answer(ack, 201, order_id=stream_entity(ack.stream_id))
+        return answer(ack, 201, server_key, order_id=stream_entity(ack.stream_id))
 
     @app.post(
         "/orders/{order_id}/ship",
@@ -315,7 +315,7 @@ def create_command_app(
         ack = await run(
             request, "ShipOrder", None, key, lambda s, x: s.ship_order(x, order_id)
         )
-        return answer(ack, 202, order_id=order_id)
+        return answer(ack, 202, server_key, order_id=order_id)
 
     @app.post(
         "/orders/{order_id}/cancel",
@@ -338,7 +338,7 @@ def create_command_app(
             key,
             lambda s, x: s.cancel_order(x, order_id, reason),
         )
-        return answer(ack, 202, order_id=order_id)
+        return answer(ack, 202, server_key, order_id=order_id)
 
     @app.get(
         "/streams/{stream_id}",
@@ -401,8 +401,8 @@ def context(
     )
 
 
-def answer(ack: Ack, status: int, **ids: str) -> Response:
-    token = token_for(ack)
+def answer(ack: Ack, status: int, server_key: bytes, **ids: str) -> Response:
+    token = token_for(ack, server_key)
     body: dict[str, Any] = {
         "stream_id": ack.stream_id,
         "version": ack.version,

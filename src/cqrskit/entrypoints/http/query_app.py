@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from cqrskit.core.auth import Principal, TokenVerifier
 from cqrskit.core.consistency import HEADER as TOKEN_HEADER
-from cqrskit.core.consistency import MAX_TOKEN_LENGTH, TOKEN_PATTERN
+from cqrskit.core.consistency import MAX_TOKEN_LENGTH, TOKEN_PATTERN, parse_token
 from cqrskit.core.errors import NotFound, StoreUnavailable
 from cqrskit.entrypoints.http import access, problems
 from cqrskit.entrypoints.http import models as m
@@ -38,7 +38,7 @@ Token = Annotated[
         max_length=MAX_TOKEN_LENGTH,
         pattern=TOKEN_PATTERN,
         description="From a command's answer: wait (bounded) until the read side "
-        "reflects it; 503 if it has not in time.",
+        "reflects it; 503 if it has not in time; 422 if its signature fails.",
     ),
 ]
 Limit = Annotated[int, Query(ge=1, le=100)]
@@ -87,8 +87,9 @@ def create_query_app(
     add_ops_routes(app, ready, registry)
 
     async def consistent(token: str | None) -> QuerySide:
+        pairs = parse_token(token, server_key) if token else None
         side = side_of(app)
-        if token and not await side.waiter.wait(token, side.consistency_timeout):
+        if pairs and not await side.waiter.wait(pairs, side.consistency_timeout):
             raise StoreUnavailable(
                 "the read side has not caught up with the Consistency-Token yet; retry"
             )
