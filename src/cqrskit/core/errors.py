@@ -58,3 +58,11 @@ class Unauthenticated(CqrskitError):
 
 class Forbidden(CqrskitError):
     """Verified credentials that do not allow this action (HTTP 403)."""
+
+
+class RateLimited(CqrskitError):
+    """Too many commands from one caller (HTTP 429, with Retry-After)."""
+
+    def __init__(self, detail: str, retry_after: float) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

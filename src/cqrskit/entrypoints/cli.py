@@ -17,6 +17,7 @@ from cqrskit.entrypoints.http.command_app import create_command_app
 from cqrskit.entrypoints.http.query_app import create_query_app
 from cqrskit.runtime.adapters import UnsupportedUrl, token_verifier
 from cqrskit.runtime.embedded import borrowed, running_system
+from cqrskit.runtime.redaction import mask_passwords_in_logs, masked
 from cqrskit.runtime.servers import PortInUse, Servers, ensure_free
 from cqrskit.runtime.settings import SERVER_KEY_FILE, Settings, local_secret
 from cqrskit.shop.demo import load_demo_data
@@ -31,6 +32,7 @@ def main(log_level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request
+    mask_passwords_in_logs()
 
 
 @main.command()
@@ -76,7 +78,10 @@ async def _run(
             added = await load_demo_data(system.command.commands)
             click.echo(f"demo catalog loaded ({added} new products)")
         command_app = create_command_app(
-            lambda: borrowed(system.command), verifier, server_key
+            lambda: borrowed(system.command),
+            verifier,
+            server_key,
+            rate_limit=settings.rate_limit,
         )
         query_app = create_query_app(
             lambda: borrowed(system.query), verifier, server_key
@@ -97,9 +102,9 @@ def _banner(settings: Settings, host: str, cport: int, qport: int) -> str:
             "cqrskit is running",
             f"  command service  http://{host}:{cport}   (docs: http://{host}:{cport}/docs)",
             f"  query service    http://{host}:{qport}   (docs: http://{host}:{qport}/docs)",
-            f"  event store      {settings.event_store_url}",
-            f"  read store       {settings.read_store_url}",
-            f"  broker           {settings.broker_url}",
+            f"  event store      {masked(settings.event_store_url)}",
+            f"  read store       {masked(settings.read_store_url)}",
+            f"  broker           {masked(settings.broker_url)}",
             "Press Ctrl-C to stop.",
         ]
     )

@@ -28,6 +28,8 @@ class Settings:
     auth_audience: str | None = None
     server_key: str | None = field(default=None, repr=False)
     """The services' own HMAC key (request fingerprints, consistency tokens)."""
+    rate_limit: float = 20.0
+    """Commands per second per caller on each command service; 0: none."""
 
     @property
     def has_auth_key(self) -> bool:
@@ -81,6 +83,7 @@ class Settings:
             auth_issuer=env.get("CQRSKIT_AUTH_ISSUER") or None,
             auth_audience=env.get("CQRSKIT_AUTH_AUDIENCE") or None,
             server_key=env.get("CQRSKIT_SERVER_KEY") or None,
+            rate_limit=float(env.get("CQRSKIT_RATE_LIMIT", "20")),
         )
 
 

@@ -20,6 +20,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from cqrskit.core.auth import Principal, TokenVerifier
 from cqrskit.core.errors import Forbidden, Unauthenticated
 from cqrskit.entrypoints.http import problems
+from cqrskit.entrypoints.http.ratelimit import RateLimiter
 
 ACCESS_KEY = "x-access"
 BEARER = HTTPBearer(
@@ -40,18 +41,32 @@ class Access(StrEnum):
     """Operators only: catalog, prices, inventory, shipping, audit trails."""
 
 
-def install(app: FastAPI, verifier: TokenVerifier) -> None:
+def install(app: FastAPI, verifier: TokenVerifier, rate_limit: float = 0.0) -> None:
+    """`rate_limit`: commands per second per caller (0: no limit)."""
     app.state.verifier = verifier
+    app.state.limiter = RateLimiter(rate_limit) if rate_limit > 0 else None
     _document(app)
 
 
 async def authenticate(request: Request) -> Principal:
-    """The request's verified principal, or Unauthenticated (401)."""
+    """The request's verified principal, or Unauthenticated (401). A command
+    counts against its principal's rate, or its address's without one."""
+    limiter: RateLimiter | None = request.app.state.limiter
+    if request.method in ("GET", "HEAD"):
+        limiter = None
+    address = f"address:{request.client.host if request.client else '-'}"
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("this route needs an Authorization: Bearer token")
-    verifier: TokenVerifier = request.app.state.verifier
-    principal = await verifier.verify(token.strip())
+    try:
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("this route needs an Authorization: Bearer token")
+        verifier: TokenVerifier = request.app.state.verifier
+        principal = await verifier.verify(token.strip())
+    except Unauthenticated:
+        if limiter is not None:
+            limiter.check(address)
+        raise
+    if limiter is not None:
+        limiter.check(f"principal:{principal.subject}")
     request.state.principal = principal
     return principal
 
@@ -110,9 +125,11 @@ def _document(app: FastAPI) -> None:
         if app.openapi_schema is None:
             document = infer()
             for operations in document.get("paths", {}).values():
-                for operation in operations.values():
+                for method, operation in operations.items():
                     if operation.get(ACCESS_KEY) != Access.PUBLIC:
                         operation["responses"].update(problems.answers(401, 403))
+                    if method != "get":  # a command: rate-limited
+                        operation["responses"].update(problems.answers(429))
         return app.openapi_schema or infer()
 
     setattr(app, "openapi", openapi)  # noqa: B010 (mypy refuses assigning a method)

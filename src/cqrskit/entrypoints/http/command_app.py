@@ -52,9 +52,15 @@ WITH_BODY = problems.answers(400, 404, 409, 413, 422, 503)
 
 
 def create_command_app(
-    provider: Provider, verifier: TokenVerifier, server_key: bytes
+    provider: Provider,
+    verifier: TokenVerifier,
+    server_key: bytes,
+    *,
+    rate_limit: float = 0.0,
 ) -> FastAPI:
-    """`server_key`: the HMAC key shared with the query service."""
+    """`server_key`: the HMAC key shared with the query service; `rate_limit`:
+    commands per second per caller (0: none; processes take
+    CQRSKIT_RATE_LIMIT, on by default)."""
     registry = new_registry()
     commands_total = Counter(
         "cqrskit_commands",
@@ -74,7 +80,7 @@ def create_command_app(
     app.add_middleware(RequestContextMiddleware)
     problems.install(app)
     parameters_never_null(app)
-    access.install(app, verifier)
+    access.install(app, verifier, rate_limit)
 
     async def ready() -> bool:
         await side_of(app).store.idempotency_record("readyz")

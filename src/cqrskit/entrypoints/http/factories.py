@@ -34,7 +34,9 @@ def command_app() -> FastAPI:
             await side.drain()
             await store.close()
 
-    return create_command_app(provide, verifier, server_key)
+    return create_command_app(
+        provide, verifier, server_key, rate_limit=settings.rate_limit
+    )
 
 
 def query_app() -> FastAPI:

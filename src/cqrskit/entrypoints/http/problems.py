@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import orjson
@@ -30,6 +31,7 @@ _STATUS: list[tuple[type[errors.CqrskitError], int, str]] = [
     (errors.RuleViolated, 409, "Business Rule Violated"),
     (errors.PaymentDeclined, 402, "Payment Declined"),
     (errors.StoreUnavailable, 503, "Service Unavailable"),
+    (errors.RateLimited, 429, "Too Many Requests"),
     (errors.Misconfigured, 500, "Internal Server Error"),
 ]
 
@@ -43,6 +45,7 @@ _MEANING = {
     409: "conflicts with the current state",
     413: "the body is over 1 MiB",
     422: "invalid input (`errors` names each field)",
+    429: "too many commands from this caller (`CQRSKIT_RATE_LIMIT`); retry later",
     503: "a store is unavailable or the read side has not caught up; retry",
 }
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -74,7 +77,7 @@ _RETRY_AFTER = {
 _CHALLENGE = {
     "WWW-Authenticate": {"description": "`Bearer`", "schema": {"type": "string"}}
 }
-_HEADERS = {401: _CHALLENGE, 503: _RETRY_AFTER}
+_HEADERS = {401: _CHALLENGE, 429: _RETRY_AFTER, 503: _RETRY_AFTER}
 
 
 def answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -138,9 +141,10 @@ def install(app: FastAPI) -> None:
     async def on_kit_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, errors.CqrskitError)
         status, title = status_of(exc)
-        return problem(
-            request, status, title, exc.detail, headers=_ANSWER_HEADERS.get(status)
-        )
+        headers = _ANSWER_HEADERS.get(status)
+        if isinstance(exc, errors.RateLimited):
+            headers = {"Retry-After": str(math.ceil(exc.retry_after))}
+        return problem(request, status, title, exc.detail, headers=headers)
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
