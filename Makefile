@@ -25,14 +25,14 @@ test: $(VENV)/.installed-dev
 	$(BIN)/pytest $(ARGS)
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests baselines
+	$(BIN)/ruff format --check src tests baselines
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 format: $(VENV)/.installed-dev
-	$(BIN)/ruff format src tests
-	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests baselines
+	$(BIN)/ruff check --fix src tests baselines
 
 bench: $(VENV)/.installed
 	$(BIN)/cqrskit bench $(ARGS)

@@ -14,6 +14,7 @@ import pytest
 from cqrskit.adapters.redis import RedisReadStore
 from cqrskit.adapters.sqlite import SqliteReadStore
 from cqrskit.core.errors import ConcurrencyError
+from cqrskit.core.pause import GENERATION, generation, move_generation
 from cqrskit.core.ports import IndexEntry, ReadStore, VersionMove, ViewChanges
 from cqrskit.core.rebuild import RebuildableStore
 from services import REDIS_URL, require
@@ -22,6 +23,10 @@ Open = Callable[[], Awaitable[ReadStore]]
 
 CATALOG = ("product:", "catalog")
 """The prefixes of the views of the "catalog" projection in these tests."""
+
+
+RESUME = VersionMove(0, 7)
+"""The generation move of an adopt on a projection that was never paused."""
 
 
 def changes(
@@ -99,7 +104,7 @@ async def test_adopt_replaces_the_owned_views_and_the_projection_checkpoints(
         moves(p_1=7, p_2=1),
     )
 
-    await live.adopt(scratch, "catalog", CATALOG)
+    await live.adopt(scratch, "catalog", CATALOG, RESUME)
 
     assert await live.get_many(
         ["product:1", "product:2", "product:stale", "catalogue"]
@@ -131,14 +136,14 @@ async def test_projections_are_adopted_one_at_a_time_from_one_scratch(
         moves(c_1=2),
     )
 
-    await live.adopt(scratch, "catalog", CATALOG)
+    await live.adopt(scratch, "catalog", CATALOG, RESUME)
 
     assert await live.get_many(["product:1", "cart:1"]) == [b"new", b"old"]
     assert await live.stream_versions("carts", ["c-1"]) == {"c-1": 3}
     assert await scratch.get_many(["product:1", "cart:1"]) == [None, b"new"]
     assert await scratch.stream_versions("carts", ["c-1"]) == {"c-1": 2}
 
-    await live.adopt(scratch, "carts", ("cart:",))
+    await live.adopt(scratch, "carts", ("cart:",), RESUME)
 
     assert await live.get_many(["product:1", "cart:1"]) == [b"new", b"new"]
     assert await members(live, "cart:open") == [("1", "1", "")]
@@ -174,7 +179,7 @@ async def test_prefixes_are_literal(live: RebuildableStore, scratch: ReadStore) 
         {},
     )
 
-    await live.adopt(scratch, "p", PREFIXES)
+    await live.adopt(scratch, "p", PREFIXES, RESUME)
 
     assert await live.get_many(everything) == [b"new"] * len(OWNED) + [b"old"] * len(
         NOT_OWNED
@@ -194,7 +199,7 @@ async def test_adopting_an_empty_scratch_drops_the_projection(
     )
     await live.commit("carts", changes({"cart:1": b"live"}), moves(c_1=1))
 
-    await live.adopt(scratch, "catalog", CATALOG)
+    await live.adopt(scratch, "catalog", CATALOG, RESUME)
 
     assert await live.get_many(["product:1", "cart:1"]) == [None, b"live"]
     assert await members(live, "catalog") == []
@@ -208,7 +213,7 @@ async def test_live_commits_go_on_from_the_adopted_checkpoints(
     """A live projector that read the old checkpoint is fenced off."""
     await live.commit("catalog", changes({"product:1": b"old"}), moves(p_1=5))
     await scratch.commit("catalog", changes({"product:1": b"v3"}), moves(p_1=3))
-    await live.adopt(scratch, "catalog", CATALOG)
+    await live.adopt(scratch, "catalog", CATALOG, RESUME)
 
     with pytest.raises(ConcurrencyError):
         await live.commit(
@@ -219,6 +224,35 @@ async def test_live_commits_go_on_from_the_adopted_checkpoints(
     )
 
     assert await live.get("product:1") == b"v4"
+
+
+async def test_adopt_is_fenced_by_the_generation_and_sets_the_new_one(
+    live: RebuildableStore, scratch: ReadStore
+) -> None:
+    """A swap happens only under the pause its caller holds; the projection
+    then carries the new generation, and a batch read before is refused."""
+    await live.commit("catalog", changes({"product:1": b"old"}), moves(p_1=5))
+    await scratch.commit("catalog", changes({"product:1": b"new"}), moves(p_1=6))
+    await move_generation(live, "catalog", VersionMove(0, -1000))  # someone paused
+    await move_generation(live, "catalog", VersionMove(-1000, 1001))  # and resumed
+
+    with pytest.raises(ConcurrencyError):
+        await live.adopt(scratch, "catalog", CATALOG, VersionMove(-1000, 1002))
+
+    assert await live.get("product:1") == b"old"
+    assert await live.stream_versions("catalog", ["p-1", GENERATION]) == {
+        "p-1": 5,
+        GENERATION: 1001,
+    }
+    await live.adopt(scratch, "catalog", CATALOG, VersionMove(1001, 1002))
+    assert await live.get("product:1") == b"new"
+    assert await generation(live, "catalog") == 1002
+    stale = {"p-1": VersionMove(6, 7), GENERATION: VersionMove(1001, 1001)}
+    with pytest.raises(ConcurrencyError):
+        await live.commit("catalog", changes({"product:1": b"stale"}), stale)
+    fresh = {"p-1": VersionMove(6, 7), GENERATION: VersionMove(1002, 1002)}
+    await live.commit("catalog", changes({"product:1": b"v7"}), fresh)
+    assert await live.get("product:1") == b"v7"
 
 
 SWAPPED = 3000
@@ -265,7 +299,7 @@ async def test_a_reader_sees_all_old_views_or_all_new_ones(
     await asyncio.gather(*(event.wait() for event in ready))
     adopting.set()
     try:
-        await live.adopt(scratch, "catalog", CATALOG)
+        await live.adopt(scratch, "catalog", CATALOG, RESUME)
     finally:
         adopted.set()
         await asyncio.gather(*readers)
@@ -290,7 +324,7 @@ async def test_a_sqlite_scratch_is_a_file_beside_the_live_one(tmp_path: Path) ->
         assert any(
             name.startswith("views.rebuild-") and name.endswith(".db") for name in files
         ), files
-        await live.adopt(scratch, "carts", ("cart:",))
+        await live.adopt(scratch, "carts", ("cart:",), RESUME)
     finally:
         await scratch.close()
         await live.close()
@@ -304,7 +338,7 @@ async def test_a_private_sqlite_store_has_a_private_scratch(tmp_path: Path) -> N
     scratch = await live.scratch()
     try:
         await scratch.commit("carts", changes({"cart:1": b"x"}), moves(c_1=1))
-        await live.adopt(scratch, "carts", ("cart:",))
+        await live.adopt(scratch, "carts", ("cart:",), RESUME)
         assert await live.get("cart:1") == b"x"
     finally:
         await scratch.close()
@@ -322,7 +356,7 @@ async def test_a_redis_scratch_is_a_namespace_that_closing_purges() -> None:
         assert scratch.namespace.startswith(f"{namespace}.rebuild-")
         await scratch.commit("carts", changes({"cart:1": b"x"}), moves(c_1=1))
         await scratch.commit("orders", changes({"order:1": b"y"}), moves(o_1=1))
-        await live.adopt(scratch, "carts", ("cart:",))
+        await live.adopt(scratch, "carts", ("cart:",), RESUME)
         await scratch.close()  # a rebuild that stopped halfway: orders not adopted
 
         assert await scratch.purge() == 0, "closing the scratch purged it"

@@ -160,6 +160,7 @@ def running_cqrskit(
     params=[
         pytest.param("embedded"),
         pytest.param("services", marks=pytest.mark.integration),
+        pytest.param("crud", marks=pytest.mark.integration),
     ],
 )
 def cqrskit(
@@ -167,14 +168,18 @@ def cqrskit(
 ) -> Iterator[Any]:
     """One running system shared by a test module (tests use their own ids):
     `cqrskit run` on the embedded stores, then `cqrskit up` on the real
-    services (separate processes for each role)."""
+    services (separate processes for each role), then the CRUD monolith
+    baseline, which must keep the same contract."""
     base = tmp_path_factory.mktemp("cqrskit")
     if request.param == "embedded":
         yield from running_cqrskit(base / "data", base)
         return
+    from crud_baseline import CrudMonolith
     from topology import ServicesTopology
 
-    system = ServicesTopology(base)
+    system = (
+        ServicesTopology(base) if request.param == "services" else CrudMonolith(base)
+    )
     system.start()
     try:
         yield system

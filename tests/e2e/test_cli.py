@@ -164,3 +164,11 @@ def _check_local_tokens(tmp_path: Path, system: CqrskitProcess) -> None:
         theirs = client.get("/customers/bob/orders", headers=as_alice)
         assert theirs.status_code == 404
         assert client.get("/customers/alice/orders").status_code == 401
+
+
+def test_demo_data_loads_and_ends(tmp_path: Path) -> None:
+    first = cqrskit("demo-data", "--data-dir", str(tmp_path))
+    again = cqrskit("demo-data", "--data-dir", str(tmp_path))
+    assert first.returncode == 0, first.stderr
+    assert "demo catalog loaded (5 new products)" in first.stdout
+    assert again.returncode == 0, again.stderr  # the same keys: nothing appended

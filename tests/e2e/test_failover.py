@@ -4,6 +4,7 @@ projector with SIGKILL and committed events still reach the read side. And
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -30,6 +31,18 @@ def topology(tmp_path: Path) -> Iterator[ServicesTopology]:
     finally:
         if system.running:
             system.stop()
+
+
+def settles(port: int, name: str, value: float) -> None:
+    """Wait (bounded) until the metric on `port` reads `value`."""
+    deadline = time.monotonic() + TAKEOVER_TIMEOUT
+    while True:
+        # A process starting again may not serve it yet, or not answer at all.
+        with contextlib.suppress(httpx.HTTPError, AssertionError):
+            if metric(port, name) == value:
+                return
+        assert time.monotonic() < deadline, f"{name} on {port} never became {value}"
+        time.sleep(0.1)
 
 
 def add_products(shop: Shop, count: int) -> list[str]:
@@ -72,9 +85,12 @@ def test_the_standby_relay_takes_over(topology: ServicesTopology) -> None:
 def test_a_projectors_partitions_move_to_the_other(topology: ServicesTopology) -> None:
     shop = Shop(topology)  # type: ignore[arg-type]
     try:
-        all_readable(shop, add_products(shop, 16))  # both projectors at work
         roles = role_ports(topology)
         (port1, pid1), (port2, _) = roles["projector 1"], roles["projector 2"]
+        for port in (port1, port2):  # shared out evenly, each sees the other
+            settles(port, "cqrskit_projector_live_members", 2)
+            assert metric(port, "cqrskit_projector_owned_partitions") == 4
+        all_readable(shop, add_products(shop, 16))  # both projectors at work
         assert metric(port1, "cqrskit_projector_applied") > 0
         assert metric(port2, "cqrskit_projector_applied") > 0
 
@@ -86,6 +102,13 @@ def test_a_projectors_partitions_move_to_the_other(topology: ServicesTopology) -
         while metric(port2, "cqrskit_projector_applied") < before + 16:
             assert time.monotonic() < deadline, "projector 2 did not take over"
             time.sleep(0.1)
+
+        # `cqrskit up` starts projector 1 again: once the killed one has
+        # expired, the two share the partitions out evenly again.
+        settles(port1, "cqrskit_projector_live_members", 2)
+        for port in (port1, port2):
+            settles(port, "cqrskit_projector_owned_partitions", 4)
+        assert restarted_pid(topology, "projector 1", 1) is not None
     finally:
         shop.close()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -77,6 +77,41 @@ class PositionStore(Protocol):
 BatchHandler = Callable[[int, Sequence[RecordedEvent]], Awaitable[None]]
 
 
+class Ownership(Protocol):
+    """The partitions a consumer should be active for, as shared out among the
+    consumers alive now. The broker consults it and reports what it does."""
+
+    @property
+    def version(self) -> int:
+        """Grows each time the partitions are shared out anew."""
+        ...
+
+    def owns(self, partition: int) -> bool: ...
+
+    async def changed(self, since: int) -> None:
+        """Return once `version` has grown past `since`."""
+        ...
+
+    def activity(self, partition: int, active: bool) -> None:
+        """The broker reports that this consumer receives a partition's
+        batches (it is the active one), or no longer does."""
+        ...
+
+
+class Membership(Protocol):
+    """Who is alive among the processes that share work: each announces itself
+    with a heartbeat that holds for `ttl` seconds."""
+
+    async def heartbeat(self, member: str, ttl: float) -> list[str]:
+        """Mark `member` alive for `ttl` seconds more; return the live
+        members, sorted (those whose time ran out are forgotten)."""
+        ...
+
+    async def leave(self, member: str) -> None: ...
+
+    async def close(self) -> None: ...
+
+
 class Broker(Protocol):
     """Carries batches of events, partitioned, in order per partition."""
 
@@ -93,14 +128,21 @@ class Broker(Protocol):
         ...
 
     async def consume(
-        self, handler: BatchHandler, *, preferred: Collection[int] | None = None
+        self, handler: BatchHandler, *, ownership: Ownership | None = None
     ) -> None:
         """Deliver batches to `handler` until cancelled, at least once, in order.
 
         A batch is acknowledged only after `handler` returns; if it raises, the
-        same batch comes again. `preferred` names the partitions this consumer
-        should be active for when several share the work (others stand by).
+        same batch comes again. When several consumers share the partitions, a
+        consumer active on a partition that `ownership` says is not its own
+        hands it on (after the batch in hand) to the next consumer, and stands
+        by for it from then on.
         """
+        ...
+
+    async def subscribed(self) -> None:
+        """Wait until `consume` is subscribed to every partition (active or
+        standing by)."""
         ...
 
     async def close(self) -> None: ...
@@ -231,12 +273,39 @@ class Rebuildable(Protocol):
         ...
 
     async def adopt(
-        self, scratch: ReadStore, projection: str, prefixes: Sequence[str]
+        self,
+        scratch: ReadStore,
+        projection: str,
+        prefixes: Sequence[str],
+        generation: VersionMove,
     ) -> None:
         """Atomically replace this store's documents and indexes whose key or
         index name starts with one of `prefixes`, and `projection`'s
-        checkpoints, with the scratch store's; then remove them from the scratch.
-        A reader sees either the old views or the new ones, never a mix."""
+        checkpoints, with the scratch store's, and set the projection's
+        generation (`core.pause`) to `generation.new`; then remove them from the
+        scratch. A reader sees either the old views or the new ones, never a mix.
+        Raise ConcurrencyError, changing nothing, unless the live generation is
+        at `generation.expected` (the pause the caller holds)."""
+        ...
+
+
+class Inspectable(Protocol):
+    """A read store whose contents can be listed, to compare them with a fresh
+    fold of the event store (`cqrskit verify`)."""
+
+    async def checkpoints(self, projection: str) -> dict[str, int]:
+        """Every checkpoint `projection` holds (its generation included)."""
+        ...
+
+    async def documents(self, prefixes: Sequence[str]) -> dict[str, bytes]:
+        """Every document whose key starts with one of `prefixes`."""
+        ...
+
+    async def index_entries(
+        self, prefixes: Sequence[str]
+    ) -> dict[str, list[IndexEntry]]:
+        """Every entry of every index whose name starts with one of `prefixes`,
+        by index, each list in (sort_key, member) order."""
         ...
 
 

@@ -2,17 +2,26 @@
 
 An event is applied only if it is the next version of its stream; a duplicate
 is skipped; a gap is filled from the event store or stops the batch loudly.
-The view changes and the stream checkpoints are committed in one step.
+The view changes and the stream checkpoints are committed in one step, with
+the projection's generation (see `pause`) unchanged: a batch that read before a
+tool paused the projection fails the guard, is read again and applied afresh.
+
+An event on which the projection itself raises is retried (the batch fails and
+comes again) until it has failed `max_failures` times; then its stream is parked
+(see `deadletter`) and the rest of the batch goes on without it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Protocol
 
-from cqrskit.core.errors import ConcurrencyError, ProjectionGap
+from cqrskit.core.deadletter import Parked, parked_index, parked_key, parked_mark
+from cqrskit.core.errors import ConcurrencyError, ProjectionGap, StoreUnavailable
 from cqrskit.core.messages import RecordedEvent
+from cqrskit.core.pause import GENERATION, Clock, Sleep, break_expired, now_ms
 from cqrskit.core.ports import (
     EventStore,
     IndexEntry,
@@ -77,6 +86,19 @@ class Projection(Protocol):
     async def apply(self, event: RecordedEvent, view: View) -> None: ...
 
 
+class _Poisoned(Exception):
+    """The projection raised on an event (not the store, not the broker)."""
+
+    def __init__(self, event: RecordedEvent, error: Exception) -> None:
+        super().__init__(str(error))
+        self.event = event
+        self.error = error
+
+
+_INFRASTRUCTURE = (ConcurrencyError, StoreUnavailable, ProjectionGap)
+"""Errors that are not the event's fault: retried with backoff, never parked."""
+
+
 class ProjectionRunner:
     """Applies batches of events (one partition's, in order) to projections."""
 
@@ -87,11 +109,20 @@ class ProjectionRunner:
         gap_source: EventStore | None = None,
         *,
         max_attempts: int = 5,
+        clock: Clock = now_ms,
+        sleep: Sleep = asyncio.sleep,
+        pause_poll: float = 0.05,
+        max_failures: int = 5,
     ) -> None:
         self._projections = projections
         self._store = store
         self._gap_source = gap_source
         self._max_attempts = max_attempts
+        self._clock = clock
+        self._sleep = sleep
+        self._pause_poll = pause_poll
+        self._max_failures = max_failures
+        self._failures: dict[tuple[str, str, int], int] = {}
         self.applied = 0
         self.duplicates = 0
         self.gaps_filled = 0
@@ -103,46 +134,120 @@ class ProjectionRunner:
                 await self._run(projection, relevant)
 
     async def _run(self, projection: Projection, events: list[RecordedEvent]) -> None:
-        for attempt in range(1, self._max_attempts + 1):
+        """Apply until committed; the time a tool holds the projection paused
+        is waited out and not counted as a failed attempt."""
+        attempt = 0
+        parks: dict[str, Parked] = {}
+        while True:
             try:
-                await self._apply_batch(projection, events)
-                return
+                paused = await self._apply_batch(projection, events, parks)
+            except _Poisoned as poison:
+                record = self._failed(projection.name, poison)
+                parks[record.stream_id] = record
+                continue
             except ConcurrencyError:
-                if attempt == self._max_attempts:
+                attempt += 1
+                if attempt >= self._max_attempts:
                     raise
                 log.warning(
                     "%s: checkpoint moved under us, reapplying", projection.name
                 )
+                continue
+            if paused is None:
+                return
+            if not await break_expired(
+                self._store, projection.name, paused, self._clock
+            ):
+                await self._sleep(self._pause_poll)
+
+    def _failed(self, projection: str, poison: _Poisoned) -> Parked:
+        """Count a failure of an event; re-raise it until it has failed
+        `max_failures` times, then return the record that parks its stream."""
+        event = poison.event
+        key = (projection, event.stream_id, event.version)
+        attempts = self._failures.get(key, 0) + 1
+        if attempts < self._max_failures:
+            self._failures[key] = attempts
+            log.warning(
+                "%s: %s v%d failed (%d of %d): %r",
+                projection,
+                event.stream_id,
+                event.version,
+                attempts,
+                self._max_failures,
+                poison.error,
+            )
+            raise poison.error
+        self._failures.pop(key, None)
+        log.error(
+            "%s: %s parked at v%d after %d failures: %r",
+            projection,
+            event.stream_id,
+            event.version,
+            attempts,
+            poison.error,
+        )
+        return Parked.of(projection, event, poison.error, self._clock(), attempts)
+
+    async def _apply(
+        self, projection: Projection, event: RecordedEvent, view: View
+    ) -> None:
+        try:
+            await projection.apply(event, view)
+        except _INFRASTRUCTURE:
+            raise
+        except Exception as e:
+            raise _Poisoned(event, e) from e
+        self.applied += 1
 
     async def _apply_batch(
-        self, projection: Projection, events: list[RecordedEvent]
-    ) -> None:
+        self,
+        projection: Projection,
+        events: list[RecordedEvent],
+        parks: dict[str, Parked],
+    ) -> int | None:
+        """Apply and commit the batch, without the streams parked before or in
+        `parks` (which it parks); or, if the projection is paused, return its
+        (negative) generation and do nothing."""
         stream_ids = list(dict.fromkeys(e.stream_id for e in events))
-        before = await self._store.stream_versions(projection.name, stream_ids)
+        marks = {sid: parked_mark(sid) for sid in stream_ids}
+        before = await self._store.stream_versions(
+            projection.name, [GENERATION, *stream_ids, *marks.values()]
+        )
+        generation = before.pop(GENERATION)
+        if generation < 0:
+            return generation
+        held = {sid for sid, mark in marks.items() if before.pop(mark)}
         current = dict(before)
         view = View(self._store)
-        await view.prefetch([key for e in events for key in projection.reads(e)])
+        await view.prefetch([k for e in events for k in projection.reads(e)])
         for event in events:
-            seen = current.get(event.stream_id, 0)
+            sid = event.stream_id
+            if sid in held or (sid in parks and event.version >= parks[sid].version):
+                continue
+            seen = current.get(sid, 0)
             if event.version <= seen:
                 self.duplicates += 1
                 continue
             if event.version > seen + 1:
-                for missing in await self._fill_gap(
-                    event.stream_id, seen, event.version
-                ):
-                    await projection.apply(missing, view)
-                    self.applied += 1
-            await projection.apply(event, view)
-            current[event.stream_id] = event.version
-            self.applied += 1
+                for missing in await self._fill_gap(sid, seen, event.version):
+                    await self._apply(projection, missing, view)
+            await self._apply(projection, event, view)
+            current[sid] = event.version
         moves = {
             sid: VersionMove(before.get(sid, 0), version)
             for sid, version in current.items()
             if version != before.get(sid, 0)
         }
-        if moves:
+        for record in parks.values():
+            sid = record.stream_id
+            view.put(parked_key(projection.name, sid), record.encode())
+            view.index_put(parked_index(projection.name), record.entry())
+            moves[marks[sid]] = VersionMove(0, record.version)
+        if moves or parks:
+            moves[GENERATION] = VersionMove(generation, generation)
             await self._store.commit(projection.name, view.changes, moves)
+        return None
 
     async def _fill_gap(
         self, stream_id: str, seen: int, upto: int

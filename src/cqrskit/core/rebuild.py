@@ -1,8 +1,13 @@
-"""Rebuilding read models straight from the event store (not through the broker).
+"""Rebuilding read models straight from the event store (not through the broker),
+while live projectors keep running.
 
-The projections are applied to a scratch store beside the live one; then each
-projection's views are swapped in atomically; then a last pass applies what
-was appended meanwhile (the version guard makes it safe beside live projectors).
+The projections are replayed into a scratch store beside the live one without
+stopping anything. Then the projections are paused (`core.pause`), the scratch
+catches up to the head of the log, and each projection's views are swapped in
+atomically, with a fence: the swap happens only if the live generation is still
+the pause we set, and it resumes the projection with a fresh generation. While
+paused, nothing writes the live views; a live batch that read before the swap
+fails its commit guard afterwards and is applied again on the new views.
 """
 
 from __future__ import annotations
@@ -10,6 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from cqrskit.core.deadletter import dead_letter_prefix
+from cqrskit.core.errors import ConcurrencyError
+from cqrskit.core.pause import PauseBroken, Pauses
 from cqrskit.core.ports import EventStore, ReadStore, Rebuildable
 from cqrskit.core.projection import Projection, ProjectionRunner
 
@@ -21,21 +29,83 @@ class RebuildableStore(ReadStore, Rebuildable, Protocol):
     pass
 
 
-async def _replay(
-    store: EventStore,
-    runner: ProjectionRunner,
-    after: int,
-    page: int,
-    progress: Progress,
-    done: int = 0,
-) -> tuple[int, int]:
-    position = after
-    while events := await store.read_all(position, page):
-        await runner.handle(0, events)
-        position = events[-1].position
-        done += len(events)
-        progress(done, position)
-    return done, position
+class Rebuild:
+    """The steps of one rebuild, in order: `replay`, `pause`, `catch_up`, `swap`
+    (then `close`, always). Apart so that tests can interleave live work."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        target: RebuildableStore,
+        projections: Sequence[Projection],
+        pauses: Pauses,
+        *,
+        page: int = 1000,
+        progress: Progress = lambda done, position: None,
+    ) -> None:
+        self._store = store
+        self._target = target
+        self._projections = projections
+        self._pauses = pauses
+        self._page = page
+        self._progress = progress
+        self._scratch: ReadStore | None = None
+        self.done = 0
+        self.position = 0
+
+    async def replay(self) -> None:
+        """Fold the log, as far as it goes now, into the scratch store."""
+        if self._scratch is None:
+            self._scratch = await self._target.scratch()
+        runner = ProjectionRunner(
+            self._projections, self._scratch, self._store, max_failures=1
+        )
+        while events := await self._store.read_all(self.position, self._page):
+            await runner.handle(0, events)
+            self.position = events[-1].position
+            self.done += len(events)
+            self._progress(self.done, self.position)
+            await self._pauses.refresh()
+
+    async def pause(self) -> None:
+        await self._pauses.pause([p.name for p in self._projections])
+
+    async def catch_up(self) -> None:
+        """Fold into the scratch what was appended since; nothing more comes in
+        to the paused projections meanwhile, so this reaches the live head."""
+        await self.replay()
+
+    async def swap(self) -> None:
+        """Swap each projection's views in and resume it; raise PauseBroken if a
+        runner broke an expired pause (that projection is then left as it was)."""
+        if self._scratch is None:
+            raise RuntimeError("replay before swapping")
+        broken: list[str] = []
+        for projection in self._projections:
+            await self._pauses.refresh()
+            try:
+                await self._target.adopt(
+                    self._scratch,
+                    projection.name,
+                    (*projection.prefixes, dead_letter_prefix(projection.name)),
+                    self._pauses.resume_move(projection.name),
+                )
+            except ConcurrencyError:
+                broken.append(projection.name)
+            self._pauses.released(projection.name)
+        if broken:
+            raise PauseBroken(
+                f"{', '.join(broken)}: the pause expired and a projector resumed; "
+                "nothing swapped in for it, run the rebuild again"
+            )
+
+    async def close(self) -> None:
+        """Resume whatever is still paused and discard the scratch store."""
+        try:
+            await self._pauses.resume()
+        finally:
+            if self._scratch is not None:
+                await self._scratch.close()
 
 
 async def rebuild(
@@ -45,16 +115,23 @@ async def rebuild(
     *,
     page: int = 1000,
     progress: Progress = lambda done, position: None,
+    pauses: Pauses | None = None,
 ) -> int:
-    """Rebuild `projections` on `target`; return how many events were read."""
-    scratch = await target.scratch()
+    """Rebuild `projections` on `target` beside live projectors; return how many
+    events were read. Raises PauseBroken if a swap was refused."""
+    steps = Rebuild(
+        store,
+        target,
+        projections,
+        pauses or Pauses(target),
+        page=page,
+        progress=progress,
+    )
     try:
-        fresh = ProjectionRunner(projections, scratch, store)
-        done, position = await _replay(store, fresh, 0, page, progress)
-        for projection in projections:
-            await target.adopt(scratch, projection.name, projection.prefixes)
+        await steps.replay()
+        await steps.pause()
+        await steps.catch_up()
+        await steps.swap()
     finally:
-        await scratch.close()
-    live = ProjectionRunner(projections, target, store)
-    done, _ = await _replay(store, live, position, page, progress, done)
-    return done
+        await steps.close()
+    return steps.done

@@ -90,5 +90,9 @@ class Relay:
                 await asyncio.sleep(delay)
                 continue
             if moved < self._batch_size:
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can
+                # swallow a cancellation that arrives as the wake-up does, and
+                # the relay then never stops.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
+                    async with asyncio.timeout(self._poll_interval):
+                        await self._wakeup.wait()

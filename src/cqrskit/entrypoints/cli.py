@@ -197,12 +197,108 @@ def demo_data(data_dir: str) -> None:
 def rebuild(projection: str | None, page: int, data_dir: str) -> None:
     """Rebuild read models (all, or PROJECTION) from the event store, beside
     the live ones, then swap them in atomically."""
+    from cqrskit.core.pause import PauseBroken
     from cqrskit.runtime.rebuilding import UnknownProjection, rebuild_views
 
     settings = Settings.from_env(data_dir=Path(data_dir))
     try:
         asyncio.run(rebuild_views(settings, projection, page=page, out=click.echo))
-    except (UnsupportedUrl, UnknownProjection) as e:
+    except (UnsupportedUrl, UnknownProjection, PauseBroken) as e:
+        raise click.ClickException(str(e)) from e
+
+
+@main.command()
+@click.argument("projection", required=False)
+@click.option("--page", default=1000, show_default=True, help="Events read at a time.")
+@click.option("--data-dir", default="./.cqrskit", show_default=True, type=click.Path())
+def verify(projection: str | None, page: int, data_dir: str) -> None:
+    """Compare live read models (all, or PROJECTION) with a fresh fold of the
+    event store. Exit 0 when they agree, 1 on any difference, 2 on a usage
+    error, 3 if a projector broke the pause (verify again)."""
+    from cqrskit.core.pause import PauseBroken
+    from cqrskit.runtime.rebuilding import UnknownProjection
+    from cqrskit.runtime.verifying import verify_views
+
+    settings = Settings.from_env(data_dir=Path(data_dir))
+    try:
+        found = asyncio.run(
+            verify_views(settings, projection, page=page, out=click.echo)
+        )
+    except UnknownProjection as e:
+        raise click.UsageError(str(e)) from e
+    except UnsupportedUrl as e:
+        raise click.ClickException(str(e)) from e
+    except PauseBroken as e:
+        click.echo(f"Error: {e}", err=True)
+        sys.exit(3)
+    sys.exit(1 if found else 0)
+
+
+@main.group()
+def dlq() -> None:
+    """Streams a projection parked after an event kept failing."""
+
+
+@dlq.command("list")
+@click.option("--projection", help="Only this projection.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array.")
+@click.option("--skipped", is_flag=True, help="The events skipped, not the parked.")
+@click.option("--data-dir", default="./.cqrskit", show_default=True, type=click.Path())
+def dlq_list(
+    projection: str | None, as_json: bool, skipped: bool, data_dir: str
+) -> None:
+    """List parked streams (or skipped events)."""
+    from cqrskit.runtime.deadletters import list_dead_letters
+
+    settings = Settings.from_env(data_dir=Path(data_dir))
+    _dlq_run(
+        lambda: list_dead_letters(
+            settings,
+            projection,
+            as_json=as_json,
+            show_skipped=skipped,
+            out=click.echo,
+        )
+    )
+
+
+@dlq.command("retry")
+@click.argument("stream")
+@click.option("--projection", help="Only this projection.")
+@click.option("--data-dir", default="./.cqrskit", show_default=True, type=click.Path())
+def dlq_retry(stream: str, projection: str | None, data_dir: str) -> None:
+    """Apply a parked stream again from its checkpoint; exit 1 if it fails again."""
+    _take_up(stream, projection, data_dir, skip=False)
+
+
+@dlq.command("skip")
+@click.argument("stream")
+@click.option("--projection", help="Only this projection.")
+@click.option("--data-dir", default="./.cqrskit", show_default=True, type=click.Path())
+def dlq_skip(stream: str, projection: str | None, data_dir: str) -> None:
+    """Skip a parked stream's poison event (recorded for good), apply the rest."""
+    _take_up(stream, projection, data_dir, skip=True)
+
+
+def _take_up(stream: str, projection: str | None, data_dir: str, *, skip: bool) -> None:
+    from cqrskit.runtime.deadletters import take_up_stream
+
+    settings = Settings.from_env(data_dir=Path(data_dir))
+    ok = _dlq_run(
+        lambda: take_up_stream(settings, stream, projection, skip=skip, out=click.echo)
+    )
+    sys.exit(0 if ok else 1)
+
+
+def _dlq_run(work: Any) -> Any:
+    from cqrskit.core.errors import ConcurrencyError
+    from cqrskit.runtime.rebuilding import UnknownProjection
+
+    try:
+        return asyncio.run(work())
+    except UnknownProjection as e:
+        raise click.UsageError(str(e)) from e
+    except (UnsupportedUrl, ConcurrencyError) as e:
         raise click.ClickException(str(e)) from e
 
 
@@ -249,6 +345,52 @@ def bench(
     secret = secrets.token_urlsafe(48)
     with b.embedded_system(secret) as urls:
         measure(urls, mint(secret, "bench", [ADMIN], 3600))
+
+
+@main.command()
+@click.option(
+    "--reads-per-s", type=click.FloatRange(min=0, min_open=True), required=True
+)
+@click.option(
+    "--writes-per-s", type=click.FloatRange(min=0, min_open=True), required=True
+)
+@click.option("--events-per-command", default=2.0, show_default=True)
+@click.option(
+    "--event-bytes", default=600.0, show_default=True, help="Stored, with metadata."
+)
+@click.option("--view-bytes", default=1000.0, show_default=True)
+@click.option(
+    "--views-per-write", default=0.2, show_default=True, help="New carts/orders."
+)
+@click.option("--view-retention-days", default=90.0, show_default=True)
+@click.option("--wal-retention-days", default=7.0, show_default=True)
+@click.option("--peak-factor", default=3.0, show_default=True, help="Peak / average.")
+@click.option("--zones", default=3, show_default=True, help="Availability zones.")
+@click.option(
+    "--headroom", default=0.7, show_default=True, help="Share of a ceiling to use."
+)
+@click.option(
+    "--figures", type=click.Path(path_type=Path, dir_okay=False), help="TOML."
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable.")
+def plan(figures: Path | None, as_json: bool, **target: Any) -> None:
+    """Plan capacity for a target: instances per role, PostgreSQL, Redis and
+    RabbitMQ load, storage growth, for CQRS and for the CRUD monolith."""
+    import orjson
+
+    from cqrskit.core.errors import Invalid
+    from cqrskit.runtime import planning
+
+    try:
+        worked = planning.plan(
+            planning.Target(**target), planning.Figures.load(figures)
+        )
+    except (Invalid, Misconfigured) as e:
+        raise click.ClickException(e.detail) from e
+    if as_json:
+        click.echo(orjson.dumps(worked.as_dict(), option=orjson.OPT_INDENT_2))
+    else:
+        click.echo(planning.render(worked))
 
 
 @main.group()
@@ -310,27 +452,19 @@ def relay(host: str, port: int) -> None:
     help="Fill version gaps from the event store (needs CQRSKIT_EVENT_STORE_URL).",
 )
 @click.option(
-    "--member",
-    default="1/1",
-    show_default=True,
-    help="I/M: this is projector I of M; it is active for partitions p with "
-    "p % M == I-1 and stands by for the others.",
+    "--name",
+    default=None,
+    help="How this projector shows in logs (default: host-pid). Projectors "
+    "share the partitions out among those alive by themselves: start or stop "
+    "any number, with no numbering.",
 )
-def project(host: str, port: int, gap_fill: bool, member: str) -> None:
-    """Apply events from the broker to the read models."""
+def project(host: str, port: int, gap_fill: bool, name: str | None) -> None:
+    """Apply events from the broker to the read models (this projector's share
+    of the partitions, standing by for the rest)."""
     from cqrskit.entrypoints.workers import run_projector
 
-    index_text, _, members_text = member.partition("/")
-    if not (index_text.isdigit() and members_text.isdigit()) or not (
-        1 <= int(index_text) <= int(members_text)
-    ):
-        raise click.BadParameter("expected I/M with 1 <= I <= M", param_hint="--member")
-    index, members = int(index_text), int(members_text)
     settings = Settings.from_env()
-    work = run_projector(
-        settings, host, port, gap_fill=gap_fill, member=(index, members)
-    )
-    _run_worker(work)
+    _run_worker(run_projector(settings, host, port, gap_fill=gap_fill, name=name))
 
 
 def _run_worker(work: Any) -> None:

@@ -22,7 +22,8 @@ from cqrskit.core.ports import EventLog, ReadStore
 from cqrskit.core.relay import Relay
 from cqrskit.entrypoints.http.metrics import new_registry
 from cqrskit.entrypoints.http.ops import add_ops_routes
-from cqrskit.runtime import adapters, bootstrap
+from cqrskit.runtime import adapters, bootstrap, sharing
+from cqrskit.runtime.deadletters import DeadLetterGauges
 from cqrskit.runtime.servers import Servers
 from cqrskit.runtime.settings import Settings
 
@@ -159,10 +160,11 @@ async def run_projector(
     port: int,
     *,
     gap_fill: bool,
-    member: tuple[int, int] = (1, 1),
+    name: str | None = None,
 ) -> None:
-    """Apply the partitions this process is given (single active consumer per
-    partition); another projector takes them over when this one dies."""
+    """Apply this process's share of the partitions (single active consumer per
+    partition), shared out anew as projectors come and go; the others take a
+    dead one's partitions over at once."""
     if settings.broker_url.startswith("memory://"):
         raise NeedsDurableBroker(
             "a projector process needs a broker other processes reach (amqp://)"
@@ -171,9 +173,8 @@ async def run_projector(
     adapters.check_url("broker", settings.broker_url)
     if gap_fill:
         adapters.check_url("event store", settings.event_store_url)
-    index, members = member
-    share = [p for p in range(settings.partitions) if p % members == index - 1]
     registry = new_registry()
+    dead_letters = DeadLetterGauges(registry)
     state = _ProjectorState()
 
     async def work(stack: AsyncExitStack) -> None:
@@ -196,9 +197,21 @@ async def run_projector(
                 adapters.open_event_store,
                 settings.event_store_url,
             )
-        projector = bootstrap.projector_side(read_store, event_store)
+        projector = bootstrap.projector_side(
+            read_store, event_store, max_failures=settings.max_failures
+        )
         _count(registry, projector.runner)
-        await broker.consume(projector.runner.handle, preferred=share)
+        watching = asyncio.create_task(
+            dead_letters.watch(read_store, list(projector.projections))
+        )
+        stack.callback(watching.cancel)
+        await sharing.consume_shared(
+            broker,
+            projector.runner.handle,
+            settings.read_store_url,
+            sharing.member_id(name),
+            registry,
+        )
 
     app = _ops_app("cqrskit projector", state.ready, registry)
     await _serve_with_stack(work, app, host, port)

@@ -12,10 +12,18 @@ from cqrskit.adapters.memory import (
     InMemoryReadStore,
 )
 from cqrskit.adapters.memory.lease import InProcessLease
+from cqrskit.adapters.memory.membership import InMemoryMembership
 from cqrskit.adapters.pyjwt import JwtVerifier
 from cqrskit.core.auth import TokenVerifier
 from cqrskit.core.errors import Misconfigured
-from cqrskit.core.ports import Broker, EventLog, Lease, PositionStore, ReadStore
+from cqrskit.core.ports import (
+    Broker,
+    EventLog,
+    Lease,
+    Membership,
+    PositionStore,
+    ReadStore,
+)
 from cqrskit.runtime.settings import Settings, sqlite_path
 
 
@@ -65,6 +73,22 @@ async def open_read_store(url: str, *, namespace: str | None = None) -> ReadStor
         url, given = _take_param(url, "namespace")
         return await RedisReadStore.open(url, namespace=namespace or given or "cqrskit")
     raise UnsupportedUrl(f"no read store adapter for {url!r}")
+
+
+async def open_membership(read_store_url: str) -> Membership:
+    """Projectors announce themselves in the read store they all write to."""
+    if read_store_url.startswith("memory://"):
+        return InMemoryMembership()
+    if read_store_url.startswith("sqlite:///"):
+        from cqrskit.adapters.sqlite.membership import SqliteMembership
+
+        return await SqliteMembership.open(_sqlite_file(read_store_url))
+    if read_store_url.startswith(("redis://", "rediss://", "unix://")):
+        from cqrskit.adapters.redis.membership import RedisMembership
+
+        url, namespace = _take_param(read_store_url, "namespace")
+        return await RedisMembership.open(url, namespace=namespace or "cqrskit")
+    raise UnsupportedUrl(f"no membership adapter for {read_store_url!r}")
 
 
 async def open_broker(url: str, partitions: int) -> Broker:

@@ -54,7 +54,8 @@ class CommandSide:
         closes: a snapshot lost here only makes the next load longer."""
         if self.dispatcher.snapshots is not None:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.dispatcher.snapshots.drain(), 5.0)
+                async with asyncio.timeout(5.0):
+                    await self.dispatcher.snapshots.drain()
 
 
 @dataclass
@@ -119,9 +120,12 @@ def query_side(store: ReadStore, *, consistency_timeout: float = 5.0) -> QuerySi
     return QuerySide(store, ShopQueries(store), waiter, consistency_timeout)
 
 
-def projector_side(store: ReadStore, gap_source: EventStore | None) -> ProjectorSide:
+def projector_side(
+    store: ReadStore, gap_source: EventStore | None, *, max_failures: int = 5
+) -> ProjectorSide:
     projections = shop_projections(shop_codec())
-    return ProjectorSide(ProjectionRunner(projections, store, gap_source), projections)
+    runner = ProjectionRunner(projections, store, gap_source, max_failures=max_failures)
+    return ProjectorSide(runner, projections)
 
 
 def relay(store: EventLog, broker: Broker, lease: Lease | None = None) -> Relay:

@@ -50,7 +50,9 @@ async def running_system(settings: Settings) -> AsyncIterator[System]:
         query=bootstrap.query_side(
             read_store, consistency_timeout=settings.consistency_timeout
         ),
-        projector=bootstrap.projector_side(read_store, event_store),
+        projector=bootstrap.projector_side(
+            read_store, event_store, max_failures=settings.max_failures
+        ),
     )
     tasks = [
         asyncio.create_task(relay.run(), name="relay"),

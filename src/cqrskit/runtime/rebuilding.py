@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from typing import cast
 
+from cqrskit.core.projection import Projection
 from cqrskit.core.rebuild import RebuildableStore, rebuild
 from cqrskit.runtime import adapters
 from cqrskit.runtime.settings import Settings
@@ -17,7 +18,7 @@ class UnknownProjection(ValueError):
     pass
 
 
-class _Progress:
+class Progress:
     """Prints the count at most twice a second, and once at the end."""
 
     def __init__(self, out: Callable[[str], None], interval: float = 0.5) -> None:
@@ -38,6 +39,18 @@ class _Progress:
             )
 
 
+def chosen_projections(name: str | None) -> list[Projection]:
+    """The shop's projections, or the one named (UnknownProjection if none)."""
+    projections: list[Projection] = list(shop_projections(shop_codec()))
+    if name is None:
+        return projections
+    chosen = [p for p in projections if p.name == name]
+    if not chosen:
+        known = ", ".join(p.name for p in projections)
+        raise UnknownProjection(f"no projection {name!r}; there are: {known}")
+    return chosen
+
+
 async def rebuild_views(
     settings: Settings,
     name: str | None,
@@ -45,18 +58,13 @@ async def rebuild_views(
     page: int = 1000,
     out: Callable[[str], None] = print,
 ) -> int:
-    projections = shop_projections(shop_codec())
-    if name is not None:
-        projections = [p for p in projections if p.name == name]
-        if not projections:
-            known = ", ".join(p.name for p in shop_projections(shop_codec()))
-            raise UnknownProjection(f"no projection {name!r}; there are: {known}")
+    projections = chosen_projections(name)
     store = await adapters.open_event_store(settings.event_store_url)
     target = await adapters.open_read_store(settings.read_store_url)
     try:
         names = ", ".join(p.name for p in projections)
         out(f"rebuilding {names} from {settings.event_store_url}")
-        progress = _Progress(out)
+        progress = Progress(out)
         started = time.monotonic()
         total = await rebuild(
             store,

@@ -18,6 +18,8 @@ class Settings:
     read_store_url: str
     partitions: int = 8
     consistency_timeout: float = 5.0
+    max_failures: int = 5
+    """How often one event may fail in a projection before its stream is parked."""
     snapshot_every: int = 1000
     snapshot_slow_load: float = 0.05
     state_cache_size: int = 10_000
@@ -75,6 +77,7 @@ class Settings:
             ),
             partitions=int(env.get("CQRSKIT_PARTITIONS", "8")),
             consistency_timeout=float(env.get("CQRSKIT_CONSISTENCY_TIMEOUT", "5")),
+            max_failures=int(env.get("CQRSKIT_MAX_FAILURES", "5")),
             snapshot_every=int(env.get("CQRSKIT_SNAPSHOT_EVERY", "1000")),
             snapshot_slow_load=float(env.get("CQRSKIT_SNAPSHOT_SLOW_LOAD", "0.05")),
             state_cache_size=int(env.get("CQRSKIT_STATE_CACHE_SIZE", "10000")),

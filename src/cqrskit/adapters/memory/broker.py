@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 
 from cqrskit.core.messages import RecordedEvent
-from cqrskit.core.ports import BatchHandler
+from cqrskit.core.ports import BatchHandler, Ownership
 from cqrskit.core.wire import decode_batch, encode_batch
 
 log = logging.getLogger(__name__)
@@ -22,6 +22,7 @@ class InMemoryBroker:
             asyncio.Queue() for _ in range(partitions)
         ]
         self._redelivery_delay = redelivery_delay
+        self._subscribed = asyncio.Event()
 
     @property
     def partitions(self) -> int:
@@ -35,12 +36,19 @@ class InMemoryBroker:
         self._queues[partition].put_nowait(encode_batch(events))
 
     async def consume(
-        self, handler: BatchHandler, *, preferred: Collection[int] | None = None
+        self, handler: BatchHandler, *, ownership: Ownership | None = None
     ) -> None:
-        """One process owns every partition here, so `preferred` changes nothing."""
+        """This process's queues have one consumer, so it is active for every
+        partition, owned or not: there is nobody to hand one on to."""
         async with asyncio.TaskGroup() as group:
             for partition in range(self.partitions):
+                if ownership is not None:
+                    ownership.activity(partition, True)
                 group.create_task(self._consume_partition(partition, handler))
+            self._subscribed.set()
+
+    async def subscribed(self) -> None:
+        await self._subscribed.wait()
 
     async def _consume_partition(self, partition: int, handler: BatchHandler) -> None:
         queue = self._queues[partition]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from cqrskit.core.errors import ConcurrencyError
+from cqrskit.core.pause import GENERATION
 from cqrskit.core.ports import IndexEntry, ReadStore, VersionMove, ViewChanges
 
 
@@ -71,10 +72,16 @@ class InMemoryReadStore:
         return InMemoryReadStore()
 
     async def adopt(
-        self, scratch: ReadStore, projection: str, prefixes: Sequence[str]
+        self,
+        scratch: ReadStore,
+        projection: str,
+        prefixes: Sequence[str],
+        generation: VersionMove,
     ) -> None:
         if not isinstance(scratch, InMemoryReadStore):
             raise TypeError("an in-memory store adopts only an in-memory scratch")
+        if self._versions.get((projection, GENERATION), 0) != generation.expected:
+            raise ConcurrencyError(f"{projection}: the generation moved")
         owned = tuple(prefixes)
         self._docs = {k: v for k, v in self._docs.items() if not k.startswith(owned)}
         self._docs.update(
@@ -90,6 +97,7 @@ class InMemoryReadStore:
         self._versions.update(
             {k: v for k, v in scratch._versions.items() if k[0] == projection}
         )
+        self._versions[(projection, GENERATION)] = generation.new
         scratch._docs = {
             k: v for k, v in scratch._docs.items() if not k.startswith(owned)
         }
@@ -98,6 +106,23 @@ class InMemoryReadStore:
         }
         scratch._versions = {
             k: v for k, v in scratch._versions.items() if k[0] != projection
+        }
+
+    async def checkpoints(self, projection: str) -> dict[str, int]:
+        return {s: v for (p, s), v in self._versions.items() if p == projection}
+
+    async def documents(self, prefixes: Sequence[str]) -> dict[str, bytes]:
+        owned = tuple(prefixes)
+        return {k: v for k, v in self._docs.items() if k.startswith(owned)}
+
+    async def index_entries(
+        self, prefixes: Sequence[str]
+    ) -> dict[str, list[IndexEntry]]:
+        owned = tuple(prefixes)
+        return {
+            name: sorted(entries.values(), key=lambda e: (e.sort_key, e.member))
+            for name, entries in self._indexes.items()
+            if name.startswith(owned) and entries
         }
 
     async def close(self) -> None:

@@ -92,13 +92,11 @@ class PostgresLease:
         reconnects, instead of waiting on a dead socket for ever."""
         while True:
             try:
-                await asyncio.wait_for(
-                    conn.execute(
+                async with asyncio.timeout(self._lock_round + _CHECK_MARGIN):
+                    await conn.execute(
                         "SELECT pg_advisory_lock(hashtextextended($1, 0))",
                         f"cqrskit.leader:{self._name}",
-                    ),
-                    self._lock_round + _CHECK_MARGIN,
-                )
+                    )
             except asyncpg.LockNotAvailableError:
                 continue  # a round ended: the session is alive, wait again
             return
@@ -160,7 +158,8 @@ class PostgresLease:
                 raise LeaseLost(f"not holding the {self._name} lease")
             started = self._clock()
             try:
-                result = await asyncio.wait_for(statement(conn), self._validity)
+                async with asyncio.timeout(self._validity):
+                    result = await statement(conn)
             except Exception as e:
                 self._drop()
                 raise LeaseLost(

@@ -7,6 +7,11 @@ channel is closed without nacking anything, so the broker hands every unacked
 batch, in delivery order, to the next active consumer. (aio-pika's queue
 iterator nacks its prefetched messages one by one when it closes, which
 reorders a quorum queue; hence the plain consumer with an inbox.)
+
+Handing a partition on (see `cqrskit.core.sharing`) is the same close: the
+batch in hand is finished and acked first, and only the channel's close makes
+the queue activate its next consumer, so two consumers never apply the same
+partition at once. The consumer then subscribes again, at the back of the line.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from aio_pika.abc import (
 from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 from aiormq.exceptions import ChannelInvalidStateError
 
-from cqrskit.core.ports import BatchHandler
+from cqrskit.core.ports import BatchHandler, Ownership
 from cqrskit.core.wire import decode_batch
 
 log = logging.getLogger(__name__)
@@ -44,6 +49,27 @@ class Backoff:
         return min(delay * 2, self.longest)
 
 
+class _Everything:
+    """The ownership of a consumer that shares with nobody."""
+
+    version = 0
+
+    def owns(self, partition: int) -> bool:
+        return True
+
+    async def changed(self, since: int) -> None:
+        await asyncio.Event().wait()
+
+    def activity(self, partition: int, active: bool) -> None:
+        return None
+
+
+EVERYTHING: Ownership = _Everything()
+
+_Inbox = asyncio.Queue["AbstractIncomingMessage | None"]
+"""Deliveries, and None when the ownership changed (a moment to hand on)."""
+
+
 class PartitionConsumer:
     def __init__(
         self,
@@ -55,6 +81,8 @@ class PartitionConsumer:
         prefetch: int,
         backoff: Backoff,
         on_subscribed: Callable[[int, bool], None],
+        ownership: Ownership = EVERYTHING,
+        rejoin_delay: float = 0.2,
     ) -> None:
         self._connection = connection
         self._queue_name = queue_name
@@ -63,14 +91,20 @@ class PartitionConsumer:
         self._prefetch = prefetch
         self._backoff = backoff
         self._on_subscribed = on_subscribed
+        self._ownership = ownership
+        self._rejoin_delay = rejoin_delay
+        self._handed_on_at: int | None = None
+        """The ownership version at which this consumer last handed on."""
 
     async def run(self) -> None:
-        """Consume until cancelled; a failed subscription is tried again."""
+        """Consume until cancelled; a failed subscription is tried again, and
+        a partition handed on is subscribed to again as a standby."""
         delay = self._backoff.first
         while True:
             try:
                 await self._subscribe_and_handle()
             except AMQP_ERRORS as error:
+                _raise_if_cancelling()
                 log.warning(
                     "%s: cannot subscribe (%s); retrying in %.2fs",
                     self._queue_name,
@@ -79,22 +113,56 @@ class PartitionConsumer:
                 )
                 await asyncio.sleep(delay)
                 delay = self._backoff.after(delay)
+                continue
+            _raise_if_cancelling()
+            delay = self._backoff.first
+            await asyncio.sleep(self._rejoin_delay)
 
     async def _subscribe_and_handle(self) -> None:
+        """Subscribe and handle deliveries until it is time to hand on."""
         channel = await self._connection.channel(publisher_confirms=False)
+        watcher: asyncio.Task[None] | None = None
         try:
             await channel.set_qos(prefetch_count=self._prefetch)
             queue = await channel.get_queue(self._queue_name, ensure=True)
-            inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+            inbox: _Inbox = asyncio.Queue()
             # A robust queue re-subscribes this callback after a reconnection;
             # deliveries of the lost channel left in the inbox are then stale.
             await queue.consume(inbox.put)
             self._on_subscribed(self._partition, True)
+            watcher = asyncio.create_task(self._watch_ownership(inbox))
             while True:
-                await self._handle(await inbox.get())
+                _raise_if_cancelling()
+                message = await inbox.get()
+                if message is not None:
+                    self._ownership.activity(self._partition, True)
+                if self._hand_on():
+                    break  # a delivery not handled yet goes back with the rest
+                if message is not None:
+                    await self._handle(message)
+            self._handed_on_at = self._ownership.version
+            log.info("%s: handing the partition on", self._queue_name)
         finally:
+            if watcher is not None:
+                watcher.cancel()
             self._on_subscribed(self._partition, False)
             await _close(channel)
+            self._ownership.activity(self._partition, False)
+
+    def _hand_on(self) -> bool:
+        """Whether to hand the partition on now: it is not ours, and we have
+        not handed it on yet since it was last shared out."""
+        return (
+            not self._ownership.owns(self._partition)
+            and self._handed_on_at != self._ownership.version
+        )
+
+    async def _watch_ownership(self, inbox: _Inbox) -> None:
+        version = self._ownership.version
+        while True:
+            await self._ownership.changed(version)
+            version = self._ownership.version
+            inbox.put_nowait(None)
 
     async def _handle(self, message: AbstractIncomingMessage) -> None:
         delay = self._backoff.first
@@ -133,6 +201,15 @@ class PartitionConsumer:
                 message.message_id,
                 error,
             )
+
+
+def _raise_if_cancelling() -> None:
+    """Stop if this task was asked to: a driver may swallow a cancellation
+    (turn it into a channel error, or lose it in a timeout racing it), and a
+    consumer being stopped must not go on consuming."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def _stale(message: AbstractIncomingMessage) -> bool:

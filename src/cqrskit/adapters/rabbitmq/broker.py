@@ -3,14 +3,16 @@
 A durable direct exchange `{prefix}.events` routes each batch by its partition
 (`p{n}`) to a durable queue `{prefix}.events.p{n}` with single-active-consumer:
 several projector processes may consume, one is active per queue and a standby
-takes over, with the unacked batches in order, when it dies. One batch is one
-persistent message, published on a channel with publisher confirms.
+takes over, with the unacked batches in order, when it dies. A consumer hands a
+partition it does not own on to the next one in line (`_consumer`,
+`cqrskit.core.sharing`). One batch is one persistent message, published on a
+channel with publisher confirms.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 
 import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractRobustConnection
@@ -18,11 +20,16 @@ from aiormq.exceptions import ProbableAuthenticationError
 from yarl import URL
 
 from cqrskit.adapters.rabbitmq import _topology
-from cqrskit.adapters.rabbitmq._consumer import AMQP_ERRORS, Backoff, PartitionConsumer
+from cqrskit.adapters.rabbitmq._consumer import (
+    AMQP_ERRORS,
+    EVERYTHING,
+    Backoff,
+    PartitionConsumer,
+)
 from cqrskit.adapters.rabbitmq._topology import QueueType, Topology
 from cqrskit.core.errors import Misconfigured, StoreUnavailable
 from cqrskit.core.messages import RecordedEvent
-from cqrskit.core.ports import BatchHandler
+from cqrskit.core.ports import BatchHandler, Ownership
 from cqrskit.core.wire import encode_batch
 
 
@@ -144,46 +151,33 @@ class RabbitMqBus:
             ) from error
 
     async def consume(
-        self,
-        handler: BatchHandler,
-        *,
-        preferred: Collection[int] | None = None,
-        standby_delay: float = 2.0,
+        self, handler: BatchHandler, *, ownership: Ownership | None = None
     ) -> None:
         """Deliver every partition's batches to `handler` until cancelled or
         until the bus is closed.
 
-        The first consumer on a queue is its active one. With `preferred`, this
-        process subscribes to those partitions first and to the rest only after
-        `standby_delay`, so projectors that prefer disjoint shares split the
-        partitions between them and stand by for each other's.
+        This process subscribes to every partition queue; the first consumer on
+        a queue is its active one, the others stand by. With `ownership`, a
+        consumer active on a partition it does not own hands it on to the next
+        consumer in line.
         """
         if self._closed:
             raise RuntimeError("the bus is closed")
-        first = list(range(self.partitions) if preferred is None else preferred)
-        rest = [p for p in range(self.partitions) if p not in first]
         async with asyncio.TaskGroup() as group:
-            self._subscribe(group, first, handler)
-            if rest:
-                await asyncio.sleep(standby_delay)
-                self._subscribe(group, rest, handler)
-
-    def _subscribe(
-        self, group: asyncio.TaskGroup, partitions: list[int], handler: BatchHandler
-    ) -> None:
-        for partition in partitions:
-            consumer = PartitionConsumer(
-                self._connection,
-                self._topology.queue(partition),
-                partition,
-                handler,
-                prefetch=self._prefetch,
-                backoff=self._backoff,
-                on_subscribed=self._track_subscription,
-            )
-            task = group.create_task(consumer.run())
-            self._consumers.add(task)
-            task.add_done_callback(self._consumers.discard)
+            for partition in range(self.partitions):
+                consumer = PartitionConsumer(
+                    self._connection,
+                    self._topology.queue(partition),
+                    partition,
+                    handler,
+                    prefetch=self._prefetch,
+                    backoff=self._backoff,
+                    on_subscribed=self._track_subscription,
+                    ownership=ownership or EVERYTHING,
+                )
+                task = group.create_task(consumer.run())
+                self._consumers.add(task)
+                task.add_done_callback(self._consumers.discard)
 
     async def subscribed(self) -> None:
         """Wait until `consume` has a consumer on every partition queue, active

@@ -79,6 +79,17 @@ class Keyspace:
             return False
         return name.startswith(prefix.encode())
 
+    def is_doc(self, key: bytes) -> bool:
+        return key.startswith(f"{self.namespace}:d:".encode())
+
+    def doc_name(self, key: bytes) -> str:
+        """The document key of a doc key of this namespace."""
+        return key[len(self.namespace) + 3 :].decode()
+
+    def index_name(self, key: bytes) -> str:
+        """The index name of one of an index's keys of this namespace."""
+        return key[len(self.namespace) + 3 : -_INDEX_SUFFIX_LENGTH].decode()
+
     def move(self, key: bytes, to: Keyspace) -> bytes:
         """The name `key` of this namespace has in namespace `to`."""
         return f"{to.namespace}:".encode() + key[len(self.namespace) + 1 :]

@@ -123,29 +123,41 @@ while true do
 end
 """
 
-# KEYS: the live keys to drop (ARGV[1] of them), then pairs (scratch key, live
-#   key) to move.
-# Returns how many keys were moved. Moves one projection's views from a scratch
-# namespace into the live one in one step: readers see all old or all new. A
-# scratch key that is gone is skipped (as if the scratch never had it), so the
-# script cannot fail halfway: Redis does not roll back a script's writes. Each
-# UNLINK and RENAME is O(1), but the server serves nobody else until the script
-# ends, so a projection of millions of keys pauses reads for a moment.
-# Every key is passed in KEYS (found by SCAN beforehand), as above; but on Redis
+# KEYS: the live checkpoint hash, the live keys to drop (ARGV[1] of them), then
+#   pairs (scratch key, live key) to move.
+# ARGV: how many keys to drop; the generation field, the generation expected and
+#   the one to set.
+# Returns how many keys were moved, or {-1, current generation} when the live
+# generation is not the one expected (a broken pause): then nothing is written.
+# Moves one projection's views from a scratch namespace into the live one in one
+# step: readers see all old or all new. A scratch key that is gone is skipped (as
+# if the scratch never had it), so the script cannot fail halfway: Redis does
+# not roll back a script's writes. Each UNLINK and RENAME is O(1), but the server
+# serves nobody else until the script ends, so a projection of millions of keys
+# pauses reads for a moment.
+# Every key is passed in KEYS (found by SCAN beforehand, while the projection is
+# paused, so no live projector creates one meanwhile), as above; but on Redis
 # Cluster one script cannot touch keys in different hash slots, and these span
 # the whole of both namespaces: there, a rebuild would have to swap per slot (per
 # partition hash tag), or build a new namespace and switch readers to it.
 ADOPT = r"""#!lua
-local drops = tonumber(ARGV[1])
-for i = 1, drops do
+local checkpoints, drops = KEYS[1], tonumber(ARGV[1])
+local field, expected = ARGV[2], tonumber(ARGV[3])
+local current = tonumber(redis.call("HGET", checkpoints, field) or "0")
+if current ~= expected then
+  return {-1, current}
+end
+redis.call("UNLINK", checkpoints)
+for i = 2, drops + 1 do
   redis.call("UNLINK", KEYS[i])
 end
 local moved = 0
-for i = drops + 1, #KEYS, 2 do
+for i = drops + 2, #KEYS, 2 do
   if redis.call("EXISTS", KEYS[i]) == 1 then
     redis.call("RENAME", KEYS[i], KEYS[i + 1])
     moved = moved + 1
   end
 end
+redis.call("HSET", checkpoints, field, ARGV[4])
 return moved
 """

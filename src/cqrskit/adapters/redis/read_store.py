@@ -28,6 +28,7 @@ from redis import exceptions as rx
 from cqrskit.adapters.redis._keys import Keyspace, lex_member, page_bounds
 from cqrskit.adapters.redis._scripts import ADOPT, COMMIT, PAGE
 from cqrskit.core.errors import ConcurrencyError, StoreUnavailable
+from cqrskit.core.pause import GENERATION
 from cqrskit.core.ports import IndexEntry, ReadStore, VersionMove, ViewChanges
 
 log = logging.getLogger(__name__)
@@ -204,15 +205,20 @@ class RedisReadStore:
         return RedisReadStore(self._client, namespace=namespace, scratch=True)
 
     async def adopt(
-        self, scratch: ReadStore, projection: str, prefixes: Sequence[str]
+        self,
+        scratch: ReadStore,
+        projection: str,
+        prefixes: Sequence[str],
+        generation: VersionMove,
     ) -> None:
         """Replace the keys owned by `prefixes` and `projection`'s checkpoints
         with the scratch namespace's: SCAN finds both sides' keys, then one Lua
-        script drops the live ones and renames the scratch ones into place.
+        script checks the generation, drops the live keys and renames the
+        scratch ones into place.
 
-        A key that a live projector creates in the owned range after the SCAN
-        survives; it can only come from an event past the scratch's position,
-        which the rebuild's catch-up pass applies again anyway.
+        The caller holds the projection paused, so no live projector creates a
+        key between the SCAN and the script; if the pause was broken meanwhile,
+        the script's generation check refuses the whole swap.
         """
         if (
             not isinstance(scratch, RedisReadStore)
@@ -221,7 +227,6 @@ class RedisReadStore:
         ):
             raise TypeError("a Redis read store adopts only a scratch of its own")
         drops: list[str | bytes] = [*await self._owned(prefixes)]
-        drops.append(self._keys.checkpoints(projection))
         moves: list[str | bytes] = []
         for key in await scratch._owned(prefixes):
             moves += (key, scratch._keys.move(key, self._keys))
@@ -229,8 +234,65 @@ class RedisReadStore:
             scratch._keys.checkpoints(projection),
             self._keys.checkpoints(projection),
         )
+        keys = [self._keys.checkpoints(projection), *drops, *moves]
+        args: list[str | int] = [
+            len(drops),
+            GENERATION,
+            generation.expected,
+            generation.new,
+        ]
         with translate_errors():
-            await self._adopt([*drops, *moves], [len(drops)])
+            reply = await self._adopt(keys, args)
+        if isinstance(reply, list):
+            raise ConcurrencyError(
+                f"{projection}: the generation is {reply[1]}, "
+                f"expected {generation.expected}"
+            )
+
+    async def checkpoints(self, projection: str) -> dict[str, int]:
+        with translate_errors():
+            found = await self._client.hgetall(self._keys.checkpoints(projection))
+        raw = cast(dict[bytes, bytes], found)
+        return {k.decode(): int(v) for k, v in raw.items()}
+
+    async def documents(self, prefixes: Sequence[str]) -> dict[str, bytes]:
+        keys = [k for k in await self._owned(prefixes) if self._keys.is_doc(k)]
+        found: dict[str, bytes] = {}
+        with translate_errors():
+            for start in range(0, len(keys), _SCAN_COUNT):
+                part = keys[start : start + _SCAN_COUNT]
+                values = cast(list[bytes | None], await self._client.mget(part))
+                found.update(
+                    (self._keys.doc_name(k), v)
+                    for k, v in zip(part, values, strict=True)
+                    if v is not None
+                )
+        return found
+
+    async def index_entries(
+        self, prefixes: Sequence[str]
+    ) -> dict[str, list[IndexEntry]]:
+        names = {
+            self._keys.index_name(k)
+            for k in await self._owned(prefixes)
+            if not self._keys.is_doc(k)
+        }
+        found: dict[str, list[IndexEntry]] = {}
+        for name in sorted(names):
+            entries = await self._all_entries(name)
+            if entries:
+                found[name] = entries
+        return found
+
+    async def _all_entries(self, index: str) -> list[IndexEntry]:
+        entries: list[IndexEntry] = []
+        while page := await self.index_page(
+            index,
+            after=(entries[-1].sort_key, entries[-1].member) if entries else None,
+            limit=_SCAN_COUNT,
+        ):
+            entries += page
+        return entries
 
     async def _owned(self, prefixes: Sequence[str]) -> list[bytes]:
         """The doc and index keys of this namespace owned by `prefixes`."""

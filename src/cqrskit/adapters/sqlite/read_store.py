@@ -28,6 +28,7 @@ from cqrskit.adapters.sqlite._database import (
     placeholders,
 )
 from cqrskit.core.errors import ConcurrencyError
+from cqrskit.core.pause import GENERATION
 from cqrskit.core.ports import IndexEntry, ReadStore, VersionMove, ViewChanges
 
 _MIGRATIONS: tuple[Migration, ...] = (
@@ -185,16 +186,21 @@ class SqliteReadStore:
         return await SqliteReadStore.open(self._path.with_name(name), scratch=True)
 
     async def adopt(
-        self, scratch: ReadStore, projection: str, prefixes: Sequence[str]
+        self,
+        scratch: ReadStore,
+        projection: str,
+        prefixes: Sequence[str],
+        generation: VersionMove,
     ) -> None:
         """Replace the views owned by `prefixes` and `projection`'s checkpoints
-        with the scratch store's, in one write transaction; then drop those rows
-        from the scratch. The scratch rows are read first, so the write lock is
-        held only for the deletes and inserts."""
+        with the scratch store's, in one write transaction that first checks the
+        generation; then drop those rows from the scratch. The scratch rows are
+        read first, so the write lock is held only for the deletes and inserts."""
         if not isinstance(scratch, SqliteReadStore) or scratch is self:
             raise TypeError("a SQLite read store adopts only a SQLite scratch store")
         docs, entries, versions = await scratch._owned_rows(projection, prefixes)
         async with self._db.transaction() as conn:
+            await _check_checkpoints(conn, projection, {GENERATION: generation})
             await _delete_owned(conn, projection, prefixes)
             await conn.executemany("INSERT INTO docs (key, value) VALUES (?, ?)", docs)
             await conn.executemany(
@@ -207,8 +213,36 @@ class SqliteReadStore:
                 " VALUES (?, ?, ?)",
                 versions,
             )
+            await conn.execute(
+                _UPSERT_CHECKPOINT, (projection, GENERATION, generation.new)
+            )
         async with scratch._db.transaction() as conn:
             await _delete_owned(conn, projection, prefixes)
+
+    async def checkpoints(self, projection: str) -> dict[str, int]:
+        rows = await self._read_all(
+            "checkpoints",
+            ("projection", "stream_id", "version"),
+            2,
+            "projection = ?",
+            [projection],
+        )
+        return {sid: version for _, sid, version in rows}
+
+    async def documents(self, prefixes: Sequence[str]) -> dict[str, bytes]:
+        docs, _, _ = await self._owned_rows("", prefixes)
+        return {key: bytes(value) for key, value in docs}
+
+    async def index_entries(
+        self, prefixes: Sequence[str]
+    ) -> dict[str, list[IndexEntry]]:
+        _, rows, _ = await self._owned_rows("", prefixes)
+        found: dict[str, list[IndexEntry]] = {}
+        for index, member, sort_key, text, _folded in rows:
+            found.setdefault(index, []).append(IndexEntry(member, sort_key, text))
+        for entries in found.values():
+            entries.sort(key=lambda e: (e.sort_key, e.member))
+        return found
 
     async def _owned_rows(
         self, projection: str, prefixes: Sequence[str]

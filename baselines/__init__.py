@@ -1,0 +1,1 @@
+"""Rivals of cqrskit, built to be measured against it."""
