@@ -9,18 +9,23 @@ match (the old fingerprint among them).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import orjson
 import pytest
-from harness import CqrskitProcess
+import redis.asyncio
+from harness import CqrskitProcess, poll
+from topology import ServicesTopology, _database_url
 
 from credentials import ADMIN_HEADERS, customer
+from services import REDIS_URL
 
 pytestmark = pytest.mark.e2e
 
@@ -67,12 +72,15 @@ def every_row(database: Path) -> str:
     return "\n".join(rows)
 
 
-def test_no_card_data_is_stored_logged_or_answered(
-    fresh_cqrskit: CqrskitProcess,
-) -> None:
+Orders = list[tuple[str, dict[str, Any]]]
+
+
+def place_orders(command_url: str) -> tuple[list[httpx.Response], Orders]:
+    """Approved, declined and Luhn-refused orders, each replayed by its key."""
     answers: list[httpx.Response] = []
     alice = customer("alice")
-    with httpx.Client(base_url=fresh_cqrskit.command_url, timeout=10) as client:
+    orders: Orders = []
+    with httpx.Client(base_url=command_url, timeout=10) as client:
 
         def send(path: str, body: dict[str, Any], headers: dict[str, str]) -> None:
             answers.append(client.post(path, json=body, headers=headers))
@@ -80,7 +88,6 @@ def test_no_card_data_is_stored_logged_or_answered(
         product = {"sku": "CARD-1", "name": "Card test", "price_cents": 1000}
         send("/products", product, ADMIN_HEADERS)
         send("/inventory/CARD-1/restock", {"quantity": 10}, ADMIN_HEADERS)
-        orders = []
         for n, number in enumerate([NUMBER, DECLINED, NUMBER[:-1] + "8"]):
             cart = f"card-{n}"
             send("/carts", {"cart_id": cart}, alice)
@@ -93,17 +100,80 @@ def test_no_card_data_is_stored_logged_or_answered(
                 send("/orders", {**body, "payment": payment}, keyed)
     placed = [a.status_code for a in answers if a.request.url.path == "/orders"]
     assert placed == [201, 201, 402, 402, 422, 422]
-    fresh_cqrskit.stop()
+    return answers, orders
 
-    data = fresh_cqrskit.data_dir
-    stored = every_row(data / "events.db") + every_row(data / "views.db")
+
+def assert_no_card_data(
+    stored: str, logs: str, answers: list[httpx.Response], orders: Orders
+) -> None:
     assert "OrderPlaced" in stored and "idempotency: " in stored  # searched
     for name in ("card_number", "cvc", "expiry"):
         assert name not in stored, name
-    haystack = "\n".join(
-        [stored, fresh_cqrskit.output(), *(f"{a.headers}\n{a.text}" for a in answers)]
-    )
+    haystack = "\n".join([stored, logs, *(f"{a.headers}\n{a.text}" for a in answers)])
     for needle in [*runs(NUMBER), EXPIRY, f'"{CVC}"']:
         assert needle not in haystack, needle
     for digest in unkeyed_hashes(orders):
         assert digest not in haystack, "an unkeyed hash of the card is stored"
+
+
+def test_no_card_data_is_stored_logged_or_answered(
+    fresh_cqrskit: CqrskitProcess,
+) -> None:
+    answers, orders = place_orders(fresh_cqrskit.command_url)
+    fresh_cqrskit.stop()
+    data = fresh_cqrskit.data_dir
+    stored = every_row(data / "events.db") + every_row(data / "views.db")
+    assert_no_card_data(stored, fresh_cqrskit.output(), answers, orders)
+
+
+async def postgres_rows(url: str) -> str:
+    conn = await asyncpg.connect(url)
+    try:
+        tables = await conn.fetch(
+            "SELECT schemaname, tablename FROM pg_tables"
+            " WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+        )
+        rows = []
+        for schema, table in tables:
+            for row in await conn.fetch(f'SELECT * FROM "{schema}"."{table}"'):
+                rows.append(f"{table}: {tuple(row.values())!r}")
+        return "\n".join(rows)
+    finally:
+        await conn.close()
+
+
+async def redis_values(url: str, namespace: str) -> str:
+    client = redis.asyncio.Redis.from_url(url)
+    try:
+        values = []
+        async for key in client.scan_iter(match=f"{namespace}:*"):
+            kind = (await client.type(key)).decode()
+            value: Any = {
+                "string": client.get,
+                "hash": client.hgetall,
+                "zset": lambda k: client.zrange(k, 0, -1, withscores=True),
+                "list": lambda k: client.lrange(k, 0, -1),
+                "set": client.smembers,
+            }[kind](key)
+            values.append(f"{key!r}: {await value!r}")
+        assert values
+        return "\n".join(values)
+    finally:
+        await client.aclose()
+
+
+@pytest.mark.integration
+def test_no_card_data_on_the_production_stores(tmp_path: Path) -> None:
+    """The same on `cqrskit up`: every PostgreSQL table, every Redis key of
+    the system, every log line of every role."""
+    system = ServicesTopology(tmp_path)
+    system.start()
+    try:
+        answers, orders = place_orders(system.command_url)
+        with httpx.Client(base_url=system.query_url, headers=ADMIN_HEADERS) as query:
+            poll(lambda: query.get("/orders/o-0"), lambda _: True)
+        stored = asyncio.run(postgres_rows(_database_url(system.token)))
+        stored += "\n" + asyncio.run(redis_values(REDIS_URL, system.token))
+    finally:
+        system.stop()
+    assert_no_card_data(stored, system.output(), answers, orders)
