@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -39,6 +40,7 @@ import asyncpg
 import httpx
 
 from cqrskit.adapters.postgres import PostgresEventStore
+from cqrskit.adapters.pyjwt import mint
 from cqrskit.core.dispatcher import CommandContext
 from cqrskit.core.messages import Metadata, StreamAppend
 from cqrskit.runtime.bootstrap import command_side
@@ -53,6 +55,8 @@ DEFAULT_DSN = os.environ.get(
 LUA = Path(__file__).with_name("place_orders.lua")
 SEED_CARTS_PER_APPEND = 500
 PY_SPY = str(Path(sys.executable).with_name("py-spy"))
+SECRET = secrets.token_urlsafe(48)
+"""The service's token key for this run; wrk sends an admin's token."""
 
 
 def free_port() -> int:
@@ -149,6 +153,7 @@ def drive(
         "--timeout", "10s", "-s", str(LUA), base,
     ]  # fmt: skip
     env = os.environ | {"CARTS": f.name, "WRK_THREADS": str(args.threads)}
+    env["BEARER"] = mint(SECRET, "bench", ["admin"], 3600)
     before = counters(base)
     profiler = profile(args, pid, name)
     out = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
@@ -192,7 +197,8 @@ def run(args: argparse.Namespace) -> None:
         server = subprocess.Popen(
             [sys.executable, "-m", "cqrskit.entrypoints.cli", "serve", "command",
              "--port", str(port), "--workers", str(args.workers)],
-            env=os.environ | {"CQRSKIT_EVENT_STORE_URL": url},
+            env=os.environ | {"CQRSKIT_EVENT_STORE_URL": url,
+                              "CQRSKIT_AUTH_SECRET": SECRET, "CQRSKIT_RATE_LIMIT": "0"},
         )  # fmt: skip
         wait_ready(base, server, 60)
         results = {

@@ -32,6 +32,7 @@ function init(args)
   order_carts = lines(os.getenv("ORDER_CARTS"), n, id)
   next_order, sent, ok, failed = 1, 0, 0, 0
   math.randomseed(id + 1)
+  wrk.headers["Authorization"] = "Bearer " .. os.getenv("BEARER")
 end
 
 local function pick(list) return list[math.random(#list)] end
@@ -40,7 +41,10 @@ function delay()
   return pause_ms * (0.5 + math.random())  -- jittered, so connections do not align
 end
 
-local JSON = { ["Content-Type"] = "application/json" }
+local JSON = {  -- wrk.format uses these instead of wrk.headers
+  ["Content-Type"] = "application/json",
+  ["Authorization"] = "Bearer " .. (os.getenv("BEARER") or ""),
+}
 local CARD = '"payment":{"card_number":"4242424242424242","expiry":"12/2099","cvc":"123"}'
 
 function request()

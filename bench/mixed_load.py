@@ -38,6 +38,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from cqrskit.adapters.pyjwt import mint
 from cqrskit.adapters.rabbitmq import drop_topology
 from cqrskit.adapters.redis import RedisReadStore
 
@@ -46,6 +47,10 @@ LUA = Path(__file__).with_name("mixed.lua")
 PG = os.environ.get("CQRSKIT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1/test")
 REDIS = os.environ.get("CQRSKIT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 AMQP = os.environ.get("CQRSKIT_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+SECRET = uuid.uuid4().hex * 2
+"""The CQRS topology's token key for this run (the CRUD baseline has no
+auth); the seeding and wrk send an operator's token, so every route answers."""
+BEARER = mint(SECRET, "bench", ["admin"], 24 * 3600)
 PROBE = "PROBE-1"
 
 
@@ -113,6 +118,8 @@ class System:
                 "2",
             ]
             env |= {
+                "CQRSKIT_AUTH_SECRET": SECRET,
+                "CQRSKIT_RATE_LIMIT": "0",
                 "CQRSKIT_EVENT_STORE_URL": db,
                 "CQRSKIT_READ_STORE_URL": f"{REDIS}?namespace={self.token}",
                 "CQRSKIT_BROKER_URL": f"{AMQP}?prefix={self.token}",
@@ -172,7 +179,10 @@ async def seed(system: System, order_carts: int, files: Path) -> dict[str, Path]
     carts = [f"cart-{n}" for n in range(200)]
     to_order = [f"order-cart-{n}" for n in range(order_carts)]
     limit = asyncio.Semaphore(16)
-    async with httpx.AsyncClient(base_url=system.command_url, timeout=30) as cmd:
+    auth = {"Authorization": f"Bearer {BEARER}"}
+    async with httpx.AsyncClient(
+        base_url=system.command_url, timeout=30, headers=auth
+    ) as cmd:
 
         async def post(path: str, body: dict[str, object]) -> None:
             async with limit:
@@ -230,6 +240,7 @@ def wrk(
             "RATE": str(rate),
             "CONNECTIONS": str(conns),
             "WRK_THREADS": str(threads),
+            "BEARER": BEARER,
         }
     )
     argv = [

@@ -21,6 +21,7 @@ function init(args)
   next_cart = 1
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["Authorization"] = "Bearer " .. os.getenv("BEARER")
 end
 
 function request()

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cqrskit.adapters.memory import InMemoryReadStore
+from cqrskit.adapters.pyjwt import JwtVerifier
 from cqrskit.core.ports import VersionMove, ViewChanges
 from cqrskit.entrypoints.http.query_app import create_query_app
 from cqrskit.runtime import bootstrap
@@ -45,7 +46,8 @@ async def main(requests: int) -> None:
     changes.docs["product:MUG-01"] = DOC
     await store.commit("catalog", changes, {"product-MUG-01": VersionMove(0, 1)})
     side = bootstrap.query_side(store)
-    app = create_query_app(lambda: borrowed(side))
+    verifier = JwtVerifier(secret="bench-" * 8)  # the catalog is public
+    app = create_query_app(lambda: borrowed(side), verifier, b"bench-key-" * 4)
 
     async def bare(request: Request) -> Response:
         doc = await store.get(f"product:{request.path_params['sku']}")

@@ -19,7 +19,13 @@ from cqrskit.core.ports import (
     PositionStore,
 )
 
-META = Metadata(command_id="cmd-1", correlation_id="corr-1", causation_id="cmd-1")
+META = Metadata(
+    command_id="cmd-1",
+    correlation_id="corr-1",
+    causation_id="cmd-1",
+    principal="alice",
+    roles=("customer",),
+)
 Open = Callable[[], Awaitable[Any]]
 EventLog = Any  # the fixture's object is an EventStore and a PositionStore
 

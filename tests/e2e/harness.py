@@ -7,7 +7,6 @@ unless it exits cleanly (code 0) within a bounded time.
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -20,6 +19,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from credentials import ADMIN_HEADERS, process_env
 
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
@@ -35,9 +36,7 @@ def free_port() -> int:
 
 def _clean_env() -> dict[str, str]:
     """The embedded defaults, whatever the developer's shell points at."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CQRSKIT_")}
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
+    return process_env()
 
 
 @dataclass
@@ -49,6 +48,8 @@ class CqrskitProcess:
     command_port: int = field(default_factory=free_port)
     query_port: int = field(default_factory=free_port)
     extra_args: tuple[str, ...] = ()
+    secret: bool = True
+    """Give it the tests' secret; without, it makes its own (as `make run`)."""
     _proc: subprocess.Popen[bytes] | None = None
     _starts: int = 0
     _logs: list[Path] = field(default_factory=list)
@@ -76,9 +77,15 @@ class CqrskitProcess:
         ]  # fmt: skip
         with log.open("wb") as out:
             self._proc = subprocess.Popen(
-                argv, stdout=out, stderr=subprocess.STDOUT, env=_clean_env()
+                argv, stdout=out, stderr=subprocess.STDOUT, env=self._env()
             )
         self._wait_healthy()
+
+    def _env(self) -> dict[str, str]:
+        env = _clean_env()
+        if not self.secret:
+            del env["CQRSKIT_AUTH_SECRET"]
+        return env
 
     def _wait_healthy(self) -> None:
         """Both services answer /healthz, or the test fails with the output."""
@@ -139,9 +146,9 @@ def _healthy(client: httpx.Client, url: str) -> bool:
 
 
 def running_cqrskit(
-    data_dir: Path, log_dir: Path, *extra_args: str
+    data_dir: Path, log_dir: Path, *extra_args: str, secret: bool = True
 ) -> Iterator[CqrskitProcess]:
-    system = CqrskitProcess(data_dir, log_dir, extra_args=extra_args)
+    system = CqrskitProcess(data_dir, log_dir, extra_args=extra_args, secret=secret)
     system.start()
     yield system
     if system.running:
@@ -193,8 +200,12 @@ class Shop:
 
     def __init__(self, system: CqrskitProcess) -> None:
         self.system = system
-        self.command = httpx.Client(base_url=system.command_url, timeout=10.0)
-        self.query = httpx.Client(base_url=system.query_url, timeout=10.0)
+        self.command = httpx.Client(
+            base_url=system.command_url, timeout=10.0, headers=ADMIN_HEADERS
+        )
+        self.query = httpx.Client(
+            base_url=system.query_url, timeout=10.0, headers=ADMIN_HEADERS
+        )
 
     def close(self) -> None:
         self.command.close()

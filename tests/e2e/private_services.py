@@ -27,6 +27,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from credentials import process_env
+
 WAIT = 30.0
 
 
@@ -235,8 +237,7 @@ class Role:
     def start(self) -> Role:
         argv = [sys.executable, "-m", "cqrskit.entrypoints.cli", *self.args,
                 "--port", str(self.port)]  # fmt: skip
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CQRSKIT_")}
-        env.update(self.env, PYTHONUNBUFFERED="1")
+        env = process_env(**self.env)
         with self.log.open("ab") as out:
             self._proc = subprocess.Popen(
                 argv, stdout=out, stderr=subprocess.STDOUT, env=env

@@ -6,10 +6,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
+import jwt
 import pytest
-from harness import CqrskitProcess, free_port
+from harness import CqrskitProcess, free_port, running_cqrskit
+
+from credentials import SECRET
 
 pytestmark = pytest.mark.e2e
+CLI = [sys.executable, "-m", "cqrskit.entrypoints.cli"]
 
 
 def cqrskit(*args: str) -> subprocess.CompletedProcess[str]:
@@ -52,13 +57,16 @@ def test_rebuild_names_the_projections_it_knows(tmp_path: Path) -> None:
     assert "there are: catalog, carts, orders" in result.stderr
 
 
-def _up(env_url: str) -> subprocess.Popen[str]:
+def _up(env_url: str, secret: str | None = SECRET) -> subprocess.Popen[str]:
     first = free_port()
     command = [sys.executable, "-m", "cqrskit.entrypoints.cli", "up"]
     ports = ["--command-port", str(first), "--query-port", str(free_port())]
+    env = {"CQRSKIT_EVENT_STORE_URL": env_url, "PATH": "/usr/bin:/bin"}
+    if secret is not None:
+        env["CQRSKIT_AUTH_SECRET"] = secret
     return subprocess.Popen(
         [*command, *ports, "--first-worker-port", str(free_port())],
-        env={"CQRSKIT_EVENT_STORE_URL": env_url, "PATH": "/usr/bin:/bin"},
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -90,6 +98,72 @@ def test_up_refuses_credentials_postgresql_rejects() -> None:
     assert process.returncode == 1
     assert 'role "nosuchrole" does not exist' in stderr
     assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("secret", [None, "short"])
+def test_up_refuses_to_start_without_a_key(secret: str | None) -> None:
+    nowhere = f"postgresql://postgres@127.0.0.1:{free_port()}/cqrskit_no_key"
+    process = _up(nowhere, secret)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert "CQRSKIT_AUTH_SECRET" in stderr
+    assert "Traceback" not in stderr
+
+
+def test_serve_refuses_to_start_without_a_key(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*CLI, "serve", "query", "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
+        cwd=tmp_path,
+    )
+    assert result.returncode != 0
+    assert "no key to verify bearer tokens" in result.stderr
+
+
+def test_token_is_signed_with_the_secret_run_keeps(tmp_path: Path) -> None:
+    """Without CQRSKIT_AUTH_SECRET, `run` keeps a secret in its data directory
+    that only its owner can read, `--demo` prints tokens that work, and
+    `token` signs with the same secret."""
+    gen = running_cqrskit(tmp_path / "data", tmp_path, "--demo", secret=False)
+    system = next(gen)
+    try:
+        _check_local_tokens(tmp_path, system)
+    except BaseException:
+        system.kill()
+        raise
+    next(gen, None)  # stops it, asserting a clean exit
+
+
+def _check_local_tokens(tmp_path: Path, system: CqrskitProcess) -> None:
+    secret_file = tmp_path / "data" / "auth-secret"
+    assert secret_file.stat().st_mode & 0o777 == 0o600
+    secret = secret_file.read_text().strip()
+    args = ["--customer", "carol", "--admin", "--ttl", "15m"]
+    printed = subprocess.run(
+        [*CLI, "token", *args, "--data-dir", str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    claims = jwt.decode(printed.stdout.strip(), secret, algorithms=["HS256"])
+    assert claims["sub"] == "carol" and claims["roles"] == ["customer", "admin"]
+    assert claims["exp"] - claims["iat"] == 15 * 60
+    output = system.output()
+    assert secret not in output, "the secret is never printed"
+    tokens = dict(line.split()[-2:] for line in output.splitlines() if "eyJ" in line)
+    alice, admin = tokens["alice"], tokens["admin"]
+    as_alice = {"Authorization": f"Bearer {alice}"}
+    as_admin = {"Authorization": f"Bearer {admin}"}
+    with httpx.Client(base_url=system.query_url, timeout=10) as client:
+        assert client.get("/customers/alice/orders", headers=as_alice).is_success
+        assert client.get("/customers/bob/orders", headers=as_admin).is_success
+        theirs = client.get("/customers/bob/orders", headers=as_alice)
+        assert theirs.status_code == 404
+        assert client.get("/customers/alice/orders").status_code == 401
 
 
 def test_demo_data_loads_and_ends(tmp_path: Path) -> None:

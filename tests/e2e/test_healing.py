@@ -6,7 +6,6 @@ Redis of its own (stopped and started at will) and a RabbitMQ prefix."""
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 import threading
@@ -21,6 +20,7 @@ import pytest
 from harness import free_port
 from private_services import PrivatePostgres, PrivateRedis, Role, wait_for
 
+from credentials import ADMIN_HEADERS, process_env
 from services import AMQP_URL, POSTGRES_URL, REDIS_URL, require
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -81,7 +81,9 @@ def running() -> Iterator[list[Role]]:
 def add_product(command: Role) -> httpx.Response:
     sku = f"H-{uuid.uuid4().hex[:8]}"
     body = {"sku": sku, "name": "Healing", "price_cents": 100}
-    return httpx.post(f"{command.url}/products", json=body, timeout=10)
+    return httpx.post(
+        f"{command.url}/products", json=body, timeout=10, headers=ADMIN_HEADERS
+    )
 
 
 def readable(query: Role, sku: str) -> None:
@@ -213,8 +215,7 @@ def test_a_misconfiguration_still_exits_with_a_clear_message(
 ) -> None:
     require(POSTGRES_URL)
     require(AMQP_URL)
-    full = {k: v for k, v in os.environ.items() if not k.startswith("CQRSKIT_")}
-    full.update(
+    full = process_env(
         CQRSKIT_EVENT_STORE_URL=POSTGRES_URL,
         CQRSKIT_BROKER_URL=AMQP_URL,
         CQRSKIT_READ_STORE_URL=REDIS_URL,

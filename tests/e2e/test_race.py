@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
+from credentials import ADMIN_HEADERS
+
 if TYPE_CHECKING:
     from harness import CqrskitProcess
 
@@ -84,8 +86,12 @@ async def test_five_units_go_to_exactly_five_of_twenty_customers(
 ) -> None:
     sku, stock, customers = "LAST-UNITS", 5, 20
     async with (
-        httpx.AsyncClient(base_url=cqrskit.command_url, timeout=30.0) as command,
-        httpx.AsyncClient(base_url=cqrskit.query_url, timeout=30.0) as query,
+        httpx.AsyncClient(
+            base_url=cqrskit.command_url, timeout=30.0, headers=ADMIN_HEADERS
+        ) as command,
+        httpx.AsyncClient(
+            base_url=cqrskit.query_url, timeout=30.0, headers=ADMIN_HEADERS
+        ) as query,
     ):
         await prepare(command, sku, stock, customers)
         readings: list[int] = []
@@ -115,7 +121,9 @@ async def test_while_stock_lasts_every_customer_is_served(
     cqrskit: CqrskitProcess,
 ) -> None:
     sku, customers = "PLENTY", 20
-    async with httpx.AsyncClient(base_url=cqrskit.command_url, timeout=30.0) as command:
+    async with httpx.AsyncClient(
+        base_url=cqrskit.command_url, timeout=30.0, headers=ADMIN_HEADERS
+    ) as command:
         await prepare(command, sku, stock=customers, carts=customers)
 
         answers = await order_all(command, sku, customers)

@@ -5,7 +5,6 @@ PostgreSQL database, a Redis namespace, a RabbitMQ prefix)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import re
 import signal
@@ -21,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 
+from credentials import process_env
 from services import AMQP_URL, POSTGRES_URL, REDIS_URL, require
 
 START_TIMEOUT = 60.0
@@ -123,14 +123,11 @@ class ServicesTopology:
         return self._proc is not None
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CQRSKIT_")}
-        env.update(
-            PYTHONUNBUFFERED="1",
+        return process_env(
             CQRSKIT_EVENT_STORE_URL=_database_url(self.token, self.postgres_url),
             CQRSKIT_READ_STORE_URL=f"{self.redis_url}?namespace={self.token}",
             CQRSKIT_BROKER_URL=f"{self.amqp_url}?prefix={self.token}",
         )
-        return env
 
     def start(self) -> None:
         for url in (self.postgres_url, self.redis_url, self.amqp_url):

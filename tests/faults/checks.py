@@ -18,6 +18,7 @@ import httpx
 
 from cqrskit.adapters.postgres import PostgresEventStore
 from cqrskit.core.messages import RecordedEvent
+from credentials import ADMIN_HEADERS
 from faults.load import Acked, Client, add_product
 
 HEAL_BOUND = 60.0
@@ -41,7 +42,9 @@ async def heal_time(
     if probe is None:
         raise NotHealed(f"the probe command was not acknowledged in {bound} s")
     newest = next(ack for ack in reversed(client.tally.acks) if ack is not probe)
-    async with httpx.AsyncClient(base_url=query_url, timeout=10.0) as query:
+    async with httpx.AsyncClient(
+        base_url=query_url, timeout=10.0, headers=ADMIN_HEADERS
+    ) as query:
         for ack in (probe, newest):
             await _read_your_write(query, f"/products/{sku}", ack.token, give_up)
     return time.monotonic() - fault_end
@@ -163,7 +166,9 @@ async def stock_differences(
     }
     differences = []
     give_up = time.monotonic() + HEAL_BOUND
-    async with httpx.AsyncClient(base_url=query_url, timeout=30.0) as query:
+    async with httpx.AsyncClient(
+        base_url=query_url, timeout=30.0, headers=ADMIN_HEADERS
+    ) as query:
         for sku, units in sorted(expected.items()):
             try:
                 product = await _read_your_write(

@@ -20,6 +20,8 @@ from typing import Any
 import httpx
 
 from cqrskit.core.consistency import parse_token
+from cqrskit.runtime.settings import Settings
+from credentials import ADMIN_HEADERS, process_env
 
 APPROVE = {"card_number": "4242424242424242", "expiry": "12/2099", "cvc": "123"}
 RETRIED = {500, 502, 503, 504}
@@ -27,6 +29,8 @@ COMMAND_DEADLINE = 90.0
 """How long one command is retried before the client gives up on it (an
 outage of the scenarios here is far shorter)."""
 SETTLE_AFTER_ABORT = 15.0
+TOKEN_KEY = Settings.from_env(process_env()).hmac_key()
+"""The key the started services sign consistency tokens with."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ class Acked:
     def written(self) -> list[tuple[str, int]]:
         """Every stream the command wrote and the version it reached, as its
         consistency token names them."""
-        return parse_token(self.token)
+        return parse_token(self.token, TOKEN_KEY)
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,9 @@ class Client:
     """Sends commands with retries; shared by the load and the probes."""
 
     def __init__(self, command_url: str, tally: Tally) -> None:
-        self.http = httpx.AsyncClient(base_url=command_url, timeout=10.0)
+        self.http = httpx.AsyncClient(
+            base_url=command_url, timeout=10.0, headers=ADMIN_HEADERS
+        )
         self.tally = tally
 
     async def close(self) -> None:

@@ -67,3 +67,17 @@ def test_the_banner_masks_passwords() -> None:
     assert masked("amqp://guest:guest@h:5672/") == "amqp://guest:***@h:5672/"
     assert masked("redis://:secret@h:6379/0") == "redis://:***@h:6379/0"
     assert masked("postgresql://postgres@h/db") == "postgresql://postgres@h/db"
+
+
+def test_passwords_in_log_lines_are_masked() -> None:
+    import logging
+
+    from cqrskit.runtime.redaction import MaskPasswords, mask_passwords
+
+    text = "lost amqp://guest:s3cret@h:5672/ and postgresql://u:p%40ss@db/x; ok"
+    assert mask_passwords(text) == (
+        "lost amqp://guest:***@h:5672/ and postgresql://u:***@db/x; ok"
+    )
+    record = logging.LogRecord("x", logging.WARNING, "f", 1, "%s down", (text,), None)
+    MaskPasswords().filter(record)
+    assert "s3cret" not in record.getMessage() and "p%40ss" not in record.getMessage()

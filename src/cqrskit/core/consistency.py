@@ -3,11 +3,18 @@
 A command's answer carries a token naming every stream it wrote and the
 version it reached; a query that presents the token waits (bounded) until
 each projection of those streams has applied at least that version.
+
+Tokens are signed (an HMAC with the key the two services share): a forged
+one, naming versions no command wrote, would otherwise hold a query for the
+whole wait. One that fails its check is refused at once (Invalid, a 422).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import re
 import time
 from collections.abc import Iterable
@@ -24,23 +31,31 @@ from cqrskit.core.ports import ReadStore
 HEADER = "Consistency-Token"
 MAX_TOKEN_LENGTH = 4096
 _PAIR = rf"{CATEGORY_PATTERN}-{ENTITY_PATTERN}@[0-9]{{1,18}}"
-TOKEN_PATTERN = rf"^{_PAIR}(,{_PAIR})*$"
-"""`cart-c1@3,inventory-MUG-1@7`: each stream the command wrote `@` the
-version it reached. Every string of this shape (up to MAX_TOKEN_LENGTH) is a
-token a query accepts, so the OpenAPI documents can say exactly which."""
+TOKEN_PATTERN = rf"^{_PAIR}(,{_PAIR})*~[A-Za-z0-9_-]{{22}}$"
+"""`cart-c1@3,inventory-MUG-1@7~<signature>`: each stream the command wrote
+`@` the version it reached, then 128 bits of HMAC-SHA256 (base64url)."""
 _TOKEN = re.compile(TOKEN_PATTERN)
 
 
-def token_for(ack: Ack) -> str:
+def _signature(key: bytes, pairs: str) -> str:
+    mac = hmac.new(key, pairs.encode(), hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def token_for(ack: Ack, key: bytes) -> str:
     written = ack.written or ((ack.stream_id, ack.version),)
-    return ",".join(f"{sid}@{version}" for sid, version in written)
+    pairs = ",".join(f"{sid}@{version}" for sid, version in written)
+    return f"{pairs}~{_signature(key, pairs)}"
 
 
-def parse_token(token: str) -> list[tuple[str, int]]:
-    """The one place a token is read (signing it will change only this pair)."""
+def parse_token(token: str, key: bytes) -> list[tuple[str, int]]:
+    """The one place a token is read: its shape, then its signature."""
     if len(token) > MAX_TOKEN_LENGTH or not _TOKEN.fullmatch(token):
         raise Invalid(f"{HEADER} is not a token this service issued")
-    pairs = (pair.rpartition("@") for pair in token.split(","))
+    text, _, signature = token.rpartition("~")
+    if not hmac.compare_digest(signature, _signature(key, text)):
+        raise Invalid(f"{HEADER} is not a token this service issued")
+    pairs = (pair.rpartition("@") for pair in text.split(","))
     return [(sid, int(version)) for sid, _, version in pairs]
 
 
@@ -66,9 +81,9 @@ class ConsistencyWaiter:
                 return False
         return True
 
-    async def wait(self, token: str, within: float) -> bool:
-        """True once the read side reflects the token; False after `within` s."""
-        pairs = parse_token(token)
+    async def wait(self, pairs: list[tuple[str, int]], within: float) -> bool:
+        """True once the read side reflects a token's `pairs` (see
+        parse_token); False after `within` s."""
         deadline = time.monotonic() + within
         while not await self.caught_up(pairs):
             if time.monotonic() >= deadline:

@@ -10,6 +10,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 from cqrskit.core import errors
+from cqrskit.core.auth import Principal
 from cqrskit.core.codec import EventCodec
 from cqrskit.core.loading import StateLoader
 from cqrskit.core.messages import Ack, Metadata, ack_for
@@ -41,6 +42,8 @@ class CommandContext:
     correlation_id: str
     idempotency_key: str | None = None
     fingerprint: str = ""
+    principal: Principal | None = None
+    """Who issued the command; None for the system itself (the demo loader)."""
 
 
 class Dispatcher:
@@ -197,10 +200,13 @@ class Dispatcher:
                 detail=rejection.detail if rejection else None,
                 ack=unchanged,
             )
+        who = context.principal
         metadata = Metadata(
             command_id=context.command_id,
             correlation_id=context.correlation_id,
             causation_id=context.command_id,
+            principal=who.subject if who else None,
+            roles=tuple(sorted(who.roles)) if who else (),
         )
         records = await self.store.append(appends, metadata=metadata, idempotency=claim)
         session.committed(records)

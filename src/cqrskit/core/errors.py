@@ -50,3 +50,19 @@ class StoreUnavailable(CqrskitError):
 class Misconfigured(CqrskitError):
     """The configuration cannot work (refused credentials, a database that does
     not exist): waiting would not help, so a process exits with it."""
+
+
+class Unauthenticated(CqrskitError):
+    """No credentials, or credentials that do not verify (HTTP 401)."""
+
+
+class Forbidden(CqrskitError):
+    """Verified credentials that do not allow this action (HTTP 403)."""
+
+
+class RateLimited(CqrskitError):
+    """Too many commands from one caller (HTTP 429, with Retry-After)."""
+
+    def __init__(self, detail: str, retry_after: float) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

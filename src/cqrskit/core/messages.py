@@ -12,26 +12,35 @@ JsonDict = dict[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class Metadata:
-    """Where an event came from: the command, the request chain, its cause."""
+    """Where an event came from: the command, the request chain, its cause,
+    and who issued the command (`principal`, the token's `sub`, with its
+    `roles`; None for the system itself, such as the demo loader)."""
 
     command_id: str | None = None
     correlation_id: str | None = None
     causation_id: str | None = None
+    principal: str | None = None
+    roles: tuple[str, ...] = ()
 
-    def as_dict(self) -> dict[str, str]:
-        values = {
+    def as_dict(self) -> dict[str, Any]:
+        values: dict[str, Any] = {
             "command_id": self.command_id,
             "correlation_id": self.correlation_id,
             "causation_id": self.causation_id,
         }
+        if self.principal is not None:
+            values["principal"] = {"sub": self.principal, "roles": list(self.roles)}
         return {k: v for k, v in values.items() if v is not None}
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Metadata:
+        principal = raw.get("principal") or {}
         return cls(
             command_id=raw.get("command_id"),
             correlation_id=raw.get("correlation_id"),
             causation_id=raw.get("causation_id"),
+            principal=principal.get("sub"),
+            roles=tuple(principal.get("roles", ())),
         )
 
 

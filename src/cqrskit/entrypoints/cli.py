@@ -10,13 +10,16 @@ from typing import Any
 
 import click
 
+from cqrskit.adapters.pyjwt import mint
+from cqrskit.core.auth import ADMIN, CUSTOMER
 from cqrskit.core.errors import Misconfigured
 from cqrskit.entrypoints.http.command_app import create_command_app
 from cqrskit.entrypoints.http.query_app import create_query_app
-from cqrskit.runtime.adapters import UnsupportedUrl
+from cqrskit.runtime.adapters import UnsupportedUrl, token_verifier
 from cqrskit.runtime.embedded import borrowed, running_system
+from cqrskit.runtime.redaction import mask_passwords_in_logs, masked
 from cqrskit.runtime.servers import PortInUse, Servers, ensure_free
-from cqrskit.runtime.settings import Settings
+from cqrskit.runtime.settings import SERVER_KEY_FILE, Settings, local_secret
 from cqrskit.shop.demo import load_demo_data
 
 
@@ -29,6 +32,7 @@ def main(log_level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request
+    mask_passwords_in_logs()
 
 
 @main.command()
@@ -36,33 +40,58 @@ def main(log_level: str) -> None:
 @click.option("--command-port", default=8000, show_default=True)
 @click.option("--query-port", default=8001, show_default=True)
 @click.option("--data-dir", default="./.cqrskit", show_default=True, type=click.Path())
-@click.option("--demo", is_flag=True, help="Load a small catalog with stock first.")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Load a small catalog with stock first; print a customer and an admin token.",
+)
 def run(
     host: str, command_port: int, query_port: int, data_dir: str, demo: bool
 ) -> None:
-    """Run the whole system in one process (embedded stores by default)."""
+    """Run the whole system in one process (embedded stores by default).
+
+    Without CQRSKIT_AUTH_SECRET or CQRSKIT_AUTH_JWKS_URL, bearer tokens are
+    signed with a secret kept in the data directory (created, mode 0600)."""
     settings = Settings.from_env(data_dir=Path(data_dir))
+    if not settings.has_auth_key:
+        settings = settings.with_secret(local_secret(Path(data_dir)))
+    if not (settings.server_key or settings.auth_secret):  # beside a JWKS
+        settings = settings.with_server_key(
+            local_secret(Path(data_dir), SERVER_KEY_FILE)
+        )
     try:
         ensure_free(host, command_port, "--command-port")
         ensure_free(host, query_port, "--query-port")
         asyncio.run(_run(settings, host, command_port, query_port, demo))
     except (UnsupportedUrl, PortInUse) as e:
         raise click.ClickException(str(e)) from e
+    except Misconfigured as e:
+        raise click.ClickException(e.detail) from e
 
 
 async def _run(
     settings: Settings, host: str, cport: int, qport: int, demo: bool
 ) -> None:
+    verifier, server_key = token_verifier(settings), settings.hmac_key()
     async with running_system(settings) as system:
         if demo:
             added = await load_demo_data(system.command.commands)
             click.echo(f"demo catalog loaded ({added} new products)")
-        command_app = create_command_app(lambda: borrowed(system.command))
-        query_app = create_query_app(lambda: borrowed(system.query))
+        command_app = create_command_app(
+            lambda: borrowed(system.command),
+            verifier,
+            server_key,
+            rate_limit=settings.rate_limit,
+        )
+        query_app = create_query_app(
+            lambda: borrowed(system.query), verifier, server_key
+        )
         servers = Servers([(command_app, host, cport), (query_app, host, qport)])
         serving = asyncio.create_task(servers.serve())
         if await servers.started():
             click.echo(_banner(settings, host, cport, qport))
+            if demo and settings.auth_secret:
+                click.echo(_demo_tokens(settings, settings.auth_secret))
         await serving
         click.echo("cqrskit stopped")
 
@@ -73,11 +102,78 @@ def _banner(settings: Settings, host: str, cport: int, qport: int) -> str:
             "cqrskit is running",
             f"  command service  http://{host}:{cport}   (docs: http://{host}:{cport}/docs)",
             f"  query service    http://{host}:{qport}   (docs: http://{host}:{qport}/docs)",
-            f"  event store      {settings.event_store_url}",
-            f"  read store       {settings.read_store_url}",
-            f"  broker           {settings.broker_url}",
+            f"  event store      {masked(settings.event_store_url)}",
+            f"  read store       {masked(settings.read_store_url)}",
+            f"  broker           {masked(settings.broker_url)}",
             "Press Ctrl-C to stop.",
         ]
+    )
+
+
+DEMO_TTL = 24 * 3600.0
+
+
+def _demo_tokens(settings: Settings, secret: str) -> str:
+    def token(subject: str, roles: list[str]) -> str:
+        return mint(
+            secret,
+            subject,
+            roles,
+            DEMO_TTL,
+            issuer=settings.auth_issuer,
+            audience=settings.auth_audience,
+        )
+
+    return "\n".join(
+        [
+            "Bearer tokens for a try (24 h; `cqrskit token` makes more):",
+            f"  customer alice   {token('alice', [CUSTOMER])}",
+            f"  admin            {token('ops', [ADMIN])}",
+        ]
+    )
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _seconds(text: str) -> float:
+    """`90`, `90s`, `15m`, `1h`, `2d` in seconds."""
+    number, unit = (text[:-1], text[-1]) if text[-1:] in _UNITS else (text, "s")
+    if not number.isdigit() or int(number) == 0:
+        raise click.BadParameter(f"{text!r} is not a duration such as 90s, 15m, 1h")
+    return float(int(number) * _UNITS[unit])
+
+
+@main.command()
+@click.option("--customer", required=True, help="The token's subject (`sub`).")
+@click.option("--admin", is_flag=True, help="Add the admin role.")
+@click.option("--ttl", default="1h", show_default=True, help="e.g. 90s, 15m, 1h, 2d")
+@click.option(
+    "--data-dir",
+    default="./.cqrskit",
+    show_default=True,
+    type=click.Path(),
+    envvar="CQRSKIT_DATA_DIR",
+    help="Where `cqrskit run` keeps its secret (without CQRSKIT_AUTH_SECRET).",
+)
+def token(customer: str, admin: bool, ttl: str, data_dir: str) -> None:
+    """Print a bearer token signed with the configured (or local) secret."""
+    settings = Settings.from_env(data_dir=Path(data_dir))
+    if settings.auth_jwks_url and not settings.auth_secret:
+        raise click.ClickException(
+            "CQRSKIT_AUTH_JWKS_URL is set: tokens come from the identity provider"
+        )
+    secret = settings.auth_secret or local_secret(Path(data_dir))
+    roles = [CUSTOMER, ADMIN] if admin else [CUSTOMER]
+    click.echo(
+        mint(
+            secret,
+            customer,
+            roles,
+            _seconds(ttl),
+            issuer=settings.auth_issuer,
+            audience=settings.auth_audience,
+        )
     )
 
 
@@ -211,24 +307,44 @@ def _dlq_run(work: Any) -> Any:
 @click.option("--query-url", help="A running query service (with --command-url).")
 @click.option("--seconds", default=5.0, show_default=True, help="Length of each phase.")
 @click.option("--concurrency", default=16, show_default=True, help="Clients at once.")
+@click.option(
+    "--token",
+    envvar="CQRSKIT_BENCH_TOKEN",
+    help="An admin's bearer token for running services (default: minted "
+    "with CQRSKIT_AUTH_SECRET).",
+)
 def bench(
-    command_url: str | None, query_url: str | None, seconds: float, concurrency: int
+    command_url: str | None,
+    query_url: str | None,
+    seconds: float,
+    concurrency: int,
+    token: str | None,
 ) -> None:
-    """Measure throughput and latency from outside, over HTTP."""
+    """Measure throughput and latency from outside, over HTTP. Services that
+    are already running should have their rate limit off (CQRSKIT_RATE_LIMIT=0)."""
+    import secrets
+
     from cqrskit.runtime import bench as b
 
-    def measure(urls: tuple[str, str]) -> None:
+    def measure(urls: tuple[str, str], token: str) -> None:
         click.echo(
             f"bench: {concurrency} clients, {seconds:g} s a phase, {urls[0]} {urls[1]}"
         )
-        phases = asyncio.run(b.run_bench(*urls, seconds, concurrency))
+        phases = asyncio.run(b.run_bench(*urls, seconds, concurrency, token))
         click.echo(b.report(phases))
 
     if command_url and query_url:
-        measure((command_url, query_url))
+        secret = Settings.from_env().auth_secret
+        if token is None and secret is None:
+            raise click.UsageError("give --token or set CQRSKIT_AUTH_SECRET")
+        measure(
+            (command_url, query_url),
+            token or mint(secret or "", "bench", [ADMIN], 3600),
+        )
         return
-    with b.embedded_system() as urls:
-        measure(urls)
+    secret = secrets.token_urlsafe(48)
+    with b.embedded_system(secret) as urls:
+        measure(urls, mint(secret, "bench", [ADMIN], 3600))
 
 
 @main.command()
@@ -393,6 +509,12 @@ def up(
     from cqrskit.runtime import topology
 
     env = topology.environment()
+    try:
+        settings = Settings.from_env(env)
+        token_verifier(settings)  # refuses a missing or short key
+        settings.hmac_key()
+    except Misconfigured as e:
+        raise click.ClickException(f"cqrskit up: {e.detail}") from e
     if env["CQRSKIT_EVENT_STORE_URL"].startswith(("postgresql://", "postgres://")):
         try:
             topology.ensure_database(env["CQRSKIT_EVENT_STORE_URL"])

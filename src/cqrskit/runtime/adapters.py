@@ -13,6 +13,9 @@ from cqrskit.adapters.memory import (
 )
 from cqrskit.adapters.memory.lease import InProcessLease
 from cqrskit.adapters.memory.membership import InMemoryMembership
+from cqrskit.adapters.pyjwt import JwtVerifier
+from cqrskit.core.auth import TokenVerifier
+from cqrskit.core.errors import Misconfigured
 from cqrskit.core.ports import (
     Broker,
     EventLog,
@@ -21,7 +24,7 @@ from cqrskit.core.ports import (
     PositionStore,
     ReadStore,
 )
-from cqrskit.runtime.settings import sqlite_path
+from cqrskit.runtime.settings import Settings, sqlite_path
 
 
 class UnsupportedUrl(ValueError):
@@ -127,3 +130,19 @@ def check_url(kind: str, url: str) -> None:
     """Refuse a URL no adapter serves before any waiting for it begins."""
     if not url.startswith(_SCHEMES[kind]):
         raise UnsupportedUrl(f"no {kind} adapter for {url!r}")
+
+
+def token_verifier(settings: Settings) -> TokenVerifier:
+    """The bearer-token verifier the settings name; a service never starts
+    without one (Misconfigured)."""
+    if not settings.has_auth_key:
+        raise Misconfigured(
+            "no key to verify bearer tokens: set CQRSKIT_AUTH_SECRET (HS256) "
+            "or CQRSKIT_AUTH_JWKS_URL (an identity provider's keys)"
+        )
+    return JwtVerifier(
+        secret=settings.auth_secret,
+        jwks_url=settings.auth_jwks_url,
+        issuer=settings.auth_issuer,
+        audience=settings.auth_audience,
+    )

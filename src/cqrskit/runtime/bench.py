@@ -73,12 +73,18 @@ async def _setup(cmd: httpx.AsyncClient) -> None:
 
 
 async def run_bench(
-    command_url: str, query_url: str, seconds: float, concurrency: int
+    command_url: str, query_url: str, seconds: float, concurrency: int, token: str
 ) -> list[Phase]:
+    """`token`: an admin's bearer token (the bench sets up the catalog)."""
     limits = httpx.Limits(max_connections=concurrency * 2)
+    auth = {"Authorization": f"Bearer {token}"}
     async with (
-        httpx.AsyncClient(base_url=command_url, limits=limits, timeout=30) as cmd,
-        httpx.AsyncClient(base_url=query_url, limits=limits, timeout=30) as qry,
+        httpx.AsyncClient(
+            base_url=command_url, limits=limits, timeout=30, headers=auth
+        ) as cmd,
+        httpx.AsyncClient(
+            base_url=query_url, limits=limits, timeout=30, headers=auth
+        ) as qry,
     ):
         await _setup(cmd)
         n = iter(range(10**9))
@@ -144,11 +150,13 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def embedded_system() -> Iterator[tuple[str, str]]:
-    """`cqrskit run` on free ports and a temporary data directory."""
+def embedded_system(secret: str) -> Iterator[tuple[str, str]]:
+    """`cqrskit run` on free ports and a temporary data directory, signing
+    tokens with `secret`, with no rate limit (the bench is the load)."""
     cport, qport = _free_port(), _free_port()
     with tempfile.TemporaryDirectory() as data:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CQRSKIT_")}
+        env.update(CQRSKIT_AUTH_SECRET=secret, CQRSKIT_RATE_LIMIT="0")
         argv = [
             *(
                 sys.executable,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hmac
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from cqrskit.core.errors import Misconfigured
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +23,42 @@ class Settings:
     snapshot_every: int = 1000
     snapshot_slow_load: float = 0.05
     state_cache_size: int = 10_000
+    auth_secret: str | None = field(default=None, repr=False)
+    """HS256 key of the bearer tokens; never printed (repr=False)."""
+    auth_jwks_url: str | None = None
+    auth_issuer: str | None = None
+    auth_audience: str | None = None
+    server_key: str | None = field(default=None, repr=False)
+    """The services' own HMAC key (request fingerprints, consistency tokens)."""
+    rate_limit: float = 20.0
+    """Commands per second per caller on each command service; 0: none."""
+
+    @property
+    def has_auth_key(self) -> bool:
+        return bool(self.auth_secret or self.auth_jwks_url)
+
+    def with_secret(self, secret: str) -> Settings:
+        return replace(self, auth_secret=secret)
+
+    def with_server_key(self, key: str) -> Settings:
+        return replace(self, server_key=key)
+
+    def hmac_key(self) -> bytes:
+        """The key the command and query services share for their HMACs:
+        CQRSKIT_SERVER_KEY, else one derived from CQRSKIT_AUTH_SECRET (so a
+        deployment with a shared secret needs nothing more). With a JWKS there
+        is no shared secret, so CQRSKIT_SERVER_KEY must be set."""
+        if self.server_key:
+            if len(self.server_key.encode()) < 32:
+                raise Misconfigured("CQRSKIT_SERVER_KEY is shorter than 32 bytes")
+            return self.server_key.encode()
+        if self.auth_secret:
+            secret = self.auth_secret.encode()
+            return hmac.new(secret, b"cqrskit server key v1", "sha256").digest()
+        raise Misconfigured(
+            "no server key: set CQRSKIT_SERVER_KEY (32+ bytes; the same on the "
+            "command and query services) or CQRSKIT_AUTH_SECRET"
+        )
 
     @classmethod
     def from_env(
@@ -42,9 +81,34 @@ class Settings:
             snapshot_every=int(env.get("CQRSKIT_SNAPSHOT_EVERY", "1000")),
             snapshot_slow_load=float(env.get("CQRSKIT_SNAPSHOT_SLOW_LOAD", "0.05")),
             state_cache_size=int(env.get("CQRSKIT_STATE_CACHE_SIZE", "10000")),
+            auth_secret=env.get("CQRSKIT_AUTH_SECRET") or None,
+            auth_jwks_url=env.get("CQRSKIT_AUTH_JWKS_URL") or None,
+            auth_issuer=env.get("CQRSKIT_AUTH_ISSUER") or None,
+            auth_audience=env.get("CQRSKIT_AUTH_AUDIENCE") or None,
+            server_key=env.get("CQRSKIT_SERVER_KEY") or None,
+            rate_limit=float(env.get("CQRSKIT_RATE_LIMIT", "20")),
         )
 
 
 def sqlite_path(url: str) -> Path:
     """`sqlite:///rel/x.db` is relative, `sqlite:////abs/x.db` absolute."""
     return Path(url.removeprefix("sqlite:///"))
+
+
+SECRET_FILE = "auth-secret"
+SERVER_KEY_FILE = "server-key"
+
+
+def local_secret(data_dir: Path, name: str = SECRET_FILE) -> str:
+    """A secret kept in `data_dir` for local use (the HS256 secret, or the
+    server key beside a JWKS), created (mode 0600, never printed) the first
+    time it is asked for."""
+    path = data_dir / name
+    if not path.exists():
+        import secrets
+
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()

@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
+from cqrskit.runtime.redaction import masked as masked  # `cqrskit up` prints it
+
 RESTART_FIRST = 0.5
 RESTART_CAP = 30.0
 STEADY = 60.0
@@ -229,16 +231,6 @@ def tend(role: Role, now: float) -> None:
     )
     role.due = now + role.delay
     role.delay = min(role.delay * 2, RESTART_CAP)
-
-
-def masked(url: str) -> str:
-    """`url` with its password replaced by ***, for printing."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
 
 
 def environment() -> dict[str, str]:

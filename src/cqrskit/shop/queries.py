@@ -46,20 +46,24 @@ class ShopQueries:
     def __init__(self, store: ReadStore) -> None:
         self._store = store
 
-    async def _one(self, key: str, what: str) -> bytes:
+    async def _one(self, key: str, what: str, owner: str | None = None) -> bytes:
+        """The document; with `owner`, only if it is that customer's: another
+        customer's answers exactly as a missing one does."""
         doc = await self._store.get(key)
-        if doc is None:
+        if doc is None or (
+            owner is not None and orjson.loads(doc).get("customer_id") != owner
+        ):
             raise NotFound(f"{what} does not exist")
         return doc
 
     async def product(self, sku: str) -> bytes:
         return await self._one(product_key(sku), f"product {sku}")
 
-    async def cart(self, cart_id: str) -> bytes:
-        return await self._one(cart_key(cart_id), f"cart {cart_id}")
+    async def cart(self, cart_id: str, owner: str | None = None) -> bytes:
+        return await self._one(cart_key(cart_id), f"cart {cart_id}", owner)
 
-    async def order(self, order_id: str) -> bytes:
-        return await self._one(order_key(order_id), f"order {order_id}")
+    async def order(self, order_id: str, owner: str | None = None) -> bytes:
+        return await self._one(order_key(order_id), f"order {order_id}", owner)
 
     async def products(
         self, *, q: str | None, category: str | None, limit: int, cursor: str | None

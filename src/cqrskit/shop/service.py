@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from cqrskit.core.auth import Principal
 from cqrskit.core.dispatcher import CommandContext, Dispatcher, Handler
 from cqrskit.core.errors import Conflict, NotFound, PaymentDeclined, RuleViolated
 from cqrskit.core.messages import Ack
@@ -78,6 +79,7 @@ class ShopCommands:
         self, ctx: CommandContext, cart_id: str, sku: str, quantity: int
     ) -> Ack:
         async def handle(session: Session) -> str:
+            await _own_cart(session, cart_id, ctx.principal)
             product = await _active_product(session, sku)
             command = c.AddItem(
                 cart_id, sku, quantity, product.name, product.price_cents
@@ -91,6 +93,7 @@ class ShopCommands:
         """ChangeQuantity or RemoveItem."""
 
         async def handle(session: Session) -> str:
+            await _own_cart(session, cart_id, ctx.principal)
             await session.execute(c.cart_stream(cart_id), c.cart_decider, command)
             return c.cart_stream(cart_id)
 
@@ -103,7 +106,7 @@ class ShopCommands:
         if replayed is not None:
             return replayed
         order_id = order_id or self._new_id()
-        customer_id, lines = await self._quote(cart_id)
+        customer_id, lines = await self._quote(cart_id, ctx.principal)
         amount = sum(line.line_total_cents for line in lines)
         auth = await self._gateway.authorize(card, amount, reference=order_id)
         if not auth.approved:
@@ -113,9 +116,10 @@ class ShopCommands:
         # Orders for the same SKU take turns in this process (core/turns.py).
         stock = [i.inventory_stream(line.sku) for line in lines]
         try:
+            placement = self._placement(order_id, cart_id, card, auth, ctx.principal)
             ack, fresh = await self._dispatcher.dispatch_fresh(
                 ctx,
-                self._placement(order_id, cart_id, card, auth),
+                placement,
                 checked=True,
                 queue_on=stock,
             )
@@ -126,18 +130,25 @@ class ShopCommands:
             await self._gateway.void(auth.authorization_id)
         return ack
 
-    async def _quote(self, cart_id: str) -> tuple[str, list[o.OrderLine]]:
+    async def _quote(
+        self, cart_id: str, principal: Principal | None
+    ) -> tuple[str, list[o.OrderLine]]:
         session = self._dispatcher.session()
-        cart = await _open_cart(session, cart_id)
+        cart = await _open_cart(session, cart_id, principal)
         return cart.customer_id, await _price_lines(session, cart)
 
     def _placement(
-        self, order_id: str, cart_id: str, card: Card, auth: Authorization
+        self,
+        order_id: str,
+        cart_id: str,
+        card: Card,
+        auth: Authorization,
+        principal: Principal | None,
     ) -> Handler:
         placed_at = rfc3339(self._clock())
 
         async def handle(session: Session) -> str:
-            cart = await _open_cart(session, cart_id)
+            cart = await _open_cart(session, cart_id, principal)
             lines = await _price_lines(session, cart)
             if sum(line.line_total_cents for line in lines) != auth.amount_cents:
                 raise Conflict(
@@ -204,6 +215,8 @@ class ShopCommands:
         async def handle(session: Session) -> str:
             cancel = o.CancelOrder(order_id, reason, rfc3339(self._clock()))
             order = await session.load(o.order_stream(order_id), o.order_decider)
+            if not _may_act_for(ctx.principal, order.customer_id):
+                raise NotFound(f"order {order_id} does not exist")
             await session.execute(o.order_stream(order_id), o.order_decider, cancel)
             for line in order.lines:
                 release = i.ReleaseStock(line.sku, line.quantity, order_id)
@@ -228,10 +241,27 @@ async def _active_product(session: Session, sku: str) -> p.Product:
     return product
 
 
-async def _open_cart(session: Session, cart_id: str) -> c.Cart:
+def _may_act_for(principal: Principal | None, customer_id: str) -> bool:
+    """The system itself (no principal) acts for anyone; a caller for the
+    customers it owns. Checked on the event store's state (DESIGN.md rule 5)."""
+    return principal is None or principal.owns(customer_id)
+
+
+async def _own_cart(
+    session: Session, cart_id: str, principal: Principal | None
+) -> c.Cart:
+    """The cart, if it exists and the caller may use it; else, alike, 404.
+    Checked before anything about the cart's state."""
     cart = await session.load(c.cart_stream(cart_id), c.cart_decider)
-    if not cart.exists:
+    if not cart.exists or not _may_act_for(principal, cart.customer_id):
         raise NotFound(f"cart {cart_id} does not exist")
+    return cart
+
+
+async def _open_cart(
+    session: Session, cart_id: str, principal: Principal | None
+) -> c.Cart:
+    cart = await _own_cart(session, cart_id, principal)
     if cart.checked_out:
         raise RuleViolated(f"cart {cart_id} is already checked out")
     if not cart.lines:

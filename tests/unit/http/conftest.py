@@ -3,6 +3,7 @@
 The apps get their sides through `borrowed`, as `cqrskit run` does, and their
 lifespans are entered here (httpx's ASGITransport does not run them). App
 exceptions are not re-raised, so a crash shows up as the 500 a client would see.
+The clients act as an operator (an admin token) unless a test says otherwise.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from shop_http import SETTINGS, Shop
 from cqrskit.entrypoints.http.command_app import create_command_app
 from cqrskit.entrypoints.http.query_app import create_query_app
 from cqrskit.runtime.embedded import System, borrowed, running_system
+from credentials import ADMIN_HEADERS, SERVER_KEY, verifier
 
 
 @pytest.fixture
@@ -29,21 +31,21 @@ async def _client(app: FastAPI, host: str) -> AsyncIterator[httpx.AsyncClient]:
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(
-            transport=transport, base_url=f"http://{host}"
+            transport=transport, base_url=f"http://{host}", headers=ADMIN_HEADERS
         ) as client:
             yield client
 
 
 @pytest.fixture
 async def command(system: System) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_command_app(lambda: borrowed(system.command))
+    app = create_command_app(lambda: borrowed(system.command), verifier(), SERVER_KEY)
     async for client in _client(app, "command"):
         yield client
 
 
 @pytest.fixture
 async def query(system: System) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_query_app(lambda: borrowed(system.query))
+    app = create_query_app(lambda: borrowed(system.query), verifier(), SERVER_KEY)
     async for client in _client(app, "query"):
         yield client
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from shop_http import Shop, assert_problem, card, created
 
 from cqrskit.shop.payments import APPROVE_CARD, DECLINE_CARD
+from credentials import customer
 
 # --- validation at the edge ----------------------------------------------------
 
@@ -501,13 +502,36 @@ async def test_a_key_reused_with_a_different_body_is_a_422(shop: Shop) -> None:
     size = await shop.log_size()
 
     other_body = await shop.command.post(path, json={"quantity": 5}, headers=key)
+
+    assert "Idempotency-Key" in assert_problem(other_body, 422)["detail"]
+    assert await shop.log_size() == size
+
+
+async def test_a_key_is_scoped_to_the_caller_and_the_route(shop: Shop) -> None:
+    """The same key on another route, or from another customer, is another
+    key: it neither replays nor blocks the first one's request."""
+    await shop.add_product("MUG-1")
+    key = {"Idempotency-Key": "k-1"}
+    path = "/inventory/MUG-1/restock"
+    assert (await shop.command.post(path, json={"quantity": 4}, headers=key)).is_success
     other_route = await shop.command.post(
         "/products/MUG-1/price", json={"price_cents": 4}, headers=key
     )
+    assert other_route.status_code == 202, other_route.text
 
-    assert "Idempotency-Key" in assert_problem(other_body, 422)["detail"]
-    assert_problem(other_route, 422)
-    assert await shop.log_size() == size
+    body = {"cart_id": "shared"}
+    alice = await shop.command.post(
+        "/carts", json=body, headers={**key, **customer("alice")}
+    )
+    again = await shop.command.post(
+        "/carts", json=body, headers={**key, **customer("alice")}
+    )
+    bob = await shop.command.post(
+        "/carts", json=body, headers={**key, **customer("bob")}
+    )
+    assert alice.status_code == again.status_code == 201
+    assert again.json() == alice.json(), "alice's replay is alice's answer"
+    assert_problem(bob, 409)  # bob's own attempt: the cart id is taken
 
 
 async def test_a_placed_order_replayed_by_key_is_not_charged_twice(shop: Shop) -> None:

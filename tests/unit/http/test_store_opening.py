@@ -15,6 +15,7 @@ from cqrskit.entrypoints.http import lifespan
 from cqrskit.entrypoints.http.command_app import create_command_app
 from cqrskit.runtime.bootstrap import CommandSide
 from cqrskit.runtime.embedded import System
+from credentials import ADMIN_HEADERS, SERVER_KEY, verifier
 
 
 class Gate:
@@ -46,10 +47,12 @@ async def test_routes_answer_503_until_the_store_opens(
 ) -> None:
     monkeypatch.setattr(lifespan, "FIRST_WAIT", 0.05)
     gate = Gate(system)
-    app = create_command_app(gate.provide)
+    app = create_command_app(gate.provide, verifier(), SERVER_KEY)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://c") as c:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://c", headers=ADMIN_HEADERS
+        ) as c:
             assert (await c.get("/healthz")).status_code == 200
             assert (await c.get("/readyz")).status_code == 503
             answer = await c.post("/carts", json={"customer_id": "alice"})
@@ -70,7 +73,7 @@ async def test_a_misconfiguration_stops_the_start(system: System) -> None:
         raise Misconfigured("password authentication failed")
         yield system.command  # pragma: no cover
 
-    app = create_command_app(refused)
+    app = create_command_app(refused, verifier(), SERVER_KEY)
     with pytest.raises(Misconfigured):
         async with app.router.lifespan_context(app):
             pass  # pragma: no cover

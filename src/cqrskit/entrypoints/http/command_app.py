@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -15,14 +14,17 @@ from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.responses import Response
 
+from cqrskit.core.auth import TokenVerifier
 from cqrskit.core.consistency import HEADER as TOKEN_HEADER
 from cqrskit.core.consistency import token_for
 from cqrskit.core.dispatcher import CommandContext
-from cqrskit.core.errors import NotFound
+from cqrskit.core.errors import Forbidden, NotFound
 from cqrskit.core.messages import STREAM_ID_PATTERN, Ack, stream_entity
 from cqrskit.core.wire import event_to_dict
+from cqrskit.entrypoints.http import access, problems
 from cqrskit.entrypoints.http import models as m
-from cqrskit.entrypoints.http import problems
+from cqrskit.entrypoints.http.access import Access, principal_of, rule
+from cqrskit.entrypoints.http.fingerprints import fingerprint, scoped_key
 from cqrskit.entrypoints.http.lifespan import opened_in_background, opened_side
 from cqrskit.entrypoints.http.metrics import MetricsMiddleware, new_registry
 from cqrskit.entrypoints.http.middleware import RequestContextMiddleware
@@ -49,7 +51,16 @@ BODILESS = problems.answers(404, 409, 413, 422, 503)
 WITH_BODY = problems.answers(400, 404, 409, 413, 422, 503)
 
 
-def create_command_app(provider: Provider) -> FastAPI:
+def create_command_app(
+    provider: Provider,
+    verifier: TokenVerifier,
+    server_key: bytes,
+    *,
+    rate_limit: float = 0.0,
+) -> FastAPI:
+    """`server_key`: the HMAC key shared with the query service; `rate_limit`:
+    commands per second per caller (0: none; processes take
+    CQRSKIT_RATE_LIMIT, on by default)."""
     registry = new_registry()
     commands_total = Counter(
         "cqrskit_commands",
@@ -69,6 +80,7 @@ def create_command_app(provider: Provider) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     problems.install(app)
     parameters_never_null(app)
+    access.install(app, verifier, rate_limit)
 
     async def ready() -> bool:
         await side_of(app).store.idempotency_record("readyz")
@@ -79,7 +91,7 @@ def create_command_app(provider: Provider) -> FastAPI:
     async def run(
         request: Request, name: str, body: m.Body | None, key: str | None, call: Any
     ) -> Ack:
-        ctx = context(request, body, key)
+        ctx = context(request, body, key, server_key)
         try:
             ack: Ack = await call(side_of(app).commands, ctx)
         except Exception as e:
@@ -90,6 +102,7 @@ def create_command_app(provider: Provider) -> FastAPI:
 
     @app.post(
         "/products",
+        **rule(Access.ADMIN),
         status_code=201,
         response_model=m.CommandAnswer,
         responses=WITH_BODY,
@@ -111,10 +124,11 @@ def create_command_app(provider: Provider) -> FastAPI:
             key,
             lambda s, x: s.catalog(x, command, sku=body.sku),
         )
-        return answer(ack, 201, sku=body.sku)
+        return answer(ack, 201, server_key, sku=body.sku)
 
     @app.post(
         "/products/{sku}/price",
+        **rule(Access.ADMIN),
         status_code=202,
         response_model=m.CommandAnswer,
         responses=WITH_BODY,
@@ -130,10 +144,11 @@ def create_command_app(provider: Provider) -> FastAPI:
             key,
             lambda s, x: s.catalog(x, command, sku=sku),
         )
-        return answer(ack, 202, sku=sku)
+        return answer(ack, 202, server_key, sku=sku)
 
     @app.post(
         "/products/{sku}/name",
+        **rule(Access.ADMIN),
         status_code=202,
         response_model=m.CommandAnswer,
         responses=WITH_BODY,
@@ -149,10 +164,11 @@ def create_command_app(provider: Provider) -> FastAPI:
             key,
             lambda s, x: s.catalog(x, command, sku=sku),
         )
-        return answer(ack, 202, sku=sku)
+        return answer(ack, 202, server_key, sku=sku)
 
     @app.post(
         "/products/{sku}/discontinue",
+        **rule(Access.ADMIN),
         status_code=202,
         response_model=m.CommandAnswer,
         responses=BODILESS,
@@ -168,10 +184,11 @@ def create_command_app(provider: Provider) -> FastAPI:
             key,
             lambda s, x: s.catalog(x, command, sku=sku),
         )
-        return answer(ack, 202, sku=sku)
+        return answer(ack, 202, server_key, sku=sku)
 
     @app.post(
         "/inventory/{sku}/restock",
+        **rule(Access.ADMIN),
         status_code=202,
         response_model=m.CommandAnswer,
         responses=WITH_BODY,
@@ -183,25 +200,34 @@ def create_command_app(provider: Provider) -> FastAPI:
         ack = await run(
             request, "Restock", body, key, lambda s, x: s.restock(x, command)
         )
-        return answer(ack, 202, sku=sku)
+        return answer(ack, 202, server_key, sku=sku)
 
     @app.post(
-        "/carts", status_code=201, response_model=m.CommandAnswer, responses=WITH_BODY
+        "/carts",
+        **rule(Access.CUSTOMER),
+        status_code=201,
+        response_model=m.CommandAnswer,
+        responses={**WITH_BODY, **problems.answers(403)},
     )
     async def create_cart(
         request: Request, body: m.NewCart, key: IdempotencyKey = None
     ) -> Response:
+        who = principal_of(request)
+        customer_id = body.customer_id or who.subject
+        if customer_id != who.subject and not who.is_admin:
+            raise Forbidden("a customer creates carts only for themselves")
         ack = await run(
             request,
             "CreateCart",
             body,
             key,
-            lambda s, x: s.create_cart(x, body.customer_id, body.cart_id),
+            lambda s, x: s.create_cart(x, customer_id, body.cart_id),
         )
-        return answer(ack, 201, cart_id=stream_entity(ack.stream_id))
+        return answer(ack, 201, server_key, cart_id=stream_entity(ack.stream_id))
 
     @app.post(
         "/carts/{cart_id}/items",
+        **rule(Access.CUSTOMER),
         status_code=202,
         response_model=m.CommandAnswer,
         responses=WITH_BODY,
@@ -216,10 +242,11 @@ def create_command_app(provider: Provider) -> FastAPI:
             key,
             lambda s, x: s.add_item(x, cart_id, body.sku, body.quantity),
         )
-        return answer(ack, 202, cart_id=cart_id)
+        return answer(ack, 202, server_key, cart_id=cart_id)
 
     @app.put(
         "/carts/{cart_id}/items/{sku}",
+        **rule(Access.CUSTOMER),
         status_code=202,
         response_model=m.CommandAnswer,
         responses=WITH_BODY,
@@ -239,10 +266,11 @@ def create_command_app(provider: Provider) -> FastAPI:
             key,
             lambda s, x: s.cart(x, command, cart_id=cart_id),
         )
-        return answer(ack, 202, cart_id=cart_id)
+        return answer(ack, 202, server_key, cart_id=cart_id)
 
     @app.delete(
         "/carts/{cart_id}/items/{sku}",
+        **rule(Access.CUSTOMER),
         status_code=202,
         response_model=m.CommandAnswer,
         responses=BODILESS,
@@ -258,10 +286,11 @@ def create_command_app(provider: Provider) -> FastAPI:
             key,
             lambda s, x: s.cart(x, command, cart_id=cart_id),
         )
-        return answer(ack, 202, cart_id=cart_id)
+        return answer(ack, 202, server_key, cart_id=cart_id)
 
     @app.post(
         "/orders",
+        **rule(Access.CUSTOMER),
         status_code=201,
         response_model=m.CommandAnswer,
         responses={**WITH_BODY, **problems.answers(402)},
@@ -277,10 +306,11 @@ def create_command_app(provider: Provider) -> FastAPI:
             key,
             lambda s, x: s.place_order(x, body.cart_id, card, body.order_id),
         )
-        return answer(ack, 201, order_id=stream_entity(ack.stream_id))
+        return answer(ack, 201, server_key, order_id=stream_entity(ack.stream_id))
 
     @app.post(
         "/orders/{order_id}/ship",
+        **rule(Access.ADMIN),
         status_code=202,
         response_model=m.CommandAnswer,
         responses=BODILESS,
@@ -291,10 +321,11 @@ def create_command_app(provider: Provider) -> FastAPI:
         ack = await run(
             request, "ShipOrder", None, key, lambda s, x: s.ship_order(x, order_id)
         )
-        return answer(ack, 202, order_id=order_id)
+        return answer(ack, 202, server_key, order_id=order_id)
 
     @app.post(
         "/orders/{order_id}/cancel",
+        **rule(Access.CUSTOMER),
         status_code=202,
         response_model=m.CommandAnswer,
         responses=WITH_BODY,
@@ -313,10 +344,11 @@ def create_command_app(provider: Provider) -> FastAPI:
             key,
             lambda s, x: s.cancel_order(x, order_id, reason),
         )
-        return answer(ack, 202, order_id=order_id)
+        return answer(ack, 202, server_key, order_id=order_id)
 
     @app.get(
         "/streams/{stream_id}",
+        **rule(Access.ADMIN),
         response_model=m.AuditTrail,
         responses=problems.answers(404, 422, 503),
     )
@@ -357,21 +389,26 @@ def side_of(app: FastAPI) -> CommandSide:
     return side
 
 
-def context(request: Request, body: m.Body | None, key: str | None) -> CommandContext:
-    canonical = orjson.dumps(
-        [request.method, request.url.path, body.model_dump() if body else None],
-        option=orjson.OPT_SORT_KEYS,
-    )
+def context(
+    request: Request, body: m.Body | None, key: str | None, server_key: bytes
+) -> CommandContext:
+    who = principal_of(request)
+    method, path = request.method, request.url.path
+    if key is not None:
+        route = request.scope["route"].path
+        key = scoped_key(server_key, who.subject, method, route, key)
+    dumped = body.model_dump() if body else None
     return CommandContext(
         command_id=uuid.uuid4().hex,
         correlation_id=request.state.correlation_id,
         idempotency_key=key,
-        fingerprint=hashlib.sha256(canonical).hexdigest(),
+        fingerprint=fingerprint(server_key, method, path, dumped),
+        principal=who,
     )
 
 
-def answer(ack: Ack, status: int, **ids: str) -> Response:
-    token = token_for(ack)
+def answer(ack: Ack, status: int, server_key: bytes, **ids: str) -> Response:
+    token = token_for(ack, server_key)
     body: dict[str, Any] = {
         "stream_id": ack.stream_id,
         "version": ack.version,

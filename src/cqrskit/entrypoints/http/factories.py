@@ -21,6 +21,7 @@ from cqrskit.runtime.settings import Settings
 def command_app() -> FastAPI:
     settings = Settings.from_env()
     adapters.check_url("event store", settings.event_store_url)
+    verifier, server_key = adapters.token_verifier(settings), settings.hmac_key()
 
     @asynccontextmanager
     async def provide() -> AsyncIterator[CommandSide]:
@@ -33,12 +34,15 @@ def command_app() -> FastAPI:
             await side.drain()
             await store.close()
 
-    return create_command_app(provide)
+    return create_command_app(
+        provide, verifier, server_key, rate_limit=settings.rate_limit
+    )
 
 
 def query_app() -> FastAPI:
     settings = Settings.from_env()
     adapters.check_url("read store", settings.read_store_url)
+    verifier, server_key = adapters.token_verifier(settings), settings.hmac_key()
 
     @asynccontextmanager
     async def provide() -> AsyncIterator[QuerySide]:
@@ -50,4 +54,4 @@ def query_app() -> FastAPI:
         finally:
             await store.close()
 
-    return create_query_app(provide)
+    return create_query_app(provide, verifier, server_key)

@@ -99,7 +99,8 @@ class RestockBody(Body):
 
 
 class NewCart(Body):
-    customer_id: Id
+    customer_id: Id | None = None
+    """Left out: the caller's own id (the token's `sub`)."""
     cart_id: Id | None = None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import orjson
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
 
 _STATUS: list[tuple[type[errors.CqrskitError], int, str]] = [
+    (errors.Unauthenticated, 401, "Unauthorized"),
+    (errors.Forbidden, 403, "Forbidden"),
     (errors.NotFound, 404, "Not Found"),
     (errors.IdempotencyMismatch, 422, "Idempotency Key Reused"),
     (errors.Invalid, 422, "Unprocessable Content"),
@@ -28,17 +31,21 @@ _STATUS: list[tuple[type[errors.CqrskitError], int, str]] = [
     (errors.RuleViolated, 409, "Business Rule Violated"),
     (errors.PaymentDeclined, 402, "Payment Declined"),
     (errors.StoreUnavailable, 503, "Service Unavailable"),
+    (errors.RateLimited, 429, "Too Many Requests"),
     (errors.Misconfigured, 500, "Internal Server Error"),
 ]
 
 
 _MEANING = {
     400: "the body is not valid JSON",
+    401: "no valid bearer token (the answer says `WWW-Authenticate: Bearer`)",
     402: "the card was declined",
+    403: "the token's roles do not allow this route",
     404: "no such resource",
     409: "conflicts with the current state",
     413: "the body is over 1 MiB",
     422: "invalid input (`errors` names each field)",
+    429: "too many commands from this caller (`CQRSKIT_RATE_LIMIT`); retry later",
     503: "a store is unavailable or the read side has not caught up; retry",
 }
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -67,6 +74,10 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 _RETRY_AFTER = {
     "Retry-After": {"description": "seconds to wait", "schema": {"type": "string"}}
 }
+_CHALLENGE = {
+    "WWW-Authenticate": {"description": "`Bearer`", "schema": {"type": "string"}}
+}
+_HEADERS = {401: _CHALLENGE, 429: _RETRY_AFTER, 503: _RETRY_AFTER}
 
 
 def answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -76,7 +87,7 @@ def answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
         status: {
             "description": _MEANING[status],
             "content": {MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}},
-            **({"headers": _RETRY_AFTER} if status == 503 else {}),
+            **({"headers": _HEADERS[status]} if status in _HEADERS else {}),
         }
         for status in statuses
     }
@@ -98,6 +109,9 @@ def problem(
         body["correlation_id"] = getattr(request.state, "correlation_id", None)
     body.update(extra)
     return Response(orjson.dumps(body), status, headers=headers, media_type=MEDIA_TYPE)
+
+
+_ANSWER_HEADERS = {401: {"WWW-Authenticate": "Bearer"}, 503: {"Retry-After": "1"}}
 
 
 def status_of(error: errors.CqrskitError) -> tuple[int, str]:
@@ -127,7 +141,9 @@ def install(app: FastAPI) -> None:
     async def on_kit_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, errors.CqrskitError)
         status, title = status_of(exc)
-        headers = {"Retry-After": "1"} if status == 503 else None
+        headers = _ANSWER_HEADERS.get(status)
+        if isinstance(exc, errors.RateLimited):
+            headers = {"Retry-After": str(math.ceil(exc.retry_after))}
         return problem(request, status, title, exc.detail, headers=headers)
 
     async def on_validation(request: Request, exc: Exception) -> Response:

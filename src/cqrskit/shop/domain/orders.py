@@ -104,6 +104,7 @@ class Order:
     status: Status = "new"
     lines: tuple[OrderLine, ...] = ()
     authorization_id: str = ""
+    customer_id: str = ""
 
 
 def order_stream(order_id: str) -> str:
@@ -116,8 +117,10 @@ def price_line(sku: str, name: str, quantity: int, unit_price_cents: int) -> Ord
 
 def evolve(state: Order, event: Any) -> Order:
     match event:
-        case OrderPlaced(order_id=order_id, lines=lines, payment=payment):
-            return Order(order_id, "placed", lines, payment.authorization_id)
+        case OrderPlaced(
+            order_id=order_id, lines=lines, payment=payment, customer_id=customer
+        ):
+            return Order(order_id, "placed", lines, payment.authorization_id, customer)
         case OrderShipped():
             return replace(state, status="shipped")
         case OrderCancelled():
