@@ -88,3 +88,21 @@ def test_a_parked_stream_is_listed_retried_and_skipped(
 def test_an_unknown_projection_is_a_usage_error(env: dict[str, str]) -> None:
     result = CliRunner().invoke(main, ["dlq", "list", "--projection", "x"], env=env)
     assert result.exit_code == 2
+
+
+def test_a_skip_holds_through_verify_and_rebuild(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """A fresh fold passes over a skipped event as the live projection did: the
+    views verify clean, and a rebuild does not park the stream again."""
+    asyncio.run(a_poisoned_shop(tmp_path))
+    skipped = cqrskit(env, "dlq", "skip", "product-MUG-01", "--projection", "catalog")
+    assert skipped.exit_code == 0, skipped.output
+
+    verified = cqrskit(env, "verify")
+    assert verified.exit_code == 0, verified.output
+    rebuilt = cqrskit(env, "rebuild")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "0 parked" in cqrskit(env, "dlq", "list").output
+    assert "product-MUG-01" in cqrskit(env, "dlq", "list", "--skipped").output
+    assert cqrskit(env, "verify").exit_code == 0

@@ -21,6 +21,9 @@ import orjson
 from cqrskit.core.messages import RecordedEvent
 from cqrskit.core.ports import IndexEntry, ReadStore
 
+Skip = tuple[str, int]
+"""An event an operator skipped: (stream id, version)."""
+
 PARKED = "$parked:"
 """The prefix of the pseudo-checkpoints of parked streams."""
 
@@ -97,3 +100,29 @@ async def parked(store: ReadStore, projection: str) -> list[Parked]:
         keys += [parked_key(projection, e.member) for e in page]
         after = (page[-1].sort_key, page[-1].member)
     return [Parked.decode(raw) for raw in await store.get_many(keys) if raw]
+
+
+def skipped_index(projection: str) -> str:
+    """Skips are kept apart from `dead_letter_prefix`: a rebuild, which swaps
+    that prefix in, must not forget them."""
+    return f"dlq-skipped/{projection}"
+
+
+def skipped_key(projection: str, stream_id: str, version: int) -> str:
+    return f"dlq-skipped/{projection}/{stream_id}/{version}"
+
+
+async def skipped_events(store: ReadStore, projection: str) -> frozenset[Skip]:
+    """The (stream, version) of every event an operator told `projection` to
+    skip (`cqrskit dlq skip`): a fresh fold (rebuild, verify) passes over them
+    as the live projection did."""
+    found: set[Skip] = set()
+    after: tuple[str, str] | None = None
+    while page := await store.index_page(
+        skipped_index(projection), after=after, limit=500
+    ):
+        for entry in page:
+            sid, version = entry.member.rsplit("/", 1)
+            found.add((sid, int(version)))
+        after = (page[-1].sort_key, page[-1].member)
+    return frozenset(found)

@@ -15,10 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from cqrskit.core.deadletter import Parked, parked_index, parked_key, parked_mark
+from cqrskit.core.deadletter import (
+    Parked,
+    Skip,
+    parked_index,
+    parked_key,
+    parked_mark,
+)
 from cqrskit.core.errors import ConcurrencyError, ProjectionGap, StoreUnavailable
 from cqrskit.core.messages import RecordedEvent
 from cqrskit.core.pause import GENERATION, Clock, Sleep, break_expired, now_ms
@@ -113,8 +119,12 @@ class ProjectionRunner:
         sleep: Sleep = asyncio.sleep,
         pause_poll: float = 0.05,
         max_failures: int = 5,
+        skips: Mapping[str, frozenset[Skip]] | None = None,
     ) -> None:
         self._projections = projections
+        self._skips = skips or {}
+        """By projection, the events an operator skipped (`cqrskit dlq skip`):
+        passed over, for a fresh fold to agree with the live one."""
         self._store = store
         self._gap_source = gap_source
         self._max_attempts = max_attempts
@@ -192,6 +202,8 @@ class ProjectionRunner:
     async def _apply(
         self, projection: Projection, event: RecordedEvent, view: View
     ) -> None:
+        if (event.stream_id, event.version) in self._skips.get(projection.name, ()):
+            return
         try:
             await projection.apply(event, view)
         except _INFRASTRUCTURE:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from cqrskit.core.deadletter import dead_letter_prefix
+from cqrskit.core.deadletter import dead_letter_prefix, skipped_events
 from cqrskit.core.errors import ConcurrencyError
 from cqrskit.core.pause import PauseBroken, Pauses
 from cqrskit.core.ports import EventStore, ReadStore, Rebuildable
@@ -57,8 +57,16 @@ class Rebuild:
         """Fold the log, as far as it goes now, into the scratch store."""
         if self._scratch is None:
             self._scratch = await self._target.scratch()
+        skips = {
+            p.name: await skipped_events(self._target, p.name)
+            for p in self._projections
+        }
         runner = ProjectionRunner(
-            self._projections, self._scratch, self._store, max_failures=1
+            self._projections,
+            self._scratch,
+            self._store,
+            max_failures=1,
+            skips=skips,
         )
         while events := await self._store.read_all(self.position, self._page):
             await runner.handle(0, events)

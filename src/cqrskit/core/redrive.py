@@ -15,21 +15,13 @@ from cqrskit.core.deadletter import (
     parked_index,
     parked_key,
     parked_mark,
+    skipped_index,
+    skipped_key,
 )
 from cqrskit.core.errors import NotFound
 from cqrskit.core.pause import GENERATION, Clock, Pauses, now_ms
 from cqrskit.core.ports import EventStore, IndexEntry, ReadStore, VersionMove
 from cqrskit.core.projection import Projection, View
-
-
-def skipped_index(projection: str) -> str:
-    """Skips are kept apart from `dead_letter_prefix`: a rebuild, which swaps
-    that prefix in, must not forget them."""
-    return f"dlq-skipped/{projection}"
-
-
-def skipped_key(projection: str, stream_id: str, version: int) -> str:
-    return f"dlq-skipped/{projection}/{stream_id}/{version}"
 
 
 async def _record(store: ReadStore, projection: str, stream_id: str) -> Parked:

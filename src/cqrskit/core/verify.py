@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from cqrskit.core.deadletter import Skip, skipped_events
 from cqrskit.core.pause import GENERATION, PauseBroken, Pauses
 from cqrskit.core.ports import EventStore, IndexEntry, Inspectable, ReadStore
 from cqrskit.core.projection import Projection, ProjectionRunner
@@ -48,6 +49,12 @@ class _Fold:
         self._progress = progress
         self.position = 0
         self.done = 0
+        self.skipped: dict[str, frozenset[Skip]] = {}
+        """The events operators told each projection to skip, as the live
+        side has them (read before the first fold)."""
+
+    def skips(self, projection: str) -> frozenset[Skip]:
+        return self.skipped.get(projection, frozenset())
 
     async def run(
         self,
@@ -58,7 +65,9 @@ class _Fold:
         """Fold on to the head; with `limits`, only events at or below each
         projection's checkpoint of their stream."""
         runners = {
-            p.name: ProjectionRunner([p], self.fresh, max_failures=1)
+            p.name: ProjectionRunner(
+                [p], self.fresh, max_failures=1, skips={p.name: self.skips(p.name)}
+            )
             for p in projections
         }
         while events := await self._store.read_all(self.position, self._page):
@@ -93,6 +102,7 @@ async def verify(
     a fresh fold into the empty store `fresh`. Raises PauseBroken if a runner
     broke our pause meanwhile (then the comparison is not at one point)."""
     fold = _Fold(store, fresh, page, progress)
+    fold.skipped = {p.name: await skipped_events(target, p.name) for p in projections}
     await fold.run(projections)
     names = [p.name for p in projections]
     for attempt in range(tries):

@@ -10,11 +10,11 @@ from dataclasses import asdict
 import orjson
 from prometheus_client import CollectorRegistry, Gauge
 
-from cqrskit.core.deadletter import Parked, parked
+from cqrskit.core.deadletter import Parked, parked, skipped_index, skipped_key
 from cqrskit.core.errors import StoreUnavailable
 from cqrskit.core.ports import ReadStore
 from cqrskit.core.projection import Projection
-from cqrskit.core.redrive import skipped_index, skipped_key, take_up
+from cqrskit.core.redrive import take_up
 from cqrskit.runtime import adapters
 from cqrskit.runtime.rebuilding import chosen_projections
 from cqrskit.runtime.settings import Settings
