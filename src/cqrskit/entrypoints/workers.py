@@ -18,7 +18,7 @@ from prometheus_client import CollectorRegistry, Gauge
 
 from cqrskit.core.backoff import until_available
 from cqrskit.core.leadership import lead_forever
-from cqrskit.core.ports import EventLog, ReadStore
+from cqrskit.core.ports import Broker, EventLog, ReadStore
 from cqrskit.core.relay import Relay
 from cqrskit.entrypoints.http.metrics import new_registry
 from cqrskit.entrypoints.http.ops import add_ops_routes
@@ -28,6 +28,8 @@ from cqrskit.runtime.servers import Servers
 from cqrskit.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
+_SUBSCRIBED_PROBE = 0.05
+"""How long a readiness probe waits to see the broker subscribed everywhere."""
 C = TypeVar("C", bound="_Closable")
 
 
@@ -189,6 +191,7 @@ async def run_projector(
             settings.broker_url,
             settings.partitions,
         )
+        state.broker = broker
         event_store = None
         if gap_fill:
             event_store = await _open(
@@ -220,11 +223,19 @@ async def run_projector(
 @dataclass
 class _ProjectorState:
     read_store: ReadStore | None = None
+    broker: Broker | None = None
 
     async def ready(self) -> bool:
-        if self.read_store is None:
+        """Its read store answers and it is subscribed to every partition
+        (active or standing by): a projector cut off from RabbitMQ is not."""
+        if self.read_store is None or self.broker is None:
             return False
         await self.read_store.get("readyz")
+        try:
+            async with asyncio.timeout(_SUBSCRIBED_PROBE):
+                await self.broker.subscribed()
+        except TimeoutError:
+            return False
         return True
 
 
