@@ -32,6 +32,7 @@ class Servers:
                     app,
                     host=host,
                     port=port,
+                    log_config=None,  # the process's own (cqrskit.runtime.logs)
                     log_level=log_level,
                     lifespan="on",
                     http=NoDelayHttpToolsProtocol,
