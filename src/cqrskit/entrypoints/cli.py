@@ -41,10 +41,14 @@ def data_dir_option(
 
 access_log_option = click.option(
     "--access-log-level",
-    default="warning",
+    default="info",
     type=LEVEL,
     help="Level of the access log alone (info: a line per request).",
 )
+
+
+_ROLES = {"serve": "service", "project": "projector"}
+"""How a command's process names itself in log lines, where not by its name."""
 
 
 class _Cli(click.Group):
@@ -76,7 +80,8 @@ def main(ctx: click.Context, log_level: str) -> None:
     in its --help (CQRSKIT_<COMMAND>_<OPTION>, or a shared name such as
     CQRSKIT_DATA_DIR and CQRSKIT_LOG_LEVEL)."""
     ctx.obj = log_level.lower()
-    logs.configure(ctx.obj, "warning")
+    command = ctx.invoked_subcommand or "cqrskit"
+    logs.configure(ctx.obj, "warning", role=_ROLES.get(command, command))
 
 
 @main.command()
@@ -89,13 +94,22 @@ def main(ctx: click.Context, log_level: str) -> None:
     is_flag=True,
     help="Load a small catalog with stock first; print a customer and an admin token.",
 )
+@access_log_option
+@click.pass_obj
 def run(
-    host: str, command_port: int, query_port: int, data_dir: str, demo: bool
+    log_level: str,
+    host: str,
+    command_port: int,
+    query_port: int,
+    data_dir: str,
+    demo: bool,
+    access_log_level: str,
 ) -> None:
     """Run the whole system in one process (embedded stores by default).
 
     Without CQRSKIT_AUTH_SECRET or CQRSKIT_AUTH_JWKS_URL, bearer tokens are
     signed with a secret kept in the data directory (created, mode 0600)."""
+    logs.configure(log_level, access_log_level, role="run")
     settings = Settings.from_env(data_dir=Path(data_dir))
     if not settings.has_auth_key:
         settings = settings.with_secret(local_secret(Path(data_dir)))
@@ -130,7 +144,9 @@ async def _run(
         query_app = create_query_app(
             lambda: borrowed(system.query), verifier, server_key
         )
-        servers = Servers([(command_app, host, cport), (query_app, host, qport)])
+        servers = Servers(
+            [(command_app, host, cport), (query_app, host, qport)], log_level=None
+        )
         serving = asyncio.create_task(servers.serve())
         if await servers.started():
             click.echo(_banner(settings, host, cport, qport))
@@ -443,7 +459,9 @@ def _serve(factory: str, host: str, port: int, workers: int, access_level: str) 
         host=host,
         port=port,
         workers=workers,
-        log_config=logs.log_config(click.get_current_context().obj, access_level),
+        log_config=logs.log_config(
+            click.get_current_context().obj, access_level, role=factory.split("_")[0]
+        ),
         log_level=None,
         http="cqrskit.runtime.nodelay:NoDelayHttpToolsProtocol",
     )
@@ -577,7 +595,7 @@ def up(
         failed = topology.wait_healthy(started)
         if failed:  # they heal by themselves: say so and go on
             names = ", ".join(r.name for r in failed)
-            click.echo(f"not healthy yet: {names}", err=True)
+            click.echo(f"not healthy yet: {names}")
         click.echo("cqrskit is up")
         for role in started:
             pid = role.process.pid if role.process else "-"

@@ -24,8 +24,13 @@ class _Server(uvicorn.Server):
 
 class Servers:
     def __init__(
-        self, apps: Sequence[tuple[ASGIApp, str, int]], log_level: str = "warning"
+        self,
+        apps: Sequence[tuple[ASGIApp, str, int]],
+        log_level: str | None = "warning",
     ) -> None:
+        """`log_level` sets uvicorn's loggers, the access log's included
+        (a relay's /metrics scrapes need no line each); None leaves the levels
+        the process's logging configuration set."""
         self._servers = [
             _Server(
                 uvicorn.Config(
