@@ -5,6 +5,7 @@ PostgreSQL database, a Redis namespace, a RabbitMQ prefix)."""
 from __future__ import annotations
 
 import asyncio
+import random
 import re
 import signal
 import socket
@@ -28,14 +29,25 @@ WORKER_PORTS = 4  # two relays (one on standby) and two projectors
 
 
 def free_port_run(count: int) -> int:
-    """The first of `count` consecutive free ports."""
+    """The first of `count` consecutive free ports, below the ephemeral range:
+    a client polling a port there before its server listens can be given that
+    very port as its own and connect to itself (it then reads its own request
+    back as the answer)."""
+    low = _ephemeral_low()
     for _ in range(100):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            first: int = probe.getsockname()[1]
-        if first + count < 65000 and all(_free(first + i) for i in range(count)):
+        first = random.randrange(10_000, max(low, 20_000) - count)
+        if all(_free(first + i) for i in range(count)):
             return first
     raise RuntimeError("no run of free ports")
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(
+            Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0]
+        )
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
 
 
 def _free(port: int) -> bool:
@@ -47,44 +59,51 @@ def _free(port: int) -> bool:
             return False
 
 
-def _database_url(name: str) -> str:
-    return urlunsplit(urlsplit(POSTGRES_URL)._replace(path=f"/{name}"))
+def _database_url(name: str, server: str = POSTGRES_URL) -> str:
+    return urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
 
 
-async def _create_database(name: str) -> None:
+async def _create_database(name: str, server: str = POSTGRES_URL) -> None:
     import asyncpg
 
-    conn = await asyncpg.connect(POSTGRES_URL)
+    conn = await asyncpg.connect(server)
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
 
 
-async def _drop_storage(name: str, namespace: str, prefix: str) -> None:
+async def _drop_storage(system: ServicesTopology) -> None:
     import asyncpg
 
     from cqrskit.adapters.rabbitmq import drop_topology
     from cqrskit.adapters.redis import RedisReadStore
 
-    conn = await asyncpg.connect(POSTGRES_URL)
+    name = system.token
+    conn = await asyncpg.connect(system.postgres_url)
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
-    store = await RedisReadStore.open(REDIS_URL, namespace=namespace)
+    store = await RedisReadStore.open(system.redis_url, namespace=name)
     try:
         await store.purge()
     finally:
         await store.close()
-    await drop_topology(AMQP_URL, prefix=prefix)
+    await drop_topology(system.amqp_url, prefix=name)
 
 
 @dataclass
 class ServicesTopology:
-    """`cqrskit up` with its own storage; stopped with Ctrl-C like a person would."""
+    """`cqrskit up` with its own storage; stopped with Ctrl-C like a person would.
+
+    On the shared services by default; the fault suite points it at private
+    instances of its own."""
 
     log_dir: Path
+    postgres_url: str = POSTGRES_URL
+    redis_url: str = REDIS_URL
+    amqp_url: str = AMQP_URL
     token: str = field(default_factory=lambda: f"e2e{uuid.uuid4().hex[:10]}")
     command_port: int = 0
     query_port: int = 0
@@ -106,15 +125,15 @@ class ServicesTopology:
 
     def env(self) -> dict[str, str]:
         return process_env(
-            CQRSKIT_EVENT_STORE_URL=_database_url(self.token),
-            CQRSKIT_READ_STORE_URL=f"{REDIS_URL}?namespace={self.token}",
-            CQRSKIT_BROKER_URL=f"{AMQP_URL}?prefix={self.token}",
+            CQRSKIT_EVENT_STORE_URL=_database_url(self.token, self.postgres_url),
+            CQRSKIT_READ_STORE_URL=f"{self.redis_url}?namespace={self.token}",
+            CQRSKIT_BROKER_URL=f"{self.amqp_url}?prefix={self.token}",
         )
 
     def start(self) -> None:
-        for url in (POSTGRES_URL, REDIS_URL, AMQP_URL):
+        for url in (self.postgres_url, self.redis_url, self.amqp_url):
             require(url)
-        asyncio.run(_create_database(self.token))
+        asyncio.run(_create_database(self.token, self.postgres_url))
         first = free_port_run(2 + WORKER_PORTS)
         self.command_port, self.query_port = first, first + 1
         self._log = self.log_dir / "cqrskit-up.log"
@@ -147,6 +166,14 @@ class ServicesTopology:
     def output(self) -> str:
         return self._log.read_text(errors="replace") if self._log else ""
 
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    def exit_code(self) -> int | None:
+        """None while `cqrskit up` runs."""
+        return self._proc.poll() if self._proc else None
+
     def stop(self) -> None:
         proc, self._proc = self._proc, None
         assert proc is not None
@@ -158,7 +185,7 @@ class ServicesTopology:
             proc.wait()
             pytest.fail(f"cqrskit up ignored Ctrl-C:\n{self.output()}")
         finally:
-            asyncio.run(_drop_storage(self.token, self.token, self.token))
+            asyncio.run(_drop_storage(self))
         assert code == 0, f"cqrskit up exited with {code}:\n{self.output()}"
 
     def kill(self) -> None:
@@ -166,7 +193,7 @@ class ServicesTopology:
             self._proc.kill()
             self._proc.wait()
             self._proc = None
-            asyncio.run(_drop_storage(self.token, self.token, self.token))
+            asyncio.run(_drop_storage(self))
 
 
 def role_ports(system: ServicesTopology) -> dict[str, tuple[int, int]]:

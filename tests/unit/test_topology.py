@@ -81,3 +81,26 @@ def test_passwords_in_log_lines_are_masked() -> None:
     record = logging.LogRecord("x", logging.WARNING, "f", 1, "%s down", (text,), None)
     MaskPasswords().filter(record)
     assert "s3cret" not in record.getMessage() and "p%40ss" not in record.getMessage()
+
+
+def test_a_port_that_answers_no_http_is_not_healthy() -> None:
+    """Before a role listens, a probe can meet anything on its port (even
+    itself); that is "not healthy yet", not a crash of `cqrskit up`."""
+    import socket
+    import threading
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+
+        def answer_garbage() -> None:
+            conn, _ = server.accept()
+            with conn:
+                conn.recv(1024)
+                conn.sendall(b"not http at all\r\n\r\n")
+
+        thread = threading.Thread(target=answer_garbage)
+        thread.start()
+        role = Role("relay", [], server.getsockname()[1], {})
+        assert role.healthy() is False
+        thread.join(10)

@@ -7,6 +7,7 @@ for a minute); the others never stop for it. Ctrl-C or SIGTERM stops all.
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import subprocess
@@ -54,7 +55,9 @@ class Role:
             url = f"http://127.0.0.1:{self.port}/healthz"
             with urllib.request.urlopen(url, timeout=1) as answer:
                 return bool(answer.status == 200)
-        except OSError:
+        except (OSError, http.client.HTTPException):
+            # HTTPException: before the role listens, a probe from an
+            # ephemeral port can connect to itself and read its own request.
             return False
 
 

@@ -18,6 +18,8 @@ from cqrskit.shop.domain import inventory as i
 from cqrskit.shop.domain import orders as o
 from cqrskit.shop.payments import Authorization, Card, PaymentGateway
 
+_REFUSALS = (Conflict, NotFound, RuleViolated)
+
 log = logging.getLogger(__name__)
 
 
@@ -106,7 +108,10 @@ class ShopCommands:
         if replayed is not None:
             return replayed
         order_id = order_id or self._new_id()
-        customer_id, lines = await self._quote(cart_id, ctx.principal)
+        try:
+            customer_id, lines = await self._quote(cart_id, ctx.principal)
+        except _REFUSALS as refusal:
+            return await self._answered_meanwhile(ctx, refusal)
         amount = sum(line.line_total_cents for line in lines)
         auth = await self._gateway.authorize(card, amount, reference=order_id)
         if not auth.approved:
@@ -123,12 +128,24 @@ class ShopCommands:
                 checked=True,
                 queue_on=stock,
             )
+        except _REFUSALS as refusal:
+            await self._gateway.void(auth.authorization_id)
+            return await self._answered_meanwhile(ctx, refusal)
         except BaseException:
             await self._gateway.void(auth.authorization_id)
             raise
         if not fresh:  # another request with the same key placed it first
             await self._gateway.void(auth.authorization_id)
         return ack
+
+    async def _answered_meanwhile(self, ctx: CommandContext, refusal: Exception) -> Ack:
+        """A twin request under the same key may have placed the order after our
+        first look for its answer (the cart is then checked out): its answer,
+        not `refusal`, is ours."""
+        replayed = await self._dispatcher.replay(ctx)
+        if replayed is None:
+            raise refusal
+        return replayed
 
     async def _quote(
         self, cart_id: str, principal: Principal | None

@@ -551,6 +551,35 @@ async def test_a_placed_order_replayed_by_key_is_not_charged_twice(shop: Shop) -
     assert shop.gateway.voided == set()
 
 
+async def test_twin_orders_under_one_key_all_get_the_order(shop: Shop) -> None:
+    """A client that retries while its first request is still being placed gets
+    the order, not 409 "cart checked out" (the cart was checked out by itself)."""
+    await shop.add_product("MUG-1", stock=5)
+    cart_id = await shop.cart(**{"MUG-1": 1})
+    key = {"Idempotency-Key": "order-twins"}
+    body = {"cart_id": cart_id, "payment": card()}
+    store = shop.system.event_store
+    lookup = store.idempotency_record
+    calls = 0
+
+    async def first_answer_is_late(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        found = await lookup(*args, **kwargs)
+        if calls == 1:  # "no answer yet", then overtaken by its twins
+            await asyncio.sleep(0.2)
+        return found
+
+    store.idempotency_record = first_answer_is_late  # type: ignore[method-assign]
+    answers = await asyncio.gather(
+        *(shop.command.post("/orders", json=body, headers=key) for _ in range(6))
+    )
+
+    assert [a.status_code for a in answers] == [201] * 6, [a.text for a in answers]
+    assert len({a.json()["order_id"] for a in answers}) == 1
+    assert len(shop.gateway.holds) == 1, "one charge held, the others voided"
+
+
 async def test_a_declined_order_replayed_by_key_is_declined_again_once(
     shop: Shop,
 ) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import redis.asyncio as redis
 from redis import exceptions as rx
 
+from cqrskit.adapters.redis._client import connect
 from cqrskit.core.errors import StoreUnavailable
 
 _HEARTBEAT = """
@@ -38,9 +39,7 @@ class RedisMembership:
         cls, url: str, *, namespace: str = "cqrskit", group: str = "projectors"
     ) -> RedisMembership:
         """A client of its own (the read store's is not shared) on `url`."""
-        client = redis.Redis.from_url(
-            url, decode_responses=True, socket_connect_timeout=5.0, socket_timeout=5.0
-        )
+        client = connect(url, decode_responses=True)
         return cls(client, f"{namespace}:m:{group}")
 
     async def heartbeat(self, member: str, ttl: float) -> list[str]:

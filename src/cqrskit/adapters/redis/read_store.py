@@ -25,6 +25,7 @@ from typing import Any, cast
 import redis.asyncio as redis
 from redis import exceptions as rx
 
+from cqrskit.adapters.redis._client import connect
 from cqrskit.adapters.redis._keys import Keyspace, lex_member, page_bounds
 from cqrskit.adapters.redis._scripts import ADOPT, COMMIT, PAGE
 from cqrskit.core.errors import ConcurrencyError, StoreUnavailable
@@ -81,13 +82,7 @@ class RedisReadStore:
     @classmethod
     async def open(cls, url: str, *, namespace: str = "cqrskit") -> RedisReadStore:
         """Connect (settings in the URL's query win over these defaults)."""
-        client = redis.Redis.from_url(
-            url,
-            decode_responses=False,
-            socket_connect_timeout=5.0,
-            socket_timeout=5.0,
-            health_check_interval=30,
-        )
+        client = connect(url, decode_responses=False)
         try:
             store = cls(client, namespace=namespace)
             await store.load_scripts()
