@@ -53,7 +53,7 @@ def test_an_unknown_store_url_is_refused_plainly(tmp_path: Path) -> None:
 
 def test_rebuild_names_the_projections_it_knows(tmp_path: Path) -> None:
     result = cqrskit("rebuild", "nosuch", "--data-dir", str(tmp_path))
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "there are: catalog, carts, orders" in result.stderr
 
 

@@ -91,15 +91,15 @@ def test_a_projectors_partitions_move_to_the_other(topology: ServicesTopology) -
             settles(port, "cqrskit_projector_live_members", 2)
             assert metric(port, "cqrskit_projector_owned_partitions") == 4
         all_readable(shop, add_products(shop, 16))  # both projectors at work
-        assert metric(port1, "cqrskit_projector_applied") > 0
-        assert metric(port2, "cqrskit_projector_applied") > 0
+        assert metric(port1, "cqrskit_projector_applied_events_total") > 0
+        assert metric(port2, "cqrskit_projector_applied_events_total") > 0
 
         os.kill(pid1, signal.SIGKILL)
-        before = metric(port2, "cqrskit_projector_applied")
+        before = metric(port2, "cqrskit_projector_applied_events_total")
         skus = add_products(shop, 16)
         all_readable(shop, skus)  # including projector 1's partitions
         deadline = time.monotonic() + TAKEOVER_TIMEOUT
-        while metric(port2, "cqrskit_projector_applied") < before + 16:
+        while metric(port2, "cqrskit_projector_applied_events_total") < before + 16:
             assert time.monotonic() < deadline, "projector 2 did not take over"
             time.sleep(0.1)
 

@@ -155,7 +155,7 @@ async def test_a_frozen_leader_is_replaced_within_the_bound_and_fenced(
         )
         first = await appender.append(3)
         await eventually(lambda: first <= received, "events before the freeze")
-        published_before = metric(leader, "cqrskit_relay_published_events")
+        published_before = metric(leader, "cqrskit_relay_published_events_total")
 
         os.kill(leader.pid, signal.SIGSTOP)
         took = await eventually(
@@ -172,14 +172,18 @@ async def test_a_frozen_leader_is_replaced_within_the_bound_and_fenced(
             lambda: metric(leader, "cqrskit_relay_leader") == 0,
             "the old leader to step down",
         )
-        assert metric(leader, "cqrskit_relay_published_events") == published_before
+        assert (
+            metric(leader, "cqrskit_relay_published_events_total") == published_before
+        )
         assert await position(storage) == position_before
         assert metric(standby, "cqrskit_relay_leader") == 1
 
         third = await appender.append(3)
         await eventually(lambda: third <= received, "events after the resume")
         assert await position(storage) > position_before
-        assert metric(leader, "cqrskit_relay_published_events") == published_before
+        assert (
+            metric(leader, "cqrskit_relay_published_events_total") == published_before
+        )
     finally:
         consuming.cancel()
         await asyncio.gather(consuming, return_exceptions=True)

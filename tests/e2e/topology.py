@@ -107,6 +107,7 @@ class ServicesTopology:
     token: str = field(default_factory=lambda: f"e2e{uuid.uuid4().hex[:10]}")
     command_port: int = 0
     query_port: int = 0
+    extra_args: tuple[str, ...] = ()
     _proc: subprocess.Popen[bytes] | None = None
     _log: Path | None = None
 
@@ -142,6 +143,7 @@ class ServicesTopology:
             "--query-port", str(self.query_port),
             "--first-worker-port", str(first + 2),
             "--query-workers", "2", "--projectors", "2",
+            *self.extra_args,
         ]  # fmt: skip
         with self._log.open("wb") as out:
             self._proc = subprocess.Popen(

@@ -44,6 +44,8 @@ class Relay:
         self._fence = fence
         self._wakeup = asyncio.Event()
         self.published = 0
+        self.position = 0
+        """Of the last event published (0 until this relay publishes one)."""
         self.failing = False
         """Whether the last attempt to publish failed (store or broker)."""
 
@@ -69,6 +71,7 @@ class Relay:
         )
         await self._positions.save_position(self._name, events[-1].position)
         self.published += len(events)
+        self.position = events[-1].position
         return len(events)
 
     async def run(self) -> None:

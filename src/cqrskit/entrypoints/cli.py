@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,43 +15,101 @@ from cqrskit.core.auth import ADMIN, CUSTOMER
 from cqrskit.core.errors import Misconfigured
 from cqrskit.entrypoints.http.command_app import create_command_app
 from cqrskit.entrypoints.http.query_app import create_query_app
+from cqrskit.runtime import logs
 from cqrskit.runtime.adapters import UnsupportedUrl, token_verifier
 from cqrskit.runtime.embedded import borrowed, running_system
-from cqrskit.runtime.redaction import mask_passwords_in_logs, masked
+from cqrskit.runtime.redaction import masked
 from cqrskit.runtime.servers import PortInUse, Servers, ensure_free
 from cqrskit.runtime.settings import SERVER_KEY_FILE, Settings, local_secret
 from cqrskit.shop.demo import load_demo_data
 
+LEVEL = click.Choice(logs.LEVELS, case_sensitive=False)
+F = Callable[..., Any]
 
-@click.group()
-@click.option("--log-level", default="info", show_default=True)
-def main(log_level: str) -> None:
-    """cqrskit: CQRS and event sourcing, with a reference shop."""
-    logging.basicConfig(
-        level=log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+
+def data_dir_option(
+    help: str = "Where the embedded stores and local secrets live.",
+) -> Callable[[F], F]:
+    return click.option(
+        "--data-dir",
+        default="./.cqrskit",
+        type=click.Path(),
+        envvar="CQRSKIT_DATA_DIR",
+        help=help,
     )
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request
-    mask_passwords_in_logs()
+
+
+access_log_option = click.option(
+    "--access-log-level",
+    default="info",
+    type=LEVEL,
+    help="Level of the access log alone (info: a line per request).",
+)
+
+
+_ROLES = {"serve": "service", "project": "projector"}
+"""How a command's process names itself in log lines, where not by its name."""
+
+
+class _Cli(click.Group):
+    """A setting that cannot be read (`CQRSKIT_PARTITIONS=eight`) is a usage
+    error, exit 2 with its message, wherever a command reads the settings."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Misconfigured as e:
+            raise click.UsageError(e.detail, ctx) from e
+
+
+@click.group(
+    cls=_Cli,
+    context_settings={
+        "auto_envvar_prefix": "CQRSKIT",
+        "show_default": True,
+        "help_option_names": ["-h", "--help"],
+    },
+)
+@click.version_option(package_name="cqrskit", prog_name="cqrskit")
+@click.option("--log-level", default="info", type=LEVEL, show_envvar=True)
+@click.pass_context
+def main(ctx: click.Context, log_level: str) -> None:
+    """cqrskit: CQRS and event sourcing, with a reference shop.
+
+    Every option can also be set from the environment: the variable shown
+    in its --help (CQRSKIT_<COMMAND>_<OPTION>, or a shared name such as
+    CQRSKIT_DATA_DIR and CQRSKIT_LOG_LEVEL)."""
+    ctx.obj = log_level.lower()
+    command = ctx.invoked_subcommand or "cqrskit"
+    logs.configure(ctx.obj, "warning", role=_ROLES.get(command, command))
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--command-port", default=8000, show_default=True)
-@click.option("--query-port", default=8001, show_default=True)
-@click.option("--data-dir", default="./.cqrskit", show_default=True, type=click.Path())
+@click.option("--host", default="127.0.0.1")
+@click.option("--command-port", default=8000)
+@click.option("--query-port", default=8001)
+@data_dir_option()
 @click.option(
     "--demo",
     is_flag=True,
     help="Load a small catalog with stock first; print a customer and an admin token.",
 )
+@access_log_option
+@click.pass_obj
 def run(
-    host: str, command_port: int, query_port: int, data_dir: str, demo: bool
+    log_level: str,
+    host: str,
+    command_port: int,
+    query_port: int,
+    data_dir: str,
+    demo: bool,
+    access_log_level: str,
 ) -> None:
     """Run the whole system in one process (embedded stores by default).
 
     Without CQRSKIT_AUTH_SECRET or CQRSKIT_AUTH_JWKS_URL, bearer tokens are
     signed with a secret kept in the data directory (created, mode 0600)."""
+    logs.configure(log_level, access_log_level, role="run")
     settings = Settings.from_env(data_dir=Path(data_dir))
     if not settings.has_auth_key:
         settings = settings.with_secret(local_secret(Path(data_dir)))
@@ -86,7 +144,9 @@ async def _run(
         query_app = create_query_app(
             lambda: borrowed(system.query), verifier, server_key
         )
-        servers = Servers([(command_app, host, cport), (query_app, host, qport)])
+        servers = Servers(
+            [(command_app, host, cport), (query_app, host, qport)], log_level=None
+        )
         serving = asyncio.create_task(servers.serve())
         if await servers.started():
             click.echo(_banner(settings, host, cport, qport))
@@ -147,15 +207,8 @@ def _seconds(text: str) -> float:
 @main.command()
 @click.option("--customer", required=True, help="The token's subject (`sub`).")
 @click.option("--admin", is_flag=True, help="Add the admin role.")
-@click.option("--ttl", default="1h", show_default=True, help="e.g. 90s, 15m, 1h, 2d")
-@click.option(
-    "--data-dir",
-    default="./.cqrskit",
-    show_default=True,
-    type=click.Path(),
-    envvar="CQRSKIT_DATA_DIR",
-    help="Where `cqrskit run` keeps its secret (without CQRSKIT_AUTH_SECRET).",
-)
+@click.option("--ttl", default="1h", help="e.g. 90s, 15m, 1h, 2d")
+@data_dir_option("Where `cqrskit run` keeps its secret (without CQRSKIT_AUTH_SECRET).")
 def token(customer: str, admin: bool, ttl: str, data_dir: str) -> None:
     """Print a bearer token signed with the configured (or local) secret."""
     settings = Settings.from_env(data_dir=Path(data_dir))
@@ -178,22 +231,20 @@ def token(customer: str, admin: bool, ttl: str, data_dir: str) -> None:
 
 
 @main.command("demo-data")
-@click.option("--data-dir", default="./.cqrskit", show_default=True, type=click.Path())
+@data_dir_option()
 def demo_data(data_dir: str) -> None:
     """Load the demo catalog (the read side catches up on the next start)."""
+    from cqrskit.runtime.demo import load_demo_catalog
+
     settings = Settings.from_env(data_dir=Path(data_dir))
-
-    async def load() -> int:
-        async with running_system(settings) as system:
-            return await load_demo_data(system.command.commands)
-
-    click.echo(f"demo catalog loaded ({asyncio.run(load())} new products)")
+    added = _run_worker(load_demo_catalog(settings))
+    click.echo(f"demo catalog loaded ({added} new products)")
 
 
 @main.command()
 @click.argument("projection", required=False)
-@click.option("--page", default=1000, show_default=True, help="Events read at a time.")
-@click.option("--data-dir", default="./.cqrskit", show_default=True, type=click.Path())
+@click.option("--page", default=1000, help="Events read at a time.")
+@data_dir_option()
 def rebuild(projection: str | None, page: int, data_dir: str) -> None:
     """Rebuild read models (all, or PROJECTION) from the event store, beside
     the live ones, then swap them in atomically."""
@@ -203,14 +254,16 @@ def rebuild(projection: str | None, page: int, data_dir: str) -> None:
     settings = Settings.from_env(data_dir=Path(data_dir))
     try:
         asyncio.run(rebuild_views(settings, projection, page=page, out=click.echo))
-    except (UnsupportedUrl, UnknownProjection, PauseBroken) as e:
+    except UnknownProjection as e:
+        raise click.UsageError(str(e)) from e
+    except (UnsupportedUrl, PauseBroken) as e:
         raise click.ClickException(str(e)) from e
 
 
 @main.command()
 @click.argument("projection", required=False)
-@click.option("--page", default=1000, show_default=True, help="Events read at a time.")
-@click.option("--data-dir", default="./.cqrskit", show_default=True, type=click.Path())
+@click.option("--page", default=1000, help="Events read at a time.")
+@data_dir_option()
 def verify(projection: str | None, page: int, data_dir: str) -> None:
     """Compare live read models (all, or PROJECTION) with a fresh fold of the
     event store. Exit 0 when they agree, 1 on any difference, 2 on a usage
@@ -243,7 +296,7 @@ def dlq() -> None:
 @click.option("--projection", help="Only this projection.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON array.")
 @click.option("--skipped", is_flag=True, help="The events skipped, not the parked.")
-@click.option("--data-dir", default="./.cqrskit", show_default=True, type=click.Path())
+@data_dir_option()
 def dlq_list(
     projection: str | None, as_json: bool, skipped: bool, data_dir: str
 ) -> None:
@@ -265,7 +318,7 @@ def dlq_list(
 @dlq.command("retry")
 @click.argument("stream")
 @click.option("--projection", help="Only this projection.")
-@click.option("--data-dir", default="./.cqrskit", show_default=True, type=click.Path())
+@data_dir_option()
 def dlq_retry(stream: str, projection: str | None, data_dir: str) -> None:
     """Apply a parked stream again from its checkpoint; exit 1 if it fails again."""
     _take_up(stream, projection, data_dir, skip=False)
@@ -274,7 +327,7 @@ def dlq_retry(stream: str, projection: str | None, data_dir: str) -> None:
 @dlq.command("skip")
 @click.argument("stream")
 @click.option("--projection", help="Only this projection.")
-@click.option("--data-dir", default="./.cqrskit", show_default=True, type=click.Path())
+@data_dir_option()
 def dlq_skip(stream: str, projection: str | None, data_dir: str) -> None:
     """Skip a parked stream's poison event (recorded for good), apply the rest."""
     _take_up(stream, projection, data_dir, skip=True)
@@ -305,8 +358,8 @@ def _dlq_run(work: Any) -> Any:
 @main.command()
 @click.option("--command-url", help="A running command service (default: start one).")
 @click.option("--query-url", help="A running query service (with --command-url).")
-@click.option("--seconds", default=5.0, show_default=True, help="Length of each phase.")
-@click.option("--concurrency", default=16, show_default=True, help="Clients at once.")
+@click.option("--seconds", default=5.0, help="Length of each phase.")
+@click.option("--concurrency", default=16, help="Clients at once.")
 @click.option(
     "--token",
     envvar="CQRSKIT_BENCH_TOKEN",
@@ -333,6 +386,8 @@ def bench(
         phases = asyncio.run(b.run_bench(*urls, seconds, concurrency, token))
         click.echo(b.report(phases))
 
+    if bool(command_url) != bool(query_url):
+        raise click.UsageError("--command-url and --query-url go together")
     if command_url and query_url:
         secret = Settings.from_env().auth_secret
         if token is None and secret is None:
@@ -354,21 +409,15 @@ def bench(
 @click.option(
     "--writes-per-s", type=click.FloatRange(min=0, min_open=True), required=True
 )
-@click.option("--events-per-command", default=2.0, show_default=True)
-@click.option(
-    "--event-bytes", default=600.0, show_default=True, help="Stored, with metadata."
-)
-@click.option("--view-bytes", default=1000.0, show_default=True)
-@click.option(
-    "--views-per-write", default=0.2, show_default=True, help="New carts/orders."
-)
-@click.option("--view-retention-days", default=90.0, show_default=True)
-@click.option("--wal-retention-days", default=7.0, show_default=True)
-@click.option("--peak-factor", default=3.0, show_default=True, help="Peak / average.")
-@click.option("--zones", default=3, show_default=True, help="Availability zones.")
-@click.option(
-    "--headroom", default=0.7, show_default=True, help="Share of a ceiling to use."
-)
+@click.option("--events-per-command", default=2.0)
+@click.option("--event-bytes", default=600.0, help="Stored, with metadata.")
+@click.option("--view-bytes", default=1000.0)
+@click.option("--views-per-write", default=0.2, help="New carts/orders.")
+@click.option("--view-retention-days", default=90.0)
+@click.option("--wal-retention-days", default=7.0)
+@click.option("--peak-factor", default=3.0, help="Peak / average.")
+@click.option("--zones", default=3, help="Availability zones.")
+@click.option("--headroom", default=0.7, help="Share of a ceiling to use.")
 @click.option(
     "--figures", type=click.Path(path_type=Path, dir_okay=False), help="TOML."
 )
@@ -398,43 +447,49 @@ def serve() -> None:
     """Serve one HTTP service on its own (configured by CQRSKIT_* URLs)."""
 
 
-def _serve(factory: str, host: str, port: int, workers: int, log_level: str) -> None:
+def _serve(factory: str, host: str, port: int, workers: int, access_level: str) -> None:
+    """uvicorn applies `log_config` in every worker process it starts; with
+    `log_level=None` it leaves the levels that config sets alone."""
     import uvicorn
 
+    Settings.from_env()  # a setting that cannot be read is refused here, once
     uvicorn.run(
         f"cqrskit.entrypoints.http.factories:{factory}",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_level=log_level,
+        log_config=logs.log_config(
+            click.get_current_context().obj, access_level, role=factory.split("_")[0]
+        ),
+        log_level=None,
         http="cqrskit.runtime.nodelay:NoDelayHttpToolsProtocol",
     )
 
 
 @serve.command("command")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True)
-@click.option("--workers", default=1, show_default=True)
-@click.option("--access-log-level", default="warning", show_default=True)
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=8000)
+@click.option("--workers", default=1)
+@access_log_option
 def serve_command(host: str, port: int, workers: int, access_log_level: str) -> None:
     """The command service; it is given only CQRSKIT_EVENT_STORE_URL."""
     _serve("command_app", host, port, workers, access_log_level)
 
 
 @serve.command("query")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8001, show_default=True)
-@click.option("--workers", default=1, show_default=True)
-@click.option("--access-log-level", default="warning", show_default=True)
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=8001)
+@click.option("--workers", default=1)
+@access_log_option
 def serve_query(host: str, port: int, workers: int, access_log_level: str) -> None:
     """The query service; it is given only CQRSKIT_READ_STORE_URL."""
     _serve("query_app", host, port, workers, access_log_level)
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8002, show_default=True, help="For /healthz, /metrics.")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=8002, help="For /healthz, /metrics.")
 def relay(host: str, port: int) -> None:
     """Publish the committed log to the broker (one active, others on standby)."""
     from cqrskit.entrypoints.workers import run_relay
@@ -443,12 +498,11 @@ def relay(host: str, port: int) -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8003, show_default=True, help="For /healthz, /metrics.")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=8003, help="For /healthz, /metrics.")
 @click.option(
     "--gap-fill/--no-gap-fill",
     default=True,
-    show_default=True,
     help="Fill version gaps from the event store (needs CQRSKIT_EVENT_STORE_URL).",
 )
 @click.option(
@@ -467,11 +521,11 @@ def project(host: str, port: int, gap_fill: bool, name: str | None) -> None:
     _run_worker(run_projector(settings, host, port, gap_fill=gap_fill, name=name))
 
 
-def _run_worker(work: Any) -> None:
+def _run_worker(work: Any) -> Any:
     from cqrskit.entrypoints.workers import NeedsDurableBroker
 
     try:
-        asyncio.run(work)
+        return asyncio.run(work)
     except (UnsupportedUrl, NeedsDurableBroker) as e:
         raise click.ClickException(str(e)) from e
     except Misconfigured as e:
@@ -479,23 +533,22 @@ def _run_worker(work: Any) -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--command-port", default=8000, show_default=True)
-@click.option("--query-port", default=8001, show_default=True)
-@click.option("--query-workers", default=2, show_default=True)
-@click.option("--projectors", default=2, show_default=True)
+@click.option("--host", default="127.0.0.1")
+@click.option("--command-port", default=8000)
+@click.option("--query-port", default=8001)
+@click.option("--query-workers", default=2)
+@click.option("--projectors", default=2)
 @click.option(
     "--standby/--no-standby",
     default=True,
-    show_default=True,
     help="Start a second relay as a hot standby.",
 )
 @click.option(
     "--first-worker-port",
     default=8002,
-    show_default=True,
     help="Relays and projectors serve /metrics from here up.",
 )
+@click.option("--demo", is_flag=True, help="Load the demo catalog with stock first.")
 def up(
     host: str,
     command_port: int,
@@ -504,13 +557,14 @@ def up(
     projectors: int,
     standby: bool,
     first_worker_port: int,
+    demo: bool,
 ) -> None:
     """Start a local topology on the real services, one process per role."""
     from cqrskit.runtime import topology
 
     env = topology.environment()
+    settings = Settings.from_env(env)
     try:
-        settings = Settings.from_env(env)
         token_verifier(settings)  # refuses a missing or short key
         settings.hmac_key()
     except Misconfigured as e:
@@ -520,6 +574,11 @@ def up(
             topology.ensure_database(env["CQRSKIT_EVENT_STORE_URL"])
         except Misconfigured as e:
             raise click.ClickException(str(e)) from e
+    if demo:
+        from cqrskit.runtime.demo import load_demo_catalog
+
+        added = _run_worker(load_demo_catalog(settings))
+        click.echo(f"demo catalog loaded ({added} new products)")
     started = topology.roles(
         env,
         host=host,
@@ -536,7 +595,7 @@ def up(
         failed = topology.wait_healthy(started)
         if failed:  # they heal by themselves: say so and go on
             names = ", ".join(r.name for r in failed)
-            click.echo(f"not healthy yet: {names}", err=True)
+            click.echo(f"not healthy yet: {names}")
         click.echo("cqrskit is up")
         for role in started:
             pid = role.process.pid if role.process else "-"
@@ -550,6 +609,17 @@ def up(
     click.echo("cqrskit stopped")
     sys.exit(code)
 
+
+def _show_envvars(command: click.Command) -> None:
+    """Every option's variable in --help, its own or the automatic one."""
+    for param in command.params:
+        if isinstance(param, click.Option) and param.name not in {"help", "version"}:
+            param.show_envvar = True
+    for sub in getattr(command, "commands", {}).values():
+        _show_envvars(sub)
+
+
+_show_envvars(main)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

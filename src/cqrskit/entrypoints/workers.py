@@ -20,7 +20,7 @@ from cqrskit.core.backoff import until_available
 from cqrskit.core.leadership import lead_forever
 from cqrskit.core.ports import Broker, EventLog, ReadStore
 from cqrskit.core.relay import Relay
-from cqrskit.entrypoints.http.metrics import new_registry
+from cqrskit.entrypoints.http.metrics import CountersOf, new_registry
 from cqrskit.entrypoints.http.ops import add_ops_routes
 from cqrskit.runtime import adapters, bootstrap, sharing
 from cqrskit.runtime.deadletters import DeadLetterGauges
@@ -90,11 +90,17 @@ async def run_relay(settings: Settings, host: str, port: int) -> None:
         "cqrskit_relay_leader", "1 while this relay holds the lease", registry=registry
     )
     state = _RelayState()
+    registry.register(
+        CountersOf(
+            lambda: state.relay,
+            [("cqrskit_relay_published_events", "Events published", "published")],
+        )
+    )
     Gauge(
-        "cqrskit_relay_published_events",
-        "Events published since start",
+        "cqrskit_relay_position",
+        "Position in the global log of the last event this relay published",
         registry=registry,
-    ).set_function(lambda: float(state.relay.published if state.relay else 0))
+    ).set_function(lambda: float(state.relay.position if state.relay else 0))
 
     def on_change(leading: bool) -> None:
         state.leading = leading
@@ -150,10 +156,6 @@ async def _open(
     opened = await until_available(lambda: opener(*args), what)
     stack.push_async_callback(opened.close)
     return opened
-
-
-def _reading(source: object, attribute: str) -> Callable[[], float]:
-    return lambda: float(getattr(source, attribute))
 
 
 async def run_projector(
@@ -240,10 +242,21 @@ class _ProjectorState:
 
 
 def _count(registry: CollectorRegistry, runner: object) -> None:
-    for name, doc in [
-        ("applied", "Events applied to read models"),
-        ("duplicates", "Duplicate deliveries ignored"),
-        ("gaps_filled", "Events fetched from the event store to fill a gap"),
-    ]:
-        gauge = Gauge(f"cqrskit_projector_{name}", doc, registry=registry)
-        gauge.set_function(_reading(runner, name))
+    counters = [
+        (
+            "cqrskit_projector_applied_events",
+            "Events applied to read models",
+            "applied",
+        ),
+        (
+            "cqrskit_projector_duplicate_events",
+            "Duplicate deliveries ignored",
+            "duplicates",
+        ),
+        (
+            "cqrskit_projector_gap_filled_events",
+            "Events fetched from the event store to fill a gap",
+            "gaps_filled",
+        ),
+    ]
+    registry.register(CountersOf(lambda: runner, counters))

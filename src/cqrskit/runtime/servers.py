@@ -24,14 +24,20 @@ class _Server(uvicorn.Server):
 
 class Servers:
     def __init__(
-        self, apps: Sequence[tuple[ASGIApp, str, int]], log_level: str = "warning"
+        self,
+        apps: Sequence[tuple[ASGIApp, str, int]],
+        log_level: str | None = "warning",
     ) -> None:
+        """`log_level` sets uvicorn's loggers, the access log's included
+        (a relay's /metrics scrapes need no line each); None leaves the levels
+        the process's logging configuration set."""
         self._servers = [
             _Server(
                 uvicorn.Config(
                     app,
                     host=host,
                     port=port,
+                    log_config=None,  # the process's own (cqrskit.runtime.logs)
                     log_level=log_level,
                     lifespan="on",
                     http=NoDelayHttpToolsProtocol,

@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 from cqrskit.core.errors import Misconfigured
 
@@ -75,19 +76,35 @@ class Settings:
             read_store_url=env.get(
                 "CQRSKIT_READ_STORE_URL", f"sqlite:///{base}/views.db"
             ),
-            partitions=int(env.get("CQRSKIT_PARTITIONS", "8")),
-            consistency_timeout=float(env.get("CQRSKIT_CONSISTENCY_TIMEOUT", "5")),
-            max_failures=int(env.get("CQRSKIT_MAX_FAILURES", "5")),
-            snapshot_every=int(env.get("CQRSKIT_SNAPSHOT_EVERY", "1000")),
-            snapshot_slow_load=float(env.get("CQRSKIT_SNAPSHOT_SLOW_LOAD", "0.05")),
-            state_cache_size=int(env.get("CQRSKIT_STATE_CACHE_SIZE", "10000")),
+            partitions=_number(env, "CQRSKIT_PARTITIONS", 8, int),
+            consistency_timeout=_number(env, "CQRSKIT_CONSISTENCY_TIMEOUT", 5.0, float),
+            max_failures=_number(env, "CQRSKIT_MAX_FAILURES", 5, int),
+            snapshot_every=_number(env, "CQRSKIT_SNAPSHOT_EVERY", 1000, int),
+            snapshot_slow_load=_number(env, "CQRSKIT_SNAPSHOT_SLOW_LOAD", 0.05, float),
+            state_cache_size=_number(env, "CQRSKIT_STATE_CACHE_SIZE", 10_000, int),
             auth_secret=env.get("CQRSKIT_AUTH_SECRET") or None,
             auth_jwks_url=env.get("CQRSKIT_AUTH_JWKS_URL") or None,
             auth_issuer=env.get("CQRSKIT_AUTH_ISSUER") or None,
             auth_audience=env.get("CQRSKIT_AUTH_AUDIENCE") or None,
             server_key=env.get("CQRSKIT_SERVER_KEY") or None,
-            rate_limit=float(env.get("CQRSKIT_RATE_LIMIT", "20")),
+            rate_limit=_number(env, "CQRSKIT_RATE_LIMIT", 20.0, float),
         )
+
+
+N = TypeVar("N", int, float)
+
+
+def _number(env: Mapping[str, str], name: str, default: N, kind: type[N]) -> N:
+    """A numeric setting; a value that is not one (`CQRSKIT_PARTITIONS=eight`)
+    is refused by name instead of surfacing as a bare ValueError."""
+    text = env.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        return kind(text)
+    except ValueError:
+        what = "an integer" if kind is int else "a number"
+        raise Misconfigured(f"{name} must be {what}, not {text!r}") from None
 
 
 def sqlite_path(url: str) -> Path:

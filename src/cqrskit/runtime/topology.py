@@ -218,7 +218,6 @@ def tend(role: Role, now: float) -> None:
             pid = role.process.pid if role.process else "-"
             print(
                 f"restarted the {role.name} (pid {pid}, restart {role.restarts})",
-                file=sys.stderr,
                 flush=True,
             )
         return
@@ -229,7 +228,6 @@ def tend(role: Role, now: float) -> None:
         return
     print(
         f"the {role.name} ended (exit {code}); starting it again in {role.delay:.1f}s",
-        file=sys.stderr,
         flush=True,
     )
     role.due = now + role.delay

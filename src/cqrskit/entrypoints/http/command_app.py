@@ -14,6 +14,7 @@ from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.responses import Response
 
+from cqrskit.core import logcontext
 from cqrskit.core.auth import TokenVerifier
 from cqrskit.core.consistency import HEADER as TOKEN_HEADER
 from cqrskit.core.consistency import token_for
@@ -398,6 +399,7 @@ def context(
         route = request.scope["route"].path
         key = scoped_key(server_key, who.subject, method, route, key)
     dumped = body.model_dump() if body else None
+    logcontext.command.set(request.scope["route"].name)
     return CommandContext(
         command_id=uuid.uuid4().hex,
         correlation_id=request.state.correlation_id,
@@ -409,6 +411,7 @@ def context(
 
 def answer(ack: Ack, status: int, server_key: bytes, **ids: str) -> Response:
     token = token_for(ack, server_key)
+    logcontext.stream.set(ack.stream_id)
     body: dict[str, Any] = {
         "stream_id": ack.stream_id,
         "version": ack.version,

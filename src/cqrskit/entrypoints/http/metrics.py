@@ -4,7 +4,7 @@ would give every SKU a series of its own)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from prometheus_client import (
     CollectorRegistry,
@@ -12,7 +12,10 @@ from prometheus_client import (
     Histogram,
     PlatformCollector,
     ProcessCollector,
+    disable_created_metrics,
 )
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,11 +23,34 @@ _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5
 
 
 def new_registry() -> CollectorRegistry:
-    """A registry of the app's own, with the process's CPU and memory."""
+    """A registry of the app's own, with the process's CPU and memory. No
+    counter gets a `_created` twin: a scrape's own time says when a counter
+    restarted from zero, and the twins doubled the series."""
+    disable_created_metrics()  # type: ignore[no-untyped-call]
     registry = CollectorRegistry()
     ProcessCollector(registry=registry)
     PlatformCollector(registry=registry)
     return registry
+
+
+class CountersOf(Collector):
+    """Counters a worker keeps as plain attributes (the relay's `published`,
+    a projection runner's `applied`), read at scrape time; zero until the
+    source exists. Each name gets `_total` as Prometheus counters do."""
+
+    def __init__(
+        self,
+        source: Callable[[], object | None],
+        counters: Sequence[tuple[str, str, str]],
+    ) -> None:
+        self._source = source
+        self._counters = counters  # (metric name, help, attribute)
+
+    def collect(self) -> Iterator[Metric]:
+        source = self._source()
+        for name, doc, attribute in self._counters:
+            value = float(getattr(source, attribute)) if source is not None else 0.0
+            yield CounterMetricFamily(name, doc, value=value)
 
 
 class MetricsMiddleware:
