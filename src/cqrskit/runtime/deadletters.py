@@ -16,7 +16,7 @@ from cqrskit.core.ports import ReadStore
 from cqrskit.core.projection import Projection
 from cqrskit.core.redrive import take_up
 from cqrskit.runtime import adapters
-from cqrskit.runtime.rebuilding import chosen_projections
+from cqrskit.runtime.rebuilding import both_stores, chosen_projections
 from cqrskit.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -86,9 +86,7 @@ async def take_up_stream(
 ) -> bool:
     """Retry or skip `stream_id` in each projection that parked it; whether
     every one of them is unparked now."""
-    store = await adapters.open_read_store(settings.read_store_url)
-    events = await adapters.open_event_store(settings.event_store_url)
-    try:
+    async with both_stores(settings) as (events, store):
         chosen = [
             p
             for p in chosen_projections(name)
@@ -111,9 +109,6 @@ async def take_up_stream(
                     f"{failure.error}"
                 )
         return unparked
-    finally:
-        await events.close()
-        await store.close()
 
 
 class DeadLetterGauges:

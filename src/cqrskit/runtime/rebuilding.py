@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import cast
 
+from cqrskit.core.ports import EventLog, ReadStore
 from cqrskit.core.projection import Projection
 from cqrskit.core.rebuild import RebuildableStore, rebuild
 from cqrskit.runtime import adapters
+from cqrskit.runtime.redaction import masked
 from cqrskit.runtime.settings import Settings
 from cqrskit.shop.domain.events import shop_codec
 from cqrskit.shop.views import shop_projections
@@ -51,6 +54,18 @@ def chosen_projections(name: str | None) -> list[Projection]:
     return chosen
 
 
+@asynccontextmanager
+async def both_stores(settings: Settings) -> AsyncIterator[tuple[EventLog, ReadStore]]:
+    """The event store and the read store of an operator's command; whichever
+    opened is closed again, also when the other one could not open."""
+    async with AsyncExitStack() as stack:
+        events = await adapters.open_event_store(settings.event_store_url)
+        stack.push_async_callback(events.close)
+        views = await adapters.open_read_store(settings.read_store_url)
+        stack.push_async_callback(views.close)
+        yield events, views
+
+
 async def rebuild_views(
     settings: Settings,
     name: str | None,
@@ -59,11 +74,9 @@ async def rebuild_views(
     out: Callable[[str], None] = print,
 ) -> int:
     projections = chosen_projections(name)
-    store = await adapters.open_event_store(settings.event_store_url)
-    target = await adapters.open_read_store(settings.read_store_url)
-    try:
+    async with both_stores(settings) as (store, target):
         names = ", ".join(p.name for p in projections)
-        out(f"rebuilding {names} from {settings.event_store_url}")
+        out(f"rebuilding {names} from {masked(settings.event_store_url)}")
         progress = Progress(out)
         started = time.monotonic()
         total = await rebuild(
@@ -76,6 +89,3 @@ async def rebuild_views(
         elapsed = time.monotonic() - started
         out(f"rebuilt {names}: {total:,} events in {elapsed:.1f} s, swapped in")
         return total
-    finally:
-        await target.close()
-        await store.close()

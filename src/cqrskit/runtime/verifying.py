@@ -10,8 +10,8 @@ from typing import cast
 from cqrskit.adapters.memory import InMemoryReadStore
 from cqrskit.core.pause import Pauses
 from cqrskit.core.verify import Difference, InspectableStore, verify
-from cqrskit.runtime import adapters
-from cqrskit.runtime.rebuilding import Progress, chosen_projections
+from cqrskit.runtime.rebuilding import Progress, both_stores, chosen_projections
+from cqrskit.runtime.redaction import masked
 from cqrskit.runtime.settings import Settings
 
 SHOWN = 160
@@ -41,11 +41,9 @@ async def verify_views(
 ) -> list[Difference]:
     """Print the differences found (and progress); return them."""
     projections = chosen_projections(name)
-    store = await adapters.open_event_store(settings.event_store_url)
-    target = await adapters.open_read_store(settings.read_store_url)
-    try:
+    async with both_stores(settings) as (store, target):
         names = ", ".join(p.name for p in projections)
-        out(f"verifying {names} against {settings.event_store_url}")
+        out(f"verifying {names} against {masked(settings.event_store_url)}")
         progress = Progress(out)
         started = time.monotonic()
         live = cast(InspectableStore, target)
@@ -69,6 +67,3 @@ async def verify_views(
         verdict = f"{len(differences)} differences" if differences else "clean"
         out(f"{names}: {verdict}")
         return differences
-    finally:
-        await target.close()
-        await store.close()
