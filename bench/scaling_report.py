@@ -21,7 +21,7 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 Row = dict[str, Any]
 Series = dict[tuple[str, int], list[Row]]
@@ -73,7 +73,7 @@ def plot(series: Series, key: str, ylabel: str, out: Path) -> None:
 
 
 def fmt(value: Any, spec: str) -> str:
-    return "–" if value is None else format(value, spec)
+    return "-" if value is None else format(value, spec)
 
 
 def table(rows: list[Row]) -> list[str]:
@@ -109,7 +109,7 @@ def summary(series: Series) -> list[str]:
         best = held(rows)
         cells = [LABEL[system], str(workers)]
         if best is None:
-            cells += ["below the lowest level", "–", "–"]
+            cells += ["below the lowest level", "-", "-"]
         else:
             cells += [
                 fmt(best["offered"], ",.0f"),
