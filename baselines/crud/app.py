@@ -20,7 +20,7 @@ from baselines.crud import orders, reads, writes
 from baselines.crud.audit import history
 from baselines.crud.execute import execute
 from baselines.crud.problems import EdgeMiddleware, NotFound, install, problem
-from cqrskit.entrypoints.http import models as m
+from cqrskit.shop import models as m
 
 SkuPath = Annotated[str, Path(pattern=m.SKU_PATTERN)]
 IdPath = Annotated[str, Path(pattern=m.ID_PATTERN)]

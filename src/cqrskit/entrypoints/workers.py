@@ -16,6 +16,7 @@ from typing import Any, Protocol, TypeVar
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Gauge
 
+from cqrskit.core.application import Application
 from cqrskit.core.backoff import until_available
 from cqrskit.core.leadership import lead_forever
 from cqrskit.core.ports import Broker, EventLog, ReadStore
@@ -159,6 +160,7 @@ async def _open(
 
 
 async def run_projector(
+    app: Application[Any, Any],
     settings: Settings,
     host: str,
     port: int,
@@ -203,7 +205,7 @@ async def run_projector(
                 settings.event_store_url,
             )
         projector = bootstrap.projector_side(
-            read_store, event_store, max_failures=settings.max_failures
+            app, read_store, event_store, max_failures=settings.max_failures
         )
         _count(registry, projector.runner)
         watching = asyncio.create_task(
@@ -218,8 +220,8 @@ async def run_projector(
             registry,
         )
 
-    app = _ops_app("cqrskit projector", state.ready, registry)
-    await _serve_with_stack(work, app, host, port)
+    ops = _ops_app("cqrskit projector", state.ready, registry)
+    await _serve_with_stack(work, ops, host, port)
 
 
 @dataclass

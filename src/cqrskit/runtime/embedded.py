@@ -8,8 +8,9 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from cqrskit.core.application import Application
 from cqrskit.core.ports import Broker, EventLog, ReadStore
 from cqrskit.core.relay import Relay
 from cqrskit.runtime import adapters, bootstrap
@@ -26,13 +27,15 @@ class System:
     read_store: ReadStore
     broker: Broker
     relay: Relay
-    command: CommandSide
-    query: QuerySide
+    command: CommandSide[Any]
+    query: QuerySide[Any]
     projector: ProjectorSide
 
 
 @contextlib.asynccontextmanager
-async def running_system(settings: Settings) -> AsyncIterator[System]:
+async def running_system(
+    app: Application[Any, Any], settings: Settings
+) -> AsyncIterator[System]:
     event_store = await adapters.open_event_store(settings.event_store_url)
     read_store = await adapters.open_read_store(settings.read_store_url)
     broker = await adapters.open_broker(settings.broker_url, settings.partitions)
@@ -43,15 +46,16 @@ async def running_system(settings: Settings) -> AsyncIterator[System]:
         broker=broker,
         relay=relay,
         command=bootstrap.command_side(
+            app,
             event_store,
             on_append=relay.wake,
             memory=bootstrap.FoldMemory.from_settings(settings),
         ),
         query=bootstrap.query_side(
-            read_store, consistency_timeout=settings.consistency_timeout
+            app, read_store, consistency_timeout=settings.consistency_timeout
         ),
         projector=bootstrap.projector_side(
-            read_store, event_store, max_failures=settings.max_failures
+            app, read_store, event_store, max_failures=settings.max_failures
         ),
     )
     tasks = [
