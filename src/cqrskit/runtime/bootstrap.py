@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-from cqrskit.adapters.memory import InMemoryEventStore
 from cqrskit.core.application import Application, Kit
 from cqrskit.core.consistency import ConsistencyWaiter
 from cqrskit.core.dispatcher import Dispatcher
@@ -135,12 +134,16 @@ def projector_side(
     return ProjectorSide(runner, projections)
 
 
-def relay(store: EventLog, broker: Broker, lease: Lease | None = None) -> Relay:
-    """A broker that forgets on restart gets a relay that starts from the top
-    of the log on each start (projections drop what they already applied);
-    a durable broker gets the position kept in the event store. A relay that
-    leads by a lease keeps its position through the lease, fenced by it."""
+def relay(
+    store: EventLog,
+    broker: Broker,
+    lease: Lease | None = None,
+    *,
+    positions: PositionStore | None = None,
+) -> Relay:
+    """A relay that leads by a lease keeps its position through the lease,
+    fenced by it; one without keeps it in `positions` (default: the event
+    store; the composition root picks, knowing the broker: runtime/roles.py)."""
     if lease is not None:
         return Relay(store, lease, broker, fence=lease.valid)
-    positions: PositionStore = store if broker.durable else InMemoryEventStore()
-    return Relay(store, positions, broker)
+    return Relay(store, positions or store, broker)

@@ -5,10 +5,11 @@ store."""
 
 from __future__ import annotations
 
+from contextlib import AsyncExitStack
 from typing import Any
 
 from cqrskit.core.application import Application
-from cqrskit.runtime import adapters, bootstrap
+from cqrskit.runtime.roles import command_role
 from cqrskit.runtime.settings import Settings
 
 
@@ -20,14 +21,6 @@ async def load_demo_catalog(app: Application[Any, Any], settings: Settings) -> i
     """The number of items added (0 when they were there already)."""
     if app.demo is None:
         raise NoDemoData(f"the application {app.name!r} has no demo data")
-    event_store = await adapters.open_event_store(settings.event_store_url)
-    try:
-        side = bootstrap.command_side(
-            app, event_store, memory=bootstrap.FoldMemory.from_settings(settings)
-        )
-        try:
-            return await app.demo(side.commands)
-        finally:
-            await side.drain()
-    finally:
-        await event_store.close()
+    async with AsyncExitStack() as stack:
+        side = await command_role(app, settings, stack)
+        return await app.demo(side.commands)

@@ -11,8 +11,8 @@ from cqrskit.core.application import Application
 from cqrskit.core.ports import EventLog, ReadStore
 from cqrskit.core.projection import Projection
 from cqrskit.core.rebuild import RebuildableStore, rebuild
-from cqrskit.runtime import adapters
 from cqrskit.runtime.redaction import masked
+from cqrskit.runtime.roles import operator_stores
 from cqrskit.runtime.settings import Settings
 
 
@@ -61,11 +61,7 @@ async def both_stores(settings: Settings) -> AsyncIterator[tuple[EventLog, ReadS
     """The event store and the read store of an operator's command; whichever
     opened is closed again, also when the other one could not open."""
     async with AsyncExitStack() as stack:
-        events = await adapters.open_event_store(settings.event_store_url)
-        stack.push_async_callback(events.close)
-        views = await adapters.open_read_store(settings.read_store_url)
-        stack.push_async_callback(views.close)
-        yield events, views
+        yield await operator_stores(settings, stack)
 
 
 async def rebuild_views(

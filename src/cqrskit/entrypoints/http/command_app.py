@@ -40,6 +40,7 @@ from cqrskit.entrypoints.http.middleware import RequestContextMiddleware
 from cqrskit.entrypoints.http.openapi import parameters_never_null
 from cqrskit.entrypoints.http.ops import add_ops_routes
 from cqrskit.entrypoints.http.signatures import (
+    described,
     parameter,
     path_parameters,
     with_signature,
@@ -117,6 +118,15 @@ def create_command_app(
         commands_total.labels(route.command, "ok").inc()
         return ack
 
+    _add_command_routes(app, application, run, server_key)
+    _add_audit_trail(app)
+    return app
+
+
+def _add_command_routes(
+    app: FastAPI, application: Application[Any, Any], run: Run, server_key: bytes
+) -> None:
+    """One FastAPI route per entry of the application's table."""
     answer_model = application.answer_model or m.CommandAnswer
     meanings = problems.meanings_of(application.errors)
     for route in application.command_routes:
@@ -128,15 +138,8 @@ def create_command_app(
             status_code=route.status,
             response_model=answer_model,
             responses=problems.answers(*statuses, meanings=meanings),
-            name=route.name,
-            operation_id=route.name,
-            summary=route.summary or None,
-            description=route.description or None,
-            tags=[route.tag] if route.tag else None,
-            **rule(route.access),
+            **described(route),
         )
-    _add_audit_trail(app)
-    return app
 
 
 def _endpoint(

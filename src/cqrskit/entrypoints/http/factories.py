@@ -8,14 +8,14 @@ apps open them in the background of their lifespan and answer 503 until then
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 
 from cqrskit.entrypoints.http.command_app import create_command_app
 from cqrskit.entrypoints.http.query_app import create_query_app
-from cqrskit.runtime import adapters, bootstrap
+from cqrskit.runtime import adapters, roles
 from cqrskit.runtime.applications import load_application
 from cqrskit.runtime.bootstrap import CommandSide, QuerySide
 from cqrskit.runtime.settings import Settings
@@ -29,14 +29,8 @@ def command_app() -> FastAPI:
 
     @asynccontextmanager
     async def provide() -> AsyncIterator[CommandSide[Any]]:
-        store = await adapters.open_event_store(settings.event_store_url)
-        memory = bootstrap.FoldMemory.from_settings(settings)
-        side = bootstrap.command_side(application, store, memory=memory)
-        try:
-            yield side
-        finally:
-            await side.drain()
-            await store.close()
+        async with AsyncExitStack() as stack:
+            yield await roles.command_role(application, settings, stack)
 
     return create_command_app(
         application, provide, verifier, server_key, rate_limit=settings.rate_limit
@@ -51,12 +45,7 @@ def query_app() -> FastAPI:
 
     @asynccontextmanager
     async def provide() -> AsyncIterator[QuerySide[Any]]:
-        store = await adapters.open_read_store(settings.read_store_url)
-        try:
-            yield bootstrap.query_side(
-                application, store, consistency_timeout=settings.consistency_timeout
-            )
-        finally:
-            await store.close()
+        async with AsyncExitStack() as stack:
+            yield await roles.query_role(application, settings, stack)
 
     return create_query_app(application, provide, verifier, server_key)

@@ -28,13 +28,14 @@ from cqrskit.core.consistency import MAX_TOKEN_LENGTH, TOKEN_PATTERN, parse_toke
 from cqrskit.core.errors import StoreUnavailable
 from cqrskit.core.routes import QueryInput, QueryRoute
 from cqrskit.entrypoints.http import access, problems
-from cqrskit.entrypoints.http.access import admin_only, principal_of, rule, signed_in
+from cqrskit.entrypoints.http.access import admin_only, principal_of, signed_in
 from cqrskit.entrypoints.http.lifespan import opened_in_background, opened_side
 from cqrskit.entrypoints.http.metrics import MetricsMiddleware, new_registry
 from cqrskit.entrypoints.http.middleware import RequestContextMiddleware
 from cqrskit.entrypoints.http.openapi import parameters_never_null
 from cqrskit.entrypoints.http.ops import add_ops_routes
 from cqrskit.entrypoints.http.signatures import (
+    described,
     parameter,
     path_parameters,
     with_signature,
@@ -104,12 +105,7 @@ def create_query_app(
                 200: {"model": route.response},
                 **problems.answers(*statuses, meanings=meanings),
             },
-            name=route.name,
-            operation_id=route.name,
-            summary=route.summary or None,
-            description=route.description or None,
-            tags=[route.tag] if route.tag else None,
-            **rule(route.access),
+            **described(route),
         )
     # The lean routes go ahead of the FastAPI ones they stand in for.
     lean = [_lean(r, consistent) for r in application.query_routes if r.lean]

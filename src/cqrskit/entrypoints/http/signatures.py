@@ -15,6 +15,9 @@ from typing import Annotated, Any
 
 from fastapi import Path, Request
 
+from cqrskit.core.routes import CommandRoute, QueryRoute
+from cqrskit.entrypoints.http.access import rule
+
 KEYWORD = inspect.Parameter.KEYWORD_ONLY
 
 
@@ -30,6 +33,19 @@ def path_parameters(patterns: Mapping[str, str]) -> list[inspect.Parameter]:
         parameter(name, Annotated[str, Path(pattern=pattern)])
         for name, pattern in patterns.items()
     ]
+
+
+def described(route: CommandRoute[Any] | QueryRoute[Any]) -> dict[str, Any]:
+    """A table entry's name, documentation and access rule, as keyword
+    arguments of `add_api_route`."""
+    return {
+        "name": route.name,
+        "operation_id": route.name,
+        "summary": route.summary or None,
+        "description": route.description or None,
+        "tags": [route.tag] if route.tag else None,
+        **rule(route.access),
+    }
 
 
 def with_signature(
