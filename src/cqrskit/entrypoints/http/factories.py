@@ -7,18 +7,34 @@ apps open them in the background of their lifespan and answer 503 until then
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from typing import Any, TypeVar
 
 from fastapi import FastAPI
 
+from cqrskit.core.application import Application
 from cqrskit.entrypoints.http.command_app import create_command_app
 from cqrskit.entrypoints.http.query_app import create_query_app
 from cqrskit.runtime import adapters, roles
 from cqrskit.runtime.applications import load_application
-from cqrskit.runtime.bootstrap import CommandSide, QuerySide
 from cqrskit.runtime.settings import Settings
+
+S = TypeVar("S")
+Role = Callable[[Application[Any, Any], Settings, AsyncExitStack], Awaitable[S]]
+
+
+def _provider(
+    role: Role[S], application: Application[Any, Any], settings: Settings
+) -> Callable[[], AbstractAsyncContextManager[S]]:
+    """What an app's lifespan opens (and closes): the role's side."""
+
+    @asynccontextmanager
+    async def provide() -> AsyncIterator[S]:
+        async with AsyncExitStack() as stack:
+            yield await role(application, settings, stack)
+
+    return provide
 
 
 def command_app() -> FastAPI:
@@ -26,12 +42,7 @@ def command_app() -> FastAPI:
     application = load_application(settings.app)
     adapters.check_url("event store", settings.event_store_url)
     verifier, server_key = adapters.token_verifier(settings), settings.hmac_key()
-
-    @asynccontextmanager
-    async def provide() -> AsyncIterator[CommandSide[Any]]:
-        async with AsyncExitStack() as stack:
-            yield await roles.command_role(application, settings, stack)
-
+    provide = _provider(roles.command_role, application, settings)
     return create_command_app(
         application, provide, verifier, server_key, rate_limit=settings.rate_limit
     )
@@ -42,10 +53,5 @@ def query_app() -> FastAPI:
     application = load_application(settings.app)
     adapters.check_url("read store", settings.read_store_url)
     verifier, server_key = adapters.token_verifier(settings), settings.hmac_key()
-
-    @asynccontextmanager
-    async def provide() -> AsyncIterator[QuerySide[Any]]:
-        async with AsyncExitStack() as stack:
-            yield await roles.query_role(application, settings, stack)
-
+    provide = _provider(roles.query_role, application, settings)
     return create_query_app(application, provide, verifier, server_key)
