@@ -27,6 +27,7 @@ from cqrskit.core.messages import Metadata, NewEvent, StreamAppend
 from cqrskit.entrypoints.http.command_app import create_command_app
 from cqrskit.runtime import bootstrap
 from cqrskit.runtime.embedded import borrowed
+from cqrskit.shop.app import app as SHOP
 from cqrskit.shop.demo import load_demo_data
 
 SECRET = "bench-" * 8
@@ -45,10 +46,10 @@ async def rate(app: Any, path: str, requests: int, headers: dict[str, str]) -> f
 
 async def main(requests: int) -> None:
     store = InMemoryEventStore()
-    side = bootstrap.command_side(store)
+    side = bootstrap.command_side(SHOP, store)
     await load_demo_data(side.commands)
     app = create_command_app(
-        lambda: borrowed(side), JwtVerifier(secret=SECRET), b"bench-key-" * 4
+        SHOP, lambda: borrowed(side), JwtVerifier(secret=SECRET), b"bench-key-" * 4
     )
     admin = {"Authorization": f"Bearer {mint(SECRET, 'ops', ['admin'], 3600)}"}
 

@@ -44,6 +44,7 @@ from cqrskit.adapters.pyjwt import mint
 from cqrskit.core.dispatcher import CommandContext
 from cqrskit.core.messages import Metadata, StreamAppend
 from cqrskit.runtime.bootstrap import command_side
+from cqrskit.shop.app import app as SHOP
 from cqrskit.shop.domain import cart as c
 from cqrskit.shop.domain import inventory as i
 from cqrskit.shop.domain.catalog import AddProduct
@@ -77,7 +78,7 @@ async def seed(url: str, skus: list[str], carts: dict[str, list[str]]) -> None:
     """Products and stock through the command side; carts straight in."""
     store = await PostgresEventStore.open(url)
     try:
-        commands = command_side(store).commands
+        commands = command_side(SHOP, store).commands
         for sku in skus:
             await commands.catalog(ctx(), AddProduct(sku, f"P {sku}", 500), sku=sku)
             await commands.restock(ctx(), i.Restock(sku, 10_000_000))

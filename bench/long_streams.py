@@ -39,6 +39,7 @@ from cqrskit.core.dispatcher import CommandContext
 from cqrskit.core.messages import Metadata, StreamAppend
 from cqrskit.core.snapshots import SnapshotPolicy
 from cqrskit.runtime.bootstrap import CommandSide, FoldMemory, command_side
+from cqrskit.shop.app import app as SHOP
 from cqrskit.shop.domain import inventory as i
 from cqrskit.shop.domain.catalog import AddProduct
 from cqrskit.shop.domain.events import shop_codec
@@ -59,7 +60,7 @@ def ctx() -> CommandContext:
 async def seed(store: PostgresEventStore, sku: str, length: int) -> None:
     """A product and an inventory stream of `length` reservations (plus the
     restock that made them possible), appended in big multi-row batches."""
-    side = command_side(store)
+    side = command_side(SHOP, store)
     await side.commands.catalog(ctx(), AddProduct(sku, "Mug", 500), sku=sku)
     codec = shop_codec()
     stream = i.inventory_stream(sku)
@@ -85,7 +86,7 @@ class Bench:
 
     def side(self) -> CommandSide:
         """A new command process: an empty cache."""
-        return command_side(self.store, memory=self.memory)
+        return command_side(SHOP, self.store, memory=self.memory)
 
     async def order(self, carts: CommandSide, side: CommandSide, sku: str) -> float:
         """Time an order placed through `side` (its cart made through `carts`)."""

@@ -23,6 +23,7 @@ from cqrskit.core.ports import VersionMove, ViewChanges
 from cqrskit.entrypoints.http.query_app import create_query_app
 from cqrskit.runtime import bootstrap
 from cqrskit.runtime.embedded import borrowed
+from cqrskit.shop.app import app as SHOP
 
 DOC = (
     b'{"sku":"MUG-01","name":"Mug","description":"","category":"",'
@@ -45,9 +46,9 @@ async def main(requests: int) -> None:
     changes = ViewChanges.empty()
     changes.docs["product:MUG-01"] = DOC
     await store.commit("catalog", changes, {"product-MUG-01": VersionMove(0, 1)})
-    side = bootstrap.query_side(store)
+    side = bootstrap.query_side(SHOP, store)
     verifier = JwtVerifier(secret="bench-" * 8)  # the catalog is public
-    app = create_query_app(lambda: borrowed(side), verifier, b"bench-key-" * 4)
+    app = create_query_app(SHOP, lambda: borrowed(side), verifier, b"bench-key-" * 4)
 
     async def bare(request: Request) -> Response:
         doc = await store.get(f"product:{request.path_params['sku']}")

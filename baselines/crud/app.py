@@ -20,10 +20,11 @@ from baselines.crud import orders, reads, writes
 from baselines.crud.audit import history
 from baselines.crud.execute import execute
 from baselines.crud.problems import EdgeMiddleware, NotFound, install, problem
-from cqrskit.entrypoints.http import models as m
+from cqrskit.entrypoints.http.models import ID_PATTERN, LINE_PATTERN
+from cqrskit.shop import models as m
 
 SkuPath = Annotated[str, Path(pattern=m.SKU_PATTERN)]
-IdPath = Annotated[str, Path(pattern=m.ID_PATTERN)]
+IdPath = Annotated[str, Path(pattern=ID_PATTERN)]
 StreamPath = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,31}-.+$")]
 Key = Annotated[str | None, Header(alias="Idempotency-Key", pattern=r"^[!-~]{1,255}$")]
 Limit = Annotated[int, Query(ge=1, le=100)]
@@ -31,7 +32,7 @@ Cursor = Annotated[
     str | None,
     Query(max_length=1024, pattern=r"^[^\x00-\x1f\x7f]*~[^\x00-\x1f\x7f~]+$"),
 ]
-Line = Annotated[str | None, Query(max_length=200, pattern=m.LINE_PATTERN)]
+Line = Annotated[str | None, Query(max_length=200, pattern=LINE_PATTERN)]
 
 
 def create_app() -> FastAPI:

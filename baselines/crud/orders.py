@@ -18,7 +18,7 @@ from baselines.crud import payments
 from baselines.crud.audit import Ack, Change, record
 from baselines.crud.problems import Conflict, Declined, NotFound
 from baselines.crud.writes import open_cart
-from cqrskit.entrypoints.http import models as m
+from cqrskit.shop import models as m
 
 Conn = asyncpg.pool.PoolConnectionProxy
 

@@ -9,7 +9,7 @@ import asyncpg
 
 from baselines.crud.audit import Ack, record, unchanged
 from baselines.crud.problems import Conflict, Invalid, NotFound
-from cqrskit.entrypoints.http import models as m
+from cqrskit.shop import models as m
 
 MAX_LINE_QUANTITY = 10_000
 Conn = asyncpg.pool.PoolConnectionProxy

@@ -170,5 +170,5 @@ def test_demo_data_loads_and_ends(tmp_path: Path) -> None:
     first = cqrskit("demo-data", "--data-dir", str(tmp_path))
     again = cqrskit("demo-data", "--data-dir", str(tmp_path))
     assert first.returncode == 0, first.stderr
-    assert "demo catalog loaded (5 new products)" in first.stdout
+    assert "demo data loaded (5 new items)" in first.stdout
     assert again.returncode == 0, again.stderr  # the same keys: nothing appended

@@ -15,6 +15,7 @@ from cqrskit.core.messages import Metadata, NewEvent, StreamAppend
 from cqrskit.core.projection import ProjectionRunner
 from cqrskit.entrypoints.cli import main
 from cqrskit.runtime.bootstrap import command_side
+from cqrskit.shop.app import app as SHOP
 from cqrskit.shop.demo import load_demo_data
 from cqrskit.shop.domain.events import shop_codec
 from cqrskit.shop.views import shop_projections
@@ -39,7 +40,7 @@ async def a_poisoned_shop(tmp_path: Path) -> None:
     events = await SqliteEventStore.open(tmp_path / "events.db")
     views = await SqliteReadStore.open(tmp_path / "views.db")
     try:
-        side = command_side(events)
+        side = command_side(SHOP, events)
         await load_demo_data(side.commands)
         bogus = StreamAppend("product-MUG-01", 1, [NewEvent("Bogus", {"sku": 1})])
         await events.append([bogus], metadata=Metadata())

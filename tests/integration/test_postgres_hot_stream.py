@@ -19,6 +19,7 @@ from cqrskit.core.errors import RuleViolated
 from cqrskit.core.messages import Ack
 from cqrskit.core.snapshots import SnapshotPolicy
 from cqrskit.runtime.bootstrap import CommandSide, FoldMemory, command_side
+from cqrskit.shop.app import app as SHOP
 from cqrskit.shop.domain import inventory as i
 from cqrskit.shop.domain.catalog import AddProduct
 from cqrskit.shop.domain.events import shop_codec
@@ -64,7 +65,7 @@ async def seed(side: CommandSide, carts: int) -> None:
 async def test_two_processes_ordering_one_sku_reserve_each_acked_order_once(
     stores: list[PostgresEventStore],
 ) -> None:
-    one, two, cold = (command_side(s, memory=MEMORY) for s in stores)
+    one, two, cold = (command_side(SHOP, s, memory=MEMORY) for s in stores)
     await seed(one, 60)
 
     async def order(side: CommandSide, n: int) -> Ack | BaseException:

@@ -130,7 +130,6 @@ async def test_batches_survive_the_publishers_connection(buses: Buses) -> None:
         await received.until(lambda: len(received.deliveries) == 40)
 
     assert received.by_partition() == published
-    assert publisher.durable
 
 
 async def test_a_batch_is_one_persistent_json_message(buses: Buses) -> None:

@@ -74,7 +74,6 @@ async def test_queues_are_quorum_queues_where_the_server_allows(prefix: str) -> 
     bus = await RabbitMqBus.open(AMQP_URL, partitions=2, prefix=prefix)
     try:
         assert bus.queue_types == ("quorum", "quorum")
-        assert bus.durable
     finally:
         await bus.close()
 

@@ -37,6 +37,7 @@ from cqrskit.core.ports import (
 from cqrskit.core.projection import Projection, ProjectionRunner
 from cqrskit.core.rebuild import RebuildableStore, rebuild
 from cqrskit.runtime.bootstrap import CommandSide, command_side
+from cqrskit.shop.app import app as SHOP
 from cqrskit.shop.domain import cart as c
 from cqrskit.shop.domain import catalog as p
 from cqrskit.shop.domain import inventory as i
@@ -133,7 +134,7 @@ class Shopper:
         start = datetime(2030, 1, 1, tzinfo=UTC)
         ticks = itertools.count()
         self.side: CommandSide = command_side(
-            store, clock=lambda: start + timedelta(seconds=next(ticks))
+            SHOP, store, clock=lambda: start + timedelta(seconds=next(ticks))
         )
         self.rng = random.Random(seed)
         self.skus: list[str] = []

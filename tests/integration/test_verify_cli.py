@@ -18,6 +18,7 @@ from cqrskit.adapters.redis import RedisReadStore
 from cqrskit.adapters.sqlite import SqliteEventStore
 from cqrskit.entrypoints.cli import main
 from cqrskit.runtime.bootstrap import command_side
+from cqrskit.shop.app import app as SHOP
 from cqrskit.shop.demo import load_demo_data
 from services import REDIS_URL, require
 
@@ -60,7 +61,7 @@ def shop_with_views(env: dict[str, str]) -> None:
             env["CQRSKIT_EVENT_STORE_URL"].removeprefix("sqlite:///")
         )
         try:
-            await load_demo_data(command_side(store).commands)
+            await load_demo_data(command_side(SHOP, store).commands)
         finally:
             await store.close()
 

@@ -3,6 +3,7 @@ events after it, and stays right when another process writes the same stream."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from itertools import count
 from typing import Any
@@ -16,6 +17,7 @@ from cqrskit.core.messages import JsonDict, Metadata, RecordedEvent, StreamAppen
 from cqrskit.core.ports import IdempotencyClaim, Snapshot
 from cqrskit.core.snapshots import SnapshotPolicy, fold_name
 from cqrskit.runtime.bootstrap import CommandSide, FoldMemory, command_side
+from cqrskit.shop.app import app as SHOP
 from cqrskit.shop.domain import inventory as i
 from cqrskit.shop.domain.catalog import AddProduct
 from cqrskit.shop.domain.events import shop_codec
@@ -61,7 +63,7 @@ class WatchedStore(InMemoryEventStore):
 
 
 def side(store: InMemoryEventStore, memory: FoldMemory | None = None) -> CommandSide:
-    return command_side(store, memory=memory or FoldMemory())
+    return command_side(SHOP, store, memory=memory or FoldMemory())
 
 
 async def restock(side: CommandSide, quantity: int = 1) -> None:
@@ -170,7 +172,8 @@ async def test_a_snapshot_is_read_only_by_the_fold_that_made_it() -> None:
     trusting = side(store, FoldMemory(cache_size=0))
     upcasting_codec = shop_codec()
     upcasting_codec.register_upcaster("StockAdded", 1, lambda data: data)
-    changed = command_side(store, codec=upcasting_codec, memory=policy)
+    upcasting = dataclasses.replace(SHOP, codec=upcasting_codec)
+    changed = command_side(upcasting, store, memory=policy)
 
     state_by_trusting = await trusting.dispatcher.session().load(
         STOCK, i.inventory_decider

@@ -17,6 +17,7 @@ from cqrskit.core.messages import Ack, Metadata, RecordedEvent, StreamAppend
 from cqrskit.core.ports import IdempotencyClaim
 from cqrskit.core.turns import StreamTurns
 from cqrskit.runtime.bootstrap import CommandSide, command_side
+from cqrskit.shop.app import app as SHOP
 from cqrskit.shop.domain import inventory as i
 from cqrskit.shop.domain.catalog import AddProduct
 from cqrskit.shop.payments import Card, DeterministicGateway
@@ -52,7 +53,7 @@ class NetworkedStore(InMemoryEventStore):
 
 
 async def shop_with_carts(store: InMemoryEventStore, carts: int) -> CommandSide:
-    side = command_side(store)
+    side = command_side(SHOP, store)
     commands = side.commands
     await commands.catalog(ctx(), AddProduct("HOT", "Mug", 500), sku="HOT")
     await commands.restock(ctx(), i.Restock("HOT", 20))
@@ -86,7 +87,7 @@ async def test_thirty_orders_for_twenty_units_each_get_their_own_answer() -> Non
     stock = await store.read_stream("inventory-HOT")
     reserved = [r.data["order_id"] for r in stock if r.type == "StockReserved"]
     assert reserved == [f"o{n}" for n in range(20)]  # in the order they came
-    gateway = side.gateway
+    gateway = side.commands.gateway
     assert isinstance(gateway, DeterministicGateway)
     assert len(gateway.voided) == 10  # the short ones' authorizations only
 

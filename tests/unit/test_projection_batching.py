@@ -9,6 +9,7 @@ from cqrskit.adapters.memory import InMemoryEventStore, InMemoryReadStore
 from cqrskit.core.dispatcher import CommandContext
 from cqrskit.core.projection import ProjectionRunner
 from cqrskit.runtime import bootstrap
+from cqrskit.shop.app import app as SHOP
 from cqrskit.shop.domain.catalog import AddProduct
 from cqrskit.shop.domain.events import shop_codec
 from cqrskit.shop.domain.inventory import Restock
@@ -37,7 +38,7 @@ def ctx(n: int) -> CommandContext:
 
 async def test_a_batch_reads_its_views_in_one_bulk_read() -> None:
     events = InMemoryEventStore()
-    commands = bootstrap.command_side(events).commands
+    commands = bootstrap.command_side(SHOP, events).commands
     for n in range(20):
         sku = f"SKU-{n}"
         await commands.catalog(ctx(n), AddProduct(sku, f"P{n}", 100), sku=sku)

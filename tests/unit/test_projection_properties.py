@@ -31,6 +31,7 @@ from cqrskit.core.ports import ReadStore
 from cqrskit.core.projection import ProjectionRunner
 from cqrskit.core.wire import decode_batch, encode_batch, partition_for
 from cqrskit.runtime.bootstrap import CommandSide, command_side
+from cqrskit.shop.app import app as SHOP
 from cqrskit.shop.domain import cart as c
 from cqrskit.shop.domain import catalog as p
 from cqrskit.shop.domain import inventory as i
@@ -206,7 +207,7 @@ async def run_history(
     """Runs the commands (refused ones are skipped); returns the whole log."""
     clock = ticking_clock()
     store = InMemoryEventStore(clock=clock)
-    side = command_side(store, clock=clock)
+    side = command_side(SHOP, store, clock=clock)
     for n, op in enumerate(ops):
         try:
             await run_op(side, n, op)
@@ -575,7 +576,7 @@ def test_the_model_sees_orders_placed_shipped_and_cancelled() -> None:
 async def _product_with_restocks(
     store: InMemoryEventStore, sku: str, *quantities: int
 ) -> None:
-    side = command_side(store)
+    side = command_side(SHOP, store)
     ctx = CommandContext(command_id="setup", correlation_id="setup")
     await side.commands.catalog(ctx, p.AddProduct(sku, sku, 100), sku=sku)
     for quantity in quantities:

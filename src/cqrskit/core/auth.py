@@ -7,10 +7,22 @@ verified (which library, which keys) is an adapter's business.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 CUSTOMER = "customer"
 ADMIN = "admin"
+
+
+class Access(StrEnum):
+    """Who may call a route: data of each route an application declares."""
+
+    PUBLIC = "public"
+    """No token needed (the catalog reads)."""
+    CUSTOMER = "customer"
+    """A customer on their own resources, or an admin on anyone's."""
+    ADMIN = "admin"
+    """Operators only: catalog, prices, inventory, shipping, audit trails."""
 
 
 @dataclass(frozen=True, slots=True)

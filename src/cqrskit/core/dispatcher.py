@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
@@ -30,10 +30,11 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Session], Awaitable[str]]
 """Stages events on the session and returns the id of the stream to acknowledge."""
 
-_REPLAYABLE: dict[str, type[errors.CqrskitError]] = {
-    "PaymentDeclined": errors.PaymentDeclined,
+REFUSALS: Mapping[str, type[errors.CqrskitError]] = {
     "RuleViolated": errors.RuleViolated,
 }
+"""The kit's refusals a stored answer replays by name; an application adds
+its own (core/application.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +66,12 @@ class Dispatcher:
         on_append: Callable[[], None] | None = None,
         cache: StateCache | None = None,
         snapshots: Snapshotter | None = None,
+        refusals: Mapping[str, type[errors.CqrskitError]] = REFUSALS,
     ) -> None:
+        """`refusals`: the refusals a stored answer may replay, by name (any
+        other replays as RuleViolated)."""
         self.store = store
+        self._refusals = refusals
         self.codec = codec
         self.loader = StateLoader(store, codec, cache=cache, snapshots=snapshots)
         self.snapshots = snapshots
@@ -84,7 +89,7 @@ class Dispatcher:
         if context.idempotency_key is None:
             return None
         record = await self.store.idempotency_record(context.idempotency_key)
-        return None if record is None else _replay(record, context)
+        return None if record is None else _replay(record, context, self._refusals)
 
     async def dispatch(
         self,
@@ -219,12 +224,16 @@ class Dispatcher:
         return ack_for(stream_id, records)
 
 
-def _replay(record: IdempotencyRecord, context: CommandContext) -> Ack:
+def _replay(
+    record: IdempotencyRecord,
+    context: CommandContext,
+    refusals: Mapping[str, type[errors.CqrskitError]],
+) -> Ack:
     if record.fingerprint != context.fingerprint:
         raise errors.IdempotencyMismatch(
             "this Idempotency-Key was already used with a different request"
         )
     if record.outcome is not None:
-        error_type = _REPLAYABLE.get(record.outcome, errors.RuleViolated)
+        error_type = refusals.get(record.outcome, errors.RuleViolated)
         raise error_type(record.detail or record.outcome)
     return record.ack

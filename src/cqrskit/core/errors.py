@@ -35,10 +35,6 @@ class IdempotencyMismatch(Invalid):
     """An idempotency key came back with a different request."""
 
 
-class PaymentDeclined(CqrskitError):
-    """The payment gateway declined the card (HTTP 402)."""
-
-
 class ProjectionGap(CqrskitError):
     """A projection met a version gap it could not fill: it stops that stream."""
 

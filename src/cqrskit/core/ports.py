@@ -118,11 +118,6 @@ class Broker(Protocol):
     @property
     def partitions(self) -> int: ...
 
-    @property
-    def durable(self) -> bool:
-        """Whether published batches survive a restart of this process."""
-        ...
-
     async def publish(self, partition: int, events: Sequence[RecordedEvent]) -> None:
         """Return only once the broker holds the batch durably."""
         ...

@@ -3,25 +3,32 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import click
 
 from cqrskit.adapters.pyjwt import mint
+from cqrskit.core.application import Application
 from cqrskit.core.auth import ADMIN, CUSTOMER
 from cqrskit.core.errors import Misconfigured
 from cqrskit.entrypoints.http.command_app import create_command_app
 from cqrskit.entrypoints.http.query_app import create_query_app
 from cqrskit.runtime import logs
 from cqrskit.runtime.adapters import UnsupportedUrl, token_verifier
+from cqrskit.runtime.applications import ApplicationNotFound, load_application
 from cqrskit.runtime.embedded import borrowed, running_system
 from cqrskit.runtime.redaction import masked
 from cqrskit.runtime.servers import PortInUse, Servers, ensure_free
-from cqrskit.runtime.settings import SERVER_KEY_FILE, Settings, local_secret
-from cqrskit.shop.demo import load_demo_data
+from cqrskit.runtime.settings import (
+    DEFAULT_APP,
+    SERVER_KEY_FILE,
+    Settings,
+    local_secret,
+)
 
 LEVEL = click.Choice(logs.LEVELS, case_sensitive=False)
 F = Callable[..., Any]
@@ -37,6 +44,38 @@ def data_dir_option(
         envvar="CQRSKIT_DATA_DIR",
         help=help,
     )
+
+
+class Named(NamedTuple):
+    """An application and the name it was loaded by (handed to processes)."""
+
+    spec: str
+    app: Application[Any, Any]
+
+
+class _ApplicationName(click.ParamType):  # type: ignore[type-arg]
+    name = "package.module:attr"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Named:
+        if isinstance(value, Named):
+            return value
+        try:
+            return Named(str(value), load_application(str(value)))
+        except ApplicationNotFound as e:
+            self.fail(str(e), param, ctx)
+
+
+app_option = click.option(
+    "--app",
+    "named",
+    default=DEFAULT_APP,
+    type=_ApplicationName(),
+    envvar="CQRSKIT_APP",
+    help="The application to run: its object, imported with the current "
+    "directory on the path.",
+)
 
 
 access_log_option = click.option(
@@ -95,9 +134,11 @@ def main(ctx: click.Context, log_level: str) -> None:
     help="Load a small catalog with stock first; print a customer and an admin token.",
 )
 @access_log_option
+@app_option
 @click.pass_obj
 def run(
     log_level: str,
+    named: Named,
     host: str,
     command_port: int,
     query_port: int,
@@ -120,7 +161,7 @@ def run(
     try:
         ensure_free(host, command_port, "--command-port")
         ensure_free(host, query_port, "--query-port")
-        asyncio.run(_run(settings, host, command_port, query_port, demo))
+        asyncio.run(_run(named.app, settings, host, command_port, query_port, demo))
     except (UnsupportedUrl, PortInUse) as e:
         raise click.ClickException(str(e)) from e
     except Misconfigured as e:
@@ -128,21 +169,29 @@ def run(
 
 
 async def _run(
-    settings: Settings, host: str, cport: int, qport: int, demo: bool
+    app: Application[Any, Any],
+    settings: Settings,
+    host: str,
+    cport: int,
+    qport: int,
+    demo: bool,
 ) -> None:
     verifier, server_key = token_verifier(settings), settings.hmac_key()
-    async with running_system(settings) as system:
+    async with running_system(app, settings) as system:
         if demo:
-            added = await load_demo_data(system.command.commands)
-            click.echo(f"demo catalog loaded ({added} new products)")
+            if app.demo is None:
+                raise click.UsageError(f"the application {app.name!r} has no demo")
+            added = await app.demo(system.command.commands)
+            click.echo(f"demo data loaded ({added} new items)")
         command_app = create_command_app(
+            app,
             lambda: borrowed(system.command),
             verifier,
             server_key,
             rate_limit=settings.rate_limit,
         )
         query_app = create_query_app(
-            lambda: borrowed(system.query), verifier, server_key
+            app, lambda: borrowed(system.query), verifier, server_key
         )
         servers = Servers(
             [(command_app, host, cport), (query_app, host, qport)], log_level=None
@@ -232,20 +281,30 @@ def token(customer: str, admin: bool, ttl: str, data_dir: str) -> None:
 
 @main.command("demo-data")
 @data_dir_option()
-def demo_data(data_dir: str) -> None:
-    """Load the demo catalog (the read side catches up on the next start)."""
-    from cqrskit.runtime.demo import load_demo_catalog
+@app_option
+def demo_data(data_dir: str, named: Named) -> None:
+    """Load the application's demo data (the read side catches up on the
+    next start)."""
+    added = _load_demo(named, Settings.from_env(data_dir=Path(data_dir)))
+    click.echo(f"demo data loaded ({added} new items)")
 
-    settings = Settings.from_env(data_dir=Path(data_dir))
-    added = _run_worker(load_demo_catalog(settings))
-    click.echo(f"demo catalog loaded ({added} new products)")
+
+def _load_demo(named: Named, settings: Settings) -> int:
+    from cqrskit.runtime.demo import NoDemoData, load_demo_catalog
+
+    try:
+        added: int = _run_worker(load_demo_catalog(named.app, settings))
+    except NoDemoData as e:
+        raise click.UsageError(str(e)) from e
+    return added
 
 
 @main.command()
 @click.argument("projection", required=False)
 @click.option("--page", default=1000, help="Events read at a time.")
 @data_dir_option()
-def rebuild(projection: str | None, page: int, data_dir: str) -> None:
+@app_option
+def rebuild(projection: str | None, page: int, data_dir: str, named: Named) -> None:
     """Rebuild read models (all, or PROJECTION) from the event store, beside
     the live ones, then swap them in atomically."""
     from cqrskit.core.pause import PauseBroken
@@ -253,7 +312,9 @@ def rebuild(projection: str | None, page: int, data_dir: str) -> None:
 
     settings = Settings.from_env(data_dir=Path(data_dir))
     try:
-        asyncio.run(rebuild_views(settings, projection, page=page, out=click.echo))
+        asyncio.run(
+            rebuild_views(named.app, settings, projection, page=page, out=click.echo)
+        )
     except UnknownProjection as e:
         raise click.UsageError(str(e)) from e
     except (UnsupportedUrl, PauseBroken) as e:
@@ -264,7 +325,8 @@ def rebuild(projection: str | None, page: int, data_dir: str) -> None:
 @click.argument("projection", required=False)
 @click.option("--page", default=1000, help="Events read at a time.")
 @data_dir_option()
-def verify(projection: str | None, page: int, data_dir: str) -> None:
+@app_option
+def verify(projection: str | None, page: int, data_dir: str, named: Named) -> None:
     """Compare live read models (all, or PROJECTION) with a fresh fold of the
     event store. Exit 0 when they agree, 1 on any difference, 2 on a usage
     error, 3 if a projector broke the pause (verify again)."""
@@ -275,7 +337,7 @@ def verify(projection: str | None, page: int, data_dir: str) -> None:
     settings = Settings.from_env(data_dir=Path(data_dir))
     try:
         found = asyncio.run(
-            verify_views(settings, projection, page=page, out=click.echo)
+            verify_views(named.app, settings, projection, page=page, out=click.echo)
         )
     except UnknownProjection as e:
         raise click.UsageError(str(e)) from e
@@ -297,8 +359,9 @@ def dlq() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON array.")
 @click.option("--skipped", is_flag=True, help="The events skipped, not the parked.")
 @data_dir_option()
+@app_option
 def dlq_list(
-    projection: str | None, as_json: bool, skipped: bool, data_dir: str
+    projection: str | None, as_json: bool, skipped: bool, data_dir: str, named: Named
 ) -> None:
     """List parked streams (or skipped events)."""
     from cqrskit.runtime.deadletters import list_dead_letters
@@ -306,6 +369,7 @@ def dlq_list(
     settings = Settings.from_env(data_dir=Path(data_dir))
     _dlq_run(
         lambda: list_dead_letters(
+            named.app,
             settings,
             projection,
             as_json=as_json,
@@ -319,26 +383,32 @@ def dlq_list(
 @click.argument("stream")
 @click.option("--projection", help="Only this projection.")
 @data_dir_option()
-def dlq_retry(stream: str, projection: str | None, data_dir: str) -> None:
+@app_option
+def dlq_retry(stream: str, projection: str | None, data_dir: str, named: Named) -> None:
     """Apply a parked stream again from its checkpoint; exit 1 if it fails again."""
-    _take_up(stream, projection, data_dir, skip=False)
+    _take_up(named, stream, projection, data_dir, skip=False)
 
 
 @dlq.command("skip")
 @click.argument("stream")
 @click.option("--projection", help="Only this projection.")
 @data_dir_option()
-def dlq_skip(stream: str, projection: str | None, data_dir: str) -> None:
+@app_option
+def dlq_skip(stream: str, projection: str | None, data_dir: str, named: Named) -> None:
     """Skip a parked stream's poison event (recorded for good), apply the rest."""
-    _take_up(stream, projection, data_dir, skip=True)
+    _take_up(named, stream, projection, data_dir, skip=True)
 
 
-def _take_up(stream: str, projection: str | None, data_dir: str, *, skip: bool) -> None:
+def _take_up(
+    named: Named, stream: str, projection: str | None, data_dir: str, *, skip: bool
+) -> None:
     from cqrskit.runtime.deadletters import take_up_stream
 
     settings = Settings.from_env(data_dir=Path(data_dir))
     ok = _dlq_run(
-        lambda: take_up_stream(settings, stream, projection, skip=skip, out=click.echo)
+        lambda: take_up_stream(
+            named.app, settings, stream, projection, skip=skip, out=click.echo
+        )
     )
     sys.exit(0 if ok else 1)
 
@@ -447,11 +517,15 @@ def serve() -> None:
     """Serve one HTTP service on its own (configured by CQRSKIT_* URLs)."""
 
 
-def _serve(factory: str, host: str, port: int, workers: int, access_level: str) -> None:
+def _serve(
+    named: Named, factory: str, host: str, port: int, workers: int, access_level: str
+) -> None:
     """uvicorn applies `log_config` in every worker process it starts; with
-    `log_level=None` it leaves the levels that config sets alone."""
+    `log_level=None` it leaves the levels that config sets alone. The
+    factories, once per worker, load the application CQRSKIT_APP names."""
     import uvicorn
 
+    os.environ["CQRSKIT_APP"] = named.spec
     Settings.from_env()  # a setting that cannot be read is refused here, once
     uvicorn.run(
         f"cqrskit.entrypoints.http.factories:{factory}",
@@ -472,9 +546,12 @@ def _serve(factory: str, host: str, port: int, workers: int, access_level: str) 
 @click.option("--port", default=8000)
 @click.option("--workers", default=1)
 @access_log_option
-def serve_command(host: str, port: int, workers: int, access_log_level: str) -> None:
+@app_option
+def serve_command(
+    host: str, port: int, workers: int, access_log_level: str, named: Named
+) -> None:
     """The command service; it is given only CQRSKIT_EVENT_STORE_URL."""
-    _serve("command_app", host, port, workers, access_log_level)
+    _serve(named, "command_app", host, port, workers, access_log_level)
 
 
 @serve.command("query")
@@ -482,16 +559,22 @@ def serve_command(host: str, port: int, workers: int, access_log_level: str) -> 
 @click.option("--port", default=8001)
 @click.option("--workers", default=1)
 @access_log_option
-def serve_query(host: str, port: int, workers: int, access_log_level: str) -> None:
+@app_option
+def serve_query(
+    host: str, port: int, workers: int, access_log_level: str, named: Named
+) -> None:
     """The query service; it is given only CQRSKIT_READ_STORE_URL."""
-    _serve("query_app", host, port, workers, access_log_level)
+    _serve(named, "query_app", host, port, workers, access_log_level)
 
 
 @main.command()
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=8002, help="For /healthz, /metrics.")
-def relay(host: str, port: int) -> None:
-    """Publish the committed log to the broker (one active, others on standby)."""
+@app_option
+def relay(host: str, port: int, named: Named) -> None:
+    """Publish the committed log to the broker (one active, others on standby).
+    The relay moves stored events as they are: of the application it only
+    checks that it loads."""
     from cqrskit.entrypoints.workers import run_relay
 
     _run_worker(run_relay(Settings.from_env(), host, port))
@@ -512,13 +595,18 @@ def relay(host: str, port: int) -> None:
     "share the partitions out among those alive by themselves: start or stop "
     "any number, with no numbering.",
 )
-def project(host: str, port: int, gap_fill: bool, name: str | None) -> None:
+@app_option
+def project(
+    host: str, port: int, gap_fill: bool, name: str | None, named: Named
+) -> None:
     """Apply events from the broker to the read models (this projector's share
     of the partitions, standing by for the rest)."""
     from cqrskit.entrypoints.workers import run_projector
 
     settings = Settings.from_env()
-    _run_worker(run_projector(settings, host, port, gap_fill=gap_fill, name=name))
+    _run_worker(
+        run_projector(named.app, settings, host, port, gap_fill=gap_fill, name=name)
+    )
 
 
 def _run_worker(work: Any) -> Any:
@@ -549,7 +637,9 @@ def _run_worker(work: Any) -> Any:
     help="Relays and projectors serve /metrics from here up.",
 )
 @click.option("--demo", is_flag=True, help="Load the demo catalog with stock first.")
+@app_option
 def up(
+    named: Named,
     host: str,
     command_port: int,
     query_port: int,
@@ -563,6 +653,7 @@ def up(
     from cqrskit.runtime import topology
 
     env = topology.environment()
+    env["CQRSKIT_APP"] = named.spec  # every process it starts runs the same
     settings = Settings.from_env(env)
     try:
         token_verifier(settings)  # refuses a missing or short key
@@ -575,10 +666,8 @@ def up(
         except Misconfigured as e:
             raise click.ClickException(str(e)) from e
     if demo:
-        from cqrskit.runtime.demo import load_demo_catalog
-
-        added = _run_worker(load_demo_catalog(settings))
-        click.echo(f"demo catalog loaded ({added} new products)")
+        added = _load_demo(named, settings)
+        click.echo(f"demo data loaded ({added} new items)")
     started = topology.roles(
         env,
         host=host,

@@ -11,26 +11,26 @@ import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Gauge
 
-from cqrskit.core.backoff import until_available
+from cqrskit.core.application import Application
 from cqrskit.core.leadership import lead_forever
 from cqrskit.core.ports import Broker, EventLog, ReadStore
 from cqrskit.core.relay import Relay
 from cqrskit.entrypoints.http.metrics import CountersOf, new_registry
 from cqrskit.entrypoints.http.ops import add_ops_routes
-from cqrskit.runtime import adapters, bootstrap, sharing
+from cqrskit.runtime import adapters, sharing
 from cqrskit.runtime.deadletters import DeadLetterGauges
+from cqrskit.runtime.roles import projector_role, relay_role
 from cqrskit.runtime.servers import Servers
 from cqrskit.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 _SUBSCRIBED_PROBE = 0.05
 """How long a readiness probe waits to see the broker subscribed everywhere."""
-C = TypeVar("C", bound="_Closable")
 
 
 class NeedsDurableBroker(ValueError):
@@ -107,23 +107,9 @@ async def run_relay(settings: Settings, host: str, port: int) -> None:
         leader.set(1 if leading else 0)
 
     async def work(stack: AsyncExitStack) -> None:
-        store = await _open(
-            stack,
-            "the event store",
-            adapters.open_event_store,
-            settings.event_store_url,
-        )
-        state.store = store
-        broker = await _open(
-            stack,
-            "the broker",
-            adapters.open_broker,
-            settings.broker_url,
-            settings.partitions,
-        )
-        lease = adapters.open_lease(settings.event_store_url, "relay", store)
-        state.relay = bootstrap.relay(store, broker, lease)
-        await lead_forever(lease, state.relay, on_change=on_change)
+        role = await relay_role(settings, stack, on_store=state.opened)
+        state.relay = role.relay
+        await lead_forever(role.lease, role.relay, on_change=on_change)
 
     app = _ops_app("cqrskit relay", state.ready, registry)
     await _serve_with_stack(work, app, host, port)
@@ -135,6 +121,9 @@ class _RelayState:
     relay: Relay | None = None
     leading: bool = False
 
+    def opened(self, store: EventLog) -> None:
+        self.store = store
+
     async def ready(self) -> bool:
         """A standby is ready when its store answers; the leader when its
         last attempt to publish (store and broker) succeeded too."""
@@ -144,21 +133,8 @@ class _RelayState:
         return not (self.leading and self.relay.failing)
 
 
-class _Closable(Protocol):
-    async def close(self) -> None: ...
-
-
-async def _open(
-    stack: AsyncExitStack, what: str, opener: Callable[..., Awaitable[C]], *args: Any
-) -> C:
-    """Open an adapter, waiting for its service as long as it takes; it is
-    closed with `stack`."""
-    opened = await until_available(lambda: opener(*args), what)
-    stack.push_async_callback(opened.close)
-    return opened
-
-
 async def run_projector(
+    app: Application[Any, Any],
     settings: Settings,
     host: str,
     port: int,
@@ -182,50 +158,35 @@ async def run_projector(
     state = _ProjectorState()
 
     async def work(stack: AsyncExitStack) -> None:
-        read_store = await _open(
-            stack, "the read store", adapters.open_read_store, settings.read_store_url
+        role = await projector_role(
+            app, settings, stack, gap_fill=gap_fill, on_read_store=state.opened
         )
-        state.read_store = read_store
-        broker = await _open(
-            stack,
-            "the broker",
-            adapters.open_broker,
-            settings.broker_url,
-            settings.partitions,
-        )
-        state.broker = broker
-        event_store = None
-        if gap_fill:
-            event_store = await _open(
-                stack,
-                "the event store",
-                adapters.open_event_store,
-                settings.event_store_url,
-            )
-        projector = bootstrap.projector_side(
-            read_store, event_store, max_failures=settings.max_failures
-        )
+        state.broker = role.broker
+        projector = role.side
         _count(registry, projector.runner)
         watching = asyncio.create_task(
-            dead_letters.watch(read_store, list(projector.projections))
+            dead_letters.watch(role.read_store, list(projector.projections))
         )
         stack.callback(watching.cancel)
         await sharing.consume_shared(
-            broker,
+            role.broker,
             projector.runner.handle,
             settings.read_store_url,
             sharing.member_id(name),
             registry,
         )
 
-    app = _ops_app("cqrskit projector", state.ready, registry)
-    await _serve_with_stack(work, app, host, port)
+    ops = _ops_app("cqrskit projector", state.ready, registry)
+    await _serve_with_stack(work, ops, host, port)
 
 
 @dataclass
 class _ProjectorState:
     read_store: ReadStore | None = None
     broker: Broker | None = None
+
+    def opened(self, read_store: ReadStore) -> None:
+        self.read_store = read_store
 
     async def ready(self) -> bool:
         """Its read store answers and it is subscribed to every partition

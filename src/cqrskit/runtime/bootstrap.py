@@ -1,4 +1,5 @@
-"""The one place where adapters, the core and the shop are wired together."""
+"""Where an application meets the kit: each side of the system built from the
+application object and the stores it is given."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
 
-from cqrskit.adapters.memory import InMemoryEventStore
-from cqrskit.core.codec import EventCodec
+from cqrskit.core.application import Application, Kit
 from cqrskit.core.consistency import ConsistencyWaiter
 from cqrskit.core.dispatcher import Dispatcher
 from cqrskit.core.ports import (
@@ -27,11 +28,10 @@ from cqrskit.core.relay import Relay
 from cqrskit.core.snapshots import SnapshotPolicy, Snapshotter
 from cqrskit.core.state_cache import StateCache
 from cqrskit.runtime.settings import Settings
-from cqrskit.shop.domain.events import shop_codec
-from cqrskit.shop.payments import DeterministicGateway, PaymentGateway
-from cqrskit.shop.queries import ShopQueries
-from cqrskit.shop.service import ShopCommands
-from cqrskit.shop.views import shop_projections
+
+H = TypeVar("H")
+Q = TypeVar("Q")
+AnyApplication = Application[Any, Any]
 
 
 def new_id() -> str:
@@ -43,10 +43,10 @@ def utc_now() -> datetime:
 
 
 @dataclass
-class CommandSide:
+class CommandSide(Generic[H]):
     store: EventStore
-    commands: ShopCommands
-    gateway: PaymentGateway
+    commands: H
+    """The application's command handlers."""
     dispatcher: Dispatcher
 
     async def drain(self) -> None:
@@ -59,9 +59,10 @@ class CommandSide:
 
 
 @dataclass
-class QuerySide:
+class QuerySide(Generic[Q]):
     store: ReadStore
-    queries: ShopQueries
+    queries: Q
+    """The application's queries object."""
     waiter: ConsistencyWaiter
     consistency_timeout: float
 
@@ -88,16 +89,14 @@ class FoldMemory:
 
 
 def command_side(
+    app: Application[H, Any],
     store: EventStore,
     *,
-    gateway: PaymentGateway | None = None,
-    codec: EventCodec | None = None,
     clock: Callable[[], datetime] = utc_now,
     on_append: Callable[[], None] | None = None,
     memory: FoldMemory | None = None,
-) -> CommandSide:
+) -> CommandSide[H]:
     """`store` keeps the snapshots too when it is also a SnapshotStore."""
-    gateway = gateway or DeterministicGateway(clock)
     memory = memory or FoldMemory()
     policy = memory.snapshots
     snapshots = None
@@ -105,35 +104,46 @@ def command_side(
         snapshots = Snapshotter(store, policy)
     dispatcher = Dispatcher(
         store,
-        codec or shop_codec(),
+        app.codec,
         on_append=on_append,
         cache=StateCache(memory.cache_size) if memory.cache_size else None,
         snapshots=snapshots,
+        refusals=app.refusals(),
     )
-    commands = ShopCommands(dispatcher, gateway, clock=clock, new_id=new_id)
-    return CommandSide(store, commands, gateway, dispatcher)
+    commands = app.commands(Kit(dispatcher, clock, new_id))
+    return CommandSide(store, commands, dispatcher)
 
 
-def query_side(store: ReadStore, *, consistency_timeout: float = 5.0) -> QuerySide:
-    projections = shop_projections(shop_codec())
+def query_side(
+    app: Application[Any, Q], store: ReadStore, *, consistency_timeout: float = 5.0
+) -> QuerySide[Q]:
+    projections = app.projection_list()
     waiter = ConsistencyWaiter(store, [(p.name, p.categories) for p in projections])
-    return QuerySide(store, ShopQueries(store), waiter, consistency_timeout)
+    return QuerySide(store, app.queries(store), waiter, consistency_timeout)
 
 
 def projector_side(
-    store: ReadStore, gap_source: EventStore | None, *, max_failures: int = 5
+    app: AnyApplication,
+    store: ReadStore,
+    gap_source: EventStore | None,
+    *,
+    max_failures: int = 5,
 ) -> ProjectorSide:
-    projections = shop_projections(shop_codec())
+    projections = app.projection_list()
     runner = ProjectionRunner(projections, store, gap_source, max_failures=max_failures)
     return ProjectorSide(runner, projections)
 
 
-def relay(store: EventLog, broker: Broker, lease: Lease | None = None) -> Relay:
-    """A broker that forgets on restart gets a relay that starts from the top
-    of the log on each start (projections drop what they already applied);
-    a durable broker gets the position kept in the event store. A relay that
-    leads by a lease keeps its position through the lease, fenced by it."""
+def relay(
+    store: EventLog,
+    broker: Broker,
+    lease: Lease | None = None,
+    *,
+    positions: PositionStore | None = None,
+) -> Relay:
+    """A relay that leads by a lease keeps its position through the lease,
+    fenced by it; one without keeps it in `positions` (default: the event
+    store; the composition root picks, knowing the broker: runtime/roles.py)."""
     if lease is not None:
         return Relay(store, lease, broker, fence=lease.valid)
-    positions: PositionStore = store if broker.durable else InMemoryEventStore()
-    return Relay(store, positions, broker)
+    return Relay(store, positions or store, broker)

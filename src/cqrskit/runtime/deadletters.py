@@ -6,10 +6,12 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import asdict
+from typing import Any
 
 import orjson
 from prometheus_client import CollectorRegistry, Gauge
 
+from cqrskit.core.application import Application
 from cqrskit.core.deadletter import Parked, parked, skipped_index, skipped_key
 from cqrskit.core.errors import StoreUnavailable
 from cqrskit.core.ports import ReadStore
@@ -48,6 +50,7 @@ async def dead_letter_counts(
 
 
 async def list_dead_letters(
+    app: Application[Any, Any],
     settings: Settings,
     name: str | None,
     *,
@@ -59,7 +62,7 @@ async def list_dead_letters(
     store = await adapters.open_read_store(settings.read_store_url)
     try:
         records: list[Parked] = []
-        for projection in chosen_projections(name):
+        for projection in chosen_projections(app, name):
             find = skipped if show_skipped else parked
             records += await find(store, projection.name)
     finally:
@@ -77,6 +80,7 @@ async def list_dead_letters(
 
 
 async def take_up_stream(
+    app: Application[Any, Any],
     settings: Settings,
     stream_id: str,
     name: str | None,
@@ -89,7 +93,7 @@ async def take_up_stream(
     async with both_stores(settings) as (events, store):
         chosen = [
             p
-            for p in chosen_projections(name)
+            for p in chosen_projections(app, name)
             if any(r.stream_id == stream_id for r in await parked(store, p.name))
         ]
         if not chosen:

@@ -1,24 +1,26 @@
-"""The demo catalog, appended through the command side alone: the relay and
-projectors of whichever topology runs (or starts next) carry it to the read
-side, so `cqrskit up --demo` and `cqrskit demo-data` need no read store."""
+"""An application's demo data, appended through the command side alone: the
+relay and projectors of whichever topology runs (or starts next) carry it to
+the read side, so `cqrskit up --demo` and `cqrskit demo-data` need no read
+store."""
 
 from __future__ import annotations
 
-from cqrskit.runtime import adapters, bootstrap
+from contextlib import AsyncExitStack
+from typing import Any
+
+from cqrskit.core.application import Application
+from cqrskit.runtime.roles import command_role
 from cqrskit.runtime.settings import Settings
-from cqrskit.shop.demo import load_demo_data
 
 
-async def load_demo_catalog(settings: Settings) -> int:
-    """The number of products added (0 when they were there already)."""
-    event_store = await adapters.open_event_store(settings.event_store_url)
-    try:
-        side = bootstrap.command_side(
-            event_store, memory=bootstrap.FoldMemory.from_settings(settings)
-        )
-        try:
-            return await load_demo_data(side.commands)
-        finally:
-            await side.drain()
-    finally:
-        await event_store.close()
+class NoDemoData(ValueError):
+    pass
+
+
+async def load_demo_catalog(app: Application[Any, Any], settings: Settings) -> int:
+    """The number of items added (0 when they were there already)."""
+    if app.demo is None:
+        raise NoDemoData(f"the application {app.name!r} has no demo data")
+    async with AsyncExitStack() as stack:
+        side = await command_role(app, settings, stack)
+        return await app.demo(side.commands)

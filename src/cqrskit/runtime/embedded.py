@@ -1,5 +1,7 @@
 """The whole system in one process: both services, relay and projector, on
-the adapters the settings name (embedded ones by default)."""
+the adapters the settings name (embedded ones by default). Its composition
+root is `running_system`: one exit stack, so whatever opened is closed again
+when a later step fails, and everything in reverse order at the end."""
 
 from __future__ import annotations
 
@@ -8,12 +10,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from cqrskit.core.application import Application
 from cqrskit.core.ports import Broker, EventLog, ReadStore
 from cqrskit.core.relay import Relay
-from cqrskit.runtime import adapters, bootstrap
+from cqrskit.runtime import bootstrap
 from cqrskit.runtime.bootstrap import CommandSide, ProjectorSide, QuerySide
+from cqrskit.runtime.roles import DEFAULT, Openers, relay_positions
 from cqrskit.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -26,50 +30,46 @@ class System:
     read_store: ReadStore
     broker: Broker
     relay: Relay
-    command: CommandSide
-    query: QuerySide
+    command: CommandSide[Any]
+    query: QuerySide[Any]
     projector: ProjectorSide
 
 
 @contextlib.asynccontextmanager
-async def running_system(settings: Settings) -> AsyncIterator[System]:
-    event_store = await adapters.open_event_store(settings.event_store_url)
-    read_store = await adapters.open_read_store(settings.read_store_url)
-    broker = await adapters.open_broker(settings.broker_url, settings.partitions)
-    relay = bootstrap.relay(event_store, broker)
-    system = System(
-        event_store=event_store,
-        read_store=read_store,
-        broker=broker,
-        relay=relay,
-        command=bootstrap.command_side(
-            event_store,
-            on_append=relay.wake,
-            memory=bootstrap.FoldMemory.from_settings(settings),
-        ),
-        query=bootstrap.query_side(
-            read_store, consistency_timeout=settings.consistency_timeout
-        ),
-        projector=bootstrap.projector_side(
-            read_store, event_store, max_failures=settings.max_failures
-        ),
-    )
-    tasks = [
-        asyncio.create_task(relay.run(), name="relay"),
-        asyncio.create_task(
-            broker.consume(system.projector.runner.handle), name="projector"
-        ),
-    ]
-    try:
-        yield system
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await system.command.drain()
-        await broker.close()
-        await read_store.close()
-        await event_store.close()
+async def running_system(
+    app: Application[Any, Any], settings: Settings, openers: Openers = DEFAULT
+) -> AsyncIterator[System]:
+    async with contextlib.AsyncExitStack() as stack:
+        event_store = await openers.events(stack, settings)
+        read_store = await openers.views(stack, settings)
+        broker = await openers.bus(stack, settings)
+        positions = relay_positions(settings, event_store)
+        relay = bootstrap.relay(event_store, broker, positions=positions)
+        memory = bootstrap.FoldMemory.from_settings(settings)
+        command = bootstrap.command_side(
+            app, event_store, on_append=relay.wake, memory=memory
+        )
+        stack.push_async_callback(command.drain)
+        query = bootstrap.query_side(
+            app, read_store, consistency_timeout=settings.consistency_timeout
+        )
+        projector = bootstrap.projector_side(
+            app, read_store, event_store, max_failures=settings.max_failures
+        )
+        tasks = [
+            asyncio.create_task(relay.run(), name="relay"),
+            asyncio.create_task(
+                broker.consume(projector.runner.handle), name="projector"
+            ),
+        ]
+        stack.push_async_callback(_stop, tasks)
+        yield System(event_store, read_store, broker, relay, command, query, projector)
+
+
+async def _stop(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @contextlib.asynccontextmanager

@@ -5,16 +5,15 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import cast
+from typing import Any, cast
 
+from cqrskit.core.application import Application
 from cqrskit.core.ports import EventLog, ReadStore
 from cqrskit.core.projection import Projection
 from cqrskit.core.rebuild import RebuildableStore, rebuild
-from cqrskit.runtime import adapters
 from cqrskit.runtime.redaction import masked
+from cqrskit.runtime.roles import operator_stores
 from cqrskit.runtime.settings import Settings
-from cqrskit.shop.domain.events import shop_codec
-from cqrskit.shop.views import shop_projections
 
 
 class UnknownProjection(ValueError):
@@ -42,9 +41,12 @@ class Progress:
             )
 
 
-def chosen_projections(name: str | None) -> list[Projection]:
-    """The shop's projections, or the one named (UnknownProjection if none)."""
-    projections: list[Projection] = list(shop_projections(shop_codec()))
+def chosen_projections(
+    app: Application[Any, Any], name: str | None
+) -> list[Projection]:
+    """The application's projections, or the one named (UnknownProjection if
+    none)."""
+    projections = app.projection_list()
     if name is None:
         return projections
     chosen = [p for p in projections if p.name == name]
@@ -59,21 +61,18 @@ async def both_stores(settings: Settings) -> AsyncIterator[tuple[EventLog, ReadS
     """The event store and the read store of an operator's command; whichever
     opened is closed again, also when the other one could not open."""
     async with AsyncExitStack() as stack:
-        events = await adapters.open_event_store(settings.event_store_url)
-        stack.push_async_callback(events.close)
-        views = await adapters.open_read_store(settings.read_store_url)
-        stack.push_async_callback(views.close)
-        yield events, views
+        yield await operator_stores(settings, stack)
 
 
 async def rebuild_views(
+    app: Application[Any, Any],
     settings: Settings,
     name: str | None,
     *,
     page: int = 1000,
     out: Callable[[str], None] = print,
 ) -> int:
-    projections = chosen_projections(name)
+    projections = chosen_projections(app, name)
     async with both_stores(settings) as (store, target):
         names = ", ".join(p.name for p in projections)
         out(f"rebuilding {names} from {masked(settings.event_store_url)}")

@@ -11,6 +11,9 @@ from typing import TypeVar
 
 from cqrskit.core.errors import Misconfigured
 
+DEFAULT_APP = "cqrskit.shop.app:app"
+"""The application every role runs unless CQRSKIT_APP (or --app) names another."""
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -33,6 +36,8 @@ class Settings:
     """The services' own HMAC key (request fingerprints, consistency tokens)."""
     rate_limit: float = 20.0
     """Commands per second per caller on each command service; 0: none."""
+    app: str = DEFAULT_APP
+    """`package.module:attr` of the application object (runtime/applications.py)."""
 
     @property
     def has_auth_key(self) -> bool:
@@ -88,6 +93,7 @@ class Settings:
             auth_audience=env.get("CQRSKIT_AUTH_AUDIENCE") or None,
             server_key=env.get("CQRSKIT_SERVER_KEY") or None,
             rate_limit=_number(env, "CQRSKIT_RATE_LIMIT", 20.0, float),
+            app=env.get("CQRSKIT_APP") or DEFAULT_APP,
         )
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import cast
+from typing import Any, cast
 
 from cqrskit.adapters.memory import InMemoryReadStore
+from cqrskit.core.application import Application
 from cqrskit.core.pause import Pauses
 from cqrskit.core.verify import Difference, InspectableStore, verify
 from cqrskit.runtime.rebuilding import Progress, both_stores, chosen_projections
@@ -33,6 +34,7 @@ def describe(difference: Difference) -> str:
 
 
 async def verify_views(
+    app: Application[Any, Any],
     settings: Settings,
     name: str | None,
     *,
@@ -40,7 +42,7 @@ async def verify_views(
     out: Callable[[str], None] = print,
 ) -> list[Difference]:
     """Print the differences found (and progress); return them."""
-    projections = chosen_projections(name)
+    projections = chosen_projections(app, name)
     async with both_stores(settings) as (store, target):
         names = ", ".join(p.name for p in projections)
         out(f"verifying {names} against {masked(settings.event_store_url)}")

@@ -9,6 +9,7 @@ import orjson
 
 from cqrskit.core.errors import Invalid, NotFound
 from cqrskit.core.ports import IndexEntry, ReadStore
+from cqrskit.shop.models import CURSOR_PATTERN
 from cqrskit.shop.views import (
     CATALOG_INDEX,
     cart_key,
@@ -21,11 +22,6 @@ from cqrskit.shop.views import (
 MAX_LIMIT = 100
 
 
-CURSOR_PATTERN = r"^[^\x00-\x1f\x7f]*~[^\x00-\x1f\x7f~]+$"
-"""`{sort_key}~{member}`: where the last page ended. Any string of this shape
-is a place in an index to go on from, so every one is accepted (the OpenAPI
-document can say exactly which). Neither part holds a control character;
-the member (a SKU or an id) holds no `~`, so the last `~` splits them."""
 _CURSOR = re.compile(CURSOR_PATTERN)
 
 

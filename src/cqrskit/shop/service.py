@@ -9,13 +9,14 @@ from datetime import datetime
 
 from cqrskit.core.auth import Principal
 from cqrskit.core.dispatcher import CommandContext, Dispatcher, Handler
-from cqrskit.core.errors import Conflict, NotFound, PaymentDeclined, RuleViolated
+from cqrskit.core.errors import Conflict, NotFound, RuleViolated
 from cqrskit.core.messages import Ack
 from cqrskit.core.session import Session
 from cqrskit.shop.domain import cart as c
 from cqrskit.shop.domain import catalog as p
 from cqrskit.shop.domain import inventory as i
 from cqrskit.shop.domain import orders as o
+from cqrskit.shop.errors import PaymentDeclined
 from cqrskit.shop.payments import Authorization, Card, PaymentGateway
 
 _REFUSALS = (Conflict, NotFound, RuleViolated)
@@ -40,6 +41,10 @@ class ShopCommands:
         self._gateway = gateway
         self._clock = clock
         self._new_id = new_id
+
+    @property
+    def gateway(self) -> PaymentGateway:
+        return self._gateway
 
     async def catalog(self, ctx: CommandContext, command: object, *, sku: str) -> Ack:
         """AddProduct, ChangePrice, RenameProduct or DiscontinueProduct."""

@@ -18,12 +18,13 @@ from shop_http import SETTINGS, Shop
 from cqrskit.entrypoints.http.command_app import create_command_app
 from cqrskit.entrypoints.http.query_app import create_query_app
 from cqrskit.runtime.embedded import System, borrowed, running_system
+from cqrskit.shop.app import app as SHOP
 from credentials import ADMIN_HEADERS, SERVER_KEY, verifier
 
 
 @pytest.fixture
 async def system() -> AsyncIterator[System]:
-    async with running_system(SETTINGS) as running:
+    async with running_system(SHOP, SETTINGS) as running:
         yield running
 
 
@@ -38,14 +39,16 @@ async def _client(app: FastAPI, host: str) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def command(system: System) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_command_app(lambda: borrowed(system.command), verifier(), SERVER_KEY)
+    app = create_command_app(
+        SHOP, lambda: borrowed(system.command), verifier(), SERVER_KEY
+    )
     async for client in _client(app, "command"):
         yield client
 
 
 @pytest.fixture
 async def query(system: System) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_query_app(lambda: borrowed(system.query), verifier(), SERVER_KEY)
+    app = create_query_app(SHOP, lambda: borrowed(system.query), verifier(), SERVER_KEY)
     async for client in _client(app, "query"):
         yield client
 

@@ -56,7 +56,7 @@ class Shop:
 
     @property
     def gateway(self) -> DeterministicGateway:
-        gateway = self.system.command.gateway
+        gateway = self.system.command.commands.gateway
         assert isinstance(gateway, DeterministicGateway)
         return gateway
 

@@ -32,6 +32,7 @@ from cqrskit.core.messages import Ack
 from cqrskit.entrypoints.http.command_app import create_command_app
 from cqrskit.entrypoints.http.query_app import create_query_app
 from cqrskit.runtime.embedded import System, running_system
+from cqrskit.shop.app import app as SHOP
 from cqrskit.shop.demo import load_demo_data
 from credentials import ADMIN_HEADERS, SERVER_KEY, verifier
 
@@ -100,7 +101,7 @@ class SharedSystem:
     async def _lease(self) -> AsyncIterator[System]:
         if self._system is None:
             self._system = await self._stack.enter_async_context(
-                running_system(SETTINGS)
+                running_system(SHOP, SETTINGS)
             )
             await load_demo_data(self._system.command.commands)
         self._users += 1
@@ -132,11 +133,11 @@ SHARED = SharedSystem()
 SIGNED_TOKEN = token_for(Ack("product-MUG-01", 1, 0), SERVER_KEY)
 """The demo catalog's first product at its first version: reached at once."""
 command = conformance(
-    create_command_app(SHARED.side(lambda s: s.command), verifier(), SERVER_KEY),
+    create_command_app(SHOP, SHARED.side(lambda s: s.command), verifier(), SERVER_KEY),
     COMMAND_CONFIG,
 )
 query = conformance(
-    create_query_app(SHARED.side(lambda s: s.query), verifier(), SERVER_KEY),
+    create_query_app(SHOP, SHARED.side(lambda s: s.query), verifier(), SERVER_KEY),
     QUERY_CONFIG,
 )
 

@@ -14,6 +14,7 @@ from cqrskit.core.errors import RateLimited
 from cqrskit.entrypoints.http.command_app import create_command_app
 from cqrskit.entrypoints.http.ratelimit import RateLimiter
 from cqrskit.runtime.embedded import System, borrowed
+from cqrskit.shop.app import app as SHOP
 from credentials import SERVER_KEY, customer, verifier
 
 SLOW = 0.01
@@ -23,7 +24,7 @@ SLOW = 0.01
 @pytest.fixture
 async def limited(system: System) -> AsyncIterator[httpx.AsyncClient]:
     app = create_command_app(
-        lambda: borrowed(system.command), verifier(), SERVER_KEY, rate_limit=SLOW
+        SHOP, lambda: borrowed(system.command), verifier(), SERVER_KEY, rate_limit=SLOW
     )
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)

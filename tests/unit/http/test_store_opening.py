@@ -15,6 +15,7 @@ from cqrskit.entrypoints.http import lifespan
 from cqrskit.entrypoints.http.command_app import create_command_app
 from cqrskit.runtime.bootstrap import CommandSide
 from cqrskit.runtime.embedded import System
+from cqrskit.shop.app import app as SHOP
 from credentials import ADMIN_HEADERS, SERVER_KEY, verifier
 
 
@@ -47,7 +48,7 @@ async def test_routes_answer_503_until_the_store_opens(
 ) -> None:
     monkeypatch.setattr(lifespan, "FIRST_WAIT", 0.05)
     gate = Gate(system)
-    app = create_command_app(gate.provide, verifier(), SERVER_KEY)
+    app = create_command_app(SHOP, gate.provide, verifier(), SERVER_KEY)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(
@@ -73,7 +74,7 @@ async def test_a_misconfiguration_stops_the_start(system: System) -> None:
         raise Misconfigured("password authentication failed")
         yield system.command  # pragma: no cover
 
-    app = create_command_app(refused, verifier(), SERVER_KEY)
+    app = create_command_app(SHOP, refused, verifier(), SERVER_KEY)
     with pytest.raises(Misconfigured):
         async with app.router.lifespan_context(app):
             pass  # pragma: no cover

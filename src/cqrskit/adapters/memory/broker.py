@@ -28,10 +28,6 @@ class InMemoryBroker:
     def partitions(self) -> int:
         return len(self._queues)
 
-    @property
-    def durable(self) -> bool:
-        return False
-
     async def publish(self, partition: int, events: Sequence[RecordedEvent]) -> None:
         self._queues[partition].put_nowait(encode_batch(events))
 

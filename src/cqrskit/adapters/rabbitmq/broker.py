@@ -114,10 +114,6 @@ class RabbitMqBus:
     def partitions(self) -> int:
         return self._topology.partitions
 
-    @property
-    def durable(self) -> bool:
-        return True
-
     async def publish(self, partition: int, events: Sequence[RecordedEvent]) -> None:
         """Return once the broker has confirmed the batch (an empty one is not
         sent). Raise StoreUnavailable if it did not; the batch may still have

@@ -11,16 +11,17 @@ resource answers 404, as if it did not exist.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
 from fastapi import FastAPI, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from cqrskit.core.auth import Principal, TokenVerifier
+from cqrskit.core.auth import Access, Principal, TokenVerifier
 from cqrskit.core.errors import Forbidden, Unauthenticated
 from cqrskit.entrypoints.http import problems
 from cqrskit.entrypoints.http.ratelimit import RateLimiter
+
+__all__ = ["Access", "install", "principal_of", "rule", "signed_in"]
 
 ACCESS_KEY = "x-access"
 BEARER = HTTPBearer(
@@ -30,15 +31,6 @@ BEARER = HTTPBearer(
     description="A JWT: `sub` is the customer id, `roles` holds "
     "`customer` and/or `admin`, `exp` is required.",
 )
-
-
-class Access(StrEnum):
-    PUBLIC = "public"
-    """No token needed (the catalog reads)."""
-    CUSTOMER = "customer"
-    """A customer on their own carts and orders, or an admin on anyone's."""
-    ADMIN = "admin"
-    """Operators only: catalog, prices, inventory, shipping, audit trails."""
 
 
 def install(app: FastAPI, verifier: TokenVerifier, rate_limit: float = 0.0) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -14,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Match
 
 from cqrskit.core import errors
+from cqrskit.core.application import ErrorKind
 from cqrskit.entrypoints.http.models import PLAIN_WORDS
 
 log = logging.getLogger(__name__)
@@ -29,7 +31,6 @@ _STATUS: list[tuple[type[errors.CqrskitError], int, str]] = [
     (errors.ConcurrencyError, 409, "Concurrent Change"),
     (errors.Conflict, 409, "Conflict"),
     (errors.RuleViolated, 409, "Business Rule Violated"),
-    (errors.PaymentDeclined, 402, "Payment Declined"),
     (errors.StoreUnavailable, 503, "Service Unavailable"),
     (errors.RateLimited, 429, "Too Many Requests"),
     (errors.Misconfigured, 500, "Internal Server Error"),
@@ -39,7 +40,6 @@ _STATUS: list[tuple[type[errors.CqrskitError], int, str]] = [
 _MEANING = {
     400: "the body is not valid JSON",
     401: "no valid bearer token (the answer says `WWW-Authenticate: Bearer`)",
-    402: "the card was declined",
     403: "the token's roles do not allow this route",
     404: "no such resource",
     409: "conflicts with the current state",
@@ -80,12 +80,16 @@ _CHALLENGE = {
 _HEADERS = {401: _CHALLENGE, 429: _RETRY_AFTER, 503: _RETRY_AFTER}
 
 
-def answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
+def answers(
+    *statuses: int, meanings: Mapping[int, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
     """The problem answers a route documents in OpenAPI: each status it can
-    give besides its success, with the problem body's schema."""
+    give besides its success, with the problem body's schema. `meanings`:
+    what an application's own statuses mean (see `meanings_of`)."""
+    meaning = {**_MEANING, **(meanings or {})}
     return {
         status: {
-            "description": _MEANING[status],
+            "description": meaning[status],
             "content": {MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}},
             **({"headers": _HEADERS[status]} if status in _HEADERS else {}),
         }
@@ -114,7 +118,18 @@ def problem(
 _ANSWER_HEADERS = {401: {"WWW-Authenticate": "Bearer"}, 503: {"Retry-After": "1"}}
 
 
-def status_of(error: errors.CqrskitError) -> tuple[int, str]:
+def meanings_of(kinds: Sequence[ErrorKind]) -> dict[int, str]:
+    return {kind.status: kind.meaning for kind in kinds}
+
+
+def status_of(
+    error: errors.CqrskitError, kinds: Sequence[ErrorKind] = ()
+) -> tuple[int, str]:
+    """The status and title of `error`: an application's own kinds first,
+    then the kit's taxonomy (anything else is a 400)."""
+    for kind in kinds:
+        if isinstance(error, kind.error):
+            return kind.status, kind.title
     for error_type, status, title in _STATUS:
         if isinstance(error, error_type):
             return status, title
@@ -137,10 +152,12 @@ def _validation_detail(
     return 422, summary or "the request is not valid", items
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, kinds: Sequence[ErrorKind] = ()) -> None:
+    """Answer errors as problem details; `kinds`: the application's own."""
+
     async def on_kit_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, errors.CqrskitError)
-        status, title = status_of(exc)
+        status, title = status_of(exc, kinds)
         headers = _ANSWER_HEADERS.get(status)
         if isinstance(exc, errors.RateLimited):
             headers = {"Retry-After": str(math.ceil(exc.retry_after))}

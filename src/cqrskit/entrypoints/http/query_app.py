@@ -1,5 +1,12 @@
 """The query service: one read-store read, bytes out. It never sees the
-event store; it is given only the read store."""
+event store; it is given only the read store.
+
+Its routes are built from the application's table of query routes
+(core/routes.py): a FastAPI route per entry, and, for the entries marked
+lean, a plain Starlette route ahead of it that serves the same answer
+without FastAPI's per-request parameter machinery (bench/query_routes.py
+measures the difference); the FastAPI route stays for the OpenAPI document.
+"""
 
 from __future__ import annotations
 
@@ -8,29 +15,34 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Header, Path, Query, Request
+from fastapi import FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from starlette.responses import Response
 from starlette.routing import Route
 
-from cqrskit.core.auth import Principal, TokenVerifier
+from cqrskit.core.application import Application
+from cqrskit.core.auth import Access, Principal, TokenVerifier
 from cqrskit.core.consistency import HEADER as TOKEN_HEADER
 from cqrskit.core.consistency import MAX_TOKEN_LENGTH, TOKEN_PATTERN, parse_token
-from cqrskit.core.errors import NotFound, StoreUnavailable
+from cqrskit.core.errors import StoreUnavailable
+from cqrskit.core.routes import QueryInput, QueryRoute
 from cqrskit.entrypoints.http import access, problems
-from cqrskit.entrypoints.http import models as m
-from cqrskit.entrypoints.http.access import Access, principal_of, rule, signed_in
+from cqrskit.entrypoints.http.access import admin_only, principal_of, signed_in
 from cqrskit.entrypoints.http.lifespan import opened_in_background, opened_side
 from cqrskit.entrypoints.http.metrics import MetricsMiddleware, new_registry
 from cqrskit.entrypoints.http.middleware import RequestContextMiddleware
-from cqrskit.entrypoints.http.models import ID_PATTERN, LINE_PATTERN, SKU_PATTERN
 from cqrskit.entrypoints.http.openapi import parameters_never_null
 from cqrskit.entrypoints.http.ops import add_ops_routes
+from cqrskit.entrypoints.http.signatures import (
+    described,
+    parameter,
+    path_parameters,
+    with_signature,
+)
 from cqrskit.runtime.bootstrap import QuerySide
-from cqrskit.shop.queries import CURSOR_PATTERN, ShopQueries
 
-Provider = Callable[[], AbstractAsyncContextManager[QuerySide]]
+Provider = Callable[[], AbstractAsyncContextManager[QuerySide[Any]]]
 Token = Annotated[
     str | None,
     Header(
@@ -41,29 +53,15 @@ Token = Annotated[
         "reflects it; 503 if it has not in time; 422 if its signature fails.",
     ),
 ]
-Limit = Annotated[int, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=1024, pattern=CURSOR_PATTERN)]
 JSON = "application/json"
-Answers = dict[int | str, dict[str, Any]]
-Fetch = Callable[[ShopQueries, str, str | None], Awaitable[bytes]]
-"""A document by id, for an owner (None: for anyone, as an admin reads)."""
-
-
-def owner(principal: Principal) -> str | None:
-    """Whose documents `principal` may read: its own, or (admin) anyone's."""
-    return None if principal.is_admin else principal.subject
-
-
-def listing(model: type[BaseModel]) -> Answers:
-    return {200: {"model": model}, **problems.answers(422, 503)}
-
-
-def document(model: type[BaseModel]) -> Answers:
-    return {200: {"model": model}, **problems.answers(404, 422, 503)}
+Consistent = Callable[[str | None], Awaitable[QuerySide[Any]]]
 
 
 def create_query_app(
-    provider: Provider, verifier: TokenVerifier, server_key: bytes
+    application: Application[Any, Any],
+    provider: Provider,
+    verifier: TokenVerifier,
+    server_key: bytes,
 ) -> FastAPI:
     """`server_key`: the HMAC key shared with the command service."""
 
@@ -76,7 +74,7 @@ def create_query_app(
     registry = new_registry()
     app.add_middleware(MetricsMiddleware, registry=registry, routes=app.router.routes)
     app.add_middleware(RequestContextMiddleware)
-    problems.install(app)
+    problems.install(app, application.errors)
     parameters_never_null(app)
     access.install(app, verifier)
 
@@ -86,7 +84,7 @@ def create_query_app(
 
     add_ops_routes(app, ready, registry)
 
-    async def consistent(token: str | None) -> QuerySide:
+    async def consistent(token: str | None) -> QuerySide[Any]:
         pairs = parse_token(token, server_key) if token else None
         side = side_of(app)
         if pairs and not await side.waiter.wait(pairs, side.consistency_timeout):
@@ -95,161 +93,92 @@ def create_query_app(
             )
         return side
 
-    def ok(body: bytes) -> Response:
-        return Response(body, media_type=JSON)
-
-    @app.get(
-        "/products",
-        **rule(Access.PUBLIC),
-        response_class=Response,
-        responses=listing(m.ProductPage),
-    )
-    async def products(
-        q: Annotated[str | None, Query(max_length=200, pattern=LINE_PATTERN)] = None,
-        category: Annotated[
-            str | None, Query(max_length=64, pattern=LINE_PATTERN)
-        ] = None,
-        limit: Limit = 20,
-        cursor: Cursor = None,
-        token: Token = None,
-    ) -> Response:
-        """The catalog, by SKU; `q` matches name or SKU (case-insensitive)."""
-        side = await consistent(token)
-        return ok(
-            await side.queries.products(
-                q=q, category=category, limit=limit, cursor=cursor
-            )
+    meanings = problems.meanings_of(application.errors)
+    for route in application.query_routes:
+        statuses = sorted({*route.problems, 422, 503})
+        app.add_api_route(
+            route.path,
+            _endpoint(route, consistent),
+            methods=["GET"],
+            response_class=Response,
+            responses={
+                200: {"model": route.response},
+                **problems.answers(*statuses, meanings=meanings),
+            },
+            **described(route),
         )
-
-    @app.get(
-        "/products/{sku}",
-        **rule(Access.PUBLIC),
-        response_class=Response,
-        responses=document(m.Product),
-    )
-    async def product(
-        sku: Annotated[str, Path(pattern=SKU_PATTERN)], token: Token = None
-    ) -> Response:
-        """A product with its live stock (`available` = not reserved)."""
-        return ok(await (await consistent(token)).queries.product(sku))
-
-    @app.get(
-        "/carts/{cart_id}",
-        **rule(Access.CUSTOMER),
-        response_class=Response,
-        responses=document(m.Cart),
-    )
-    async def cart(
-        request: Request,
-        cart_id: Annotated[str, Path(pattern=ID_PATTERN)],
-        token: Token = None,
-    ) -> Response:
-        """A cart with line totals and the cart total (its owner's, or any: admin)."""
-        side = await consistent(token)
-        return ok(await side.queries.cart(cart_id, owner(principal_of(request))))
-
-    @app.get(
-        "/orders/{order_id}",
-        **rule(Access.CUSTOMER),
-        response_class=Response,
-        responses=document(m.Order),
-    )
-    async def order(
-        request: Request,
-        order_id: Annotated[str, Path(pattern=ID_PATTERN)],
-        token: Token = None,
-    ) -> Response:
-        """An order: placed, shipped or cancelled (its owner's, or any: admin)."""
-        side = await consistent(token)
-        return ok(await side.queries.order(order_id, owner(principal_of(request))))
-
-    @app.get(
-        "/customers/{customer_id}/orders",
-        **rule(Access.CUSTOMER),
-        response_class=Response,
-        responses={**listing(m.OrderPage), **problems.answers(404)},
-    )
-    async def history(
-        request: Request,
-        customer_id: Annotated[str, Path(pattern=ID_PATTERN)],
-        limit: Limit = 20,
-        cursor: Cursor = None,
-        token: Token = None,
-    ) -> Response:
-        """A customer's orders, newest first (one's own, or anyone's: admin)."""
-        if not principal_of(request).owns(customer_id):
-            raise NotFound(f"customer {customer_id} has no order history")
-        side = await consistent(token)
-        return ok(
-            await side.queries.customer_orders(customer_id, limit=limit, cursor=cursor)
-        )
-
-    # The hot single-document reads are served by lean Starlette routes placed
-    # ahead of the FastAPI ones above, which stay for the OpenAPI document:
-    # the same answers, without FastAPI's per-request parameter machinery
-    # (bench/query_routes.py measures the difference).
-    # Each takes the access rule of the FastAPI route it stands in for.
-    app.router.routes[0:0] = [
-        _lean(
-            "/products/{sku}",
-            "sku",
-            SKU_PATTERN,
-            consistent,
-            lambda queries, sku, _: queries.product(sku),
-            Access.PUBLIC,
-        ),
-        _lean(
-            "/carts/{cart_id}",
-            "cart_id",
-            ID_PATTERN,
-            consistent,
-            ShopQueries.cart,
-            Access.CUSTOMER,
-        ),
-        _lean(
-            "/orders/{order_id}",
-            "order_id",
-            ID_PATTERN,
-            consistent,
-            ShopQueries.order,
-            Access.CUSTOMER,
-        ),
-    ]
+    # The lean routes go ahead of the FastAPI ones they stand in for.
+    lean = [_lean(r, consistent) for r in application.query_routes if r.lean]
+    app.router.routes[0:0] = lean
     return app
 
 
-def _lean(
-    path: str,
-    name: str,
-    pattern: str,
-    consistent: Callable[[str | None], Awaitable[QuerySide]],
-    fetch: Fetch,
-    rule: Access,
-) -> Route:
-    valid = re.compile(pattern)
+async def _read(
+    route: QueryRoute[Any], given: QueryInput, consistent: Consistent, token: str | None
+) -> Response:
+    """Building the read may refuse first (not the caller's); then wait for
+    the token, if any, and read."""
+    fetch = route.fetch(given)
+    side = await consistent(token)
+    return Response(await fetch(side.queries), media_type=JSON)
+
+
+def _endpoint(
+    route: QueryRoute[Any], consistent: Consistent
+) -> Callable[..., Awaitable[Response]]:
+    async def endpoint(
+        request: Request,
+        token: str | None = None,
+        query: BaseModel | None = None,
+        **path: str,
+    ) -> Response:
+        who = None if route.access is Access.PUBLIC else principal_of(request)
+        return await _read(route, QueryInput(path, query, who), consistent, token)
+
+    parameters = path_parameters(route.params)
+    if route.query is not None:
+        parameters.append(parameter("query", Annotated[route.query, Query()]))
+    parameters.append(parameter("token", Token, None))
+    return with_signature(endpoint, parameters)
+
+
+_GUARDS: dict[Access, Callable[[Request], Awaitable[Principal]]] = {
+    Access.CUSTOMER: signed_in,
+    Access.ADMIN: admin_only,
+}
+
+
+def _lean(route: QueryRoute[Any], consistent: Consistent) -> Route:
+    """The same answer as the route's FastAPI endpoint, under the same rule,
+    with the path checked against the same patterns."""
+    valid = {name: re.compile(pattern) for name, pattern in route.params.items()}
+    guard = _GUARDS.get(route.access)
 
     async def endpoint(request: Request) -> Response:
-        whose = None
-        if rule is Access.CUSTOMER:
-            whose = owner(await signed_in(request))
-        value = request.path_params[name]
-        if not valid.fullmatch(value):
-            raise RequestValidationError(
-                [
-                    {
-                        "type": "string_pattern_mismatch",
-                        "loc": ("path", name),
-                        "msg": f"String should match pattern '{pattern}'",
-                        "input": value,
-                    }
-                ]
-            )
-        side = await consistent(request.headers.get(TOKEN_HEADER))
-        return Response(await fetch(side.queries, value, whose), media_type=JSON)
+        who = await guard(request) if guard is not None else None
+        path: dict[str, str] = request.path_params
+        for name, pattern in valid.items():
+            if not pattern.fullmatch(path[name]):
+                raise _mismatch(name, pattern.pattern, path[name])
+        given = QueryInput(path, None, who)
+        return await _read(route, given, consistent, request.headers.get(TOKEN_HEADER))
 
-    return Route(path, endpoint, methods=["GET"], include_in_schema=False)
+    return Route(route.path, endpoint, methods=["GET"], include_in_schema=False)
 
 
-def side_of(app: FastAPI) -> QuerySide:
-    side: QuerySide = opened_side(app, "the read store")  # type: ignore[assignment]
+def _mismatch(name: str, pattern: str, value: str) -> RequestValidationError:
+    return RequestValidationError(
+        [
+            {
+                "type": "string_pattern_mismatch",
+                "loc": ("path", name),
+                "msg": f"String should match pattern '{pattern}'",
+                "input": value,
+            }
+        ]
+    )
+
+
+def side_of(app: FastAPI) -> QuerySide[Any]:
+    side: QuerySide[Any] = opened_side(app, "the read store")  # type: ignore[assignment]
     return side

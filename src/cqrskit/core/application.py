@@ -1,0 +1,80 @@
+"""The application object: everything the kit needs to know of a domain.
+
+A domain builds one `Application` and the kit runs it in every role (the
+command and query services, the relay, projectors, rebuild and verify),
+loaded by name (`cqrskit run --app package.module:attr`). The kit never
+imports a domain; a domain imports the kit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel
+
+from cqrskit.core.codec import EventCodec
+from cqrskit.core.dispatcher import REFUSALS, Dispatcher
+from cqrskit.core.errors import CqrskitError
+from cqrskit.core.ports import ReadStore
+from cqrskit.core.projection import Projection
+from cqrskit.core.routes import CommandRoute, QueryRoute
+
+H = TypeVar("H")
+Q = TypeVar("Q")
+
+
+@dataclass(frozen=True)
+class Kit:
+    """What the kit hands an application's command handlers."""
+
+    dispatcher: Dispatcher
+    clock: Callable[[], datetime]
+    """The time now, in UTC (a test passes a fixed one)."""
+    new_id: Callable[[], str]
+    """A fresh id for a new entity."""
+
+
+@dataclass(frozen=True)
+class ErrorKind:
+    """A domain's own refusal and the HTTP answer it becomes. A refusal a
+    handler records with `Session.reject` is replayed by its class name."""
+
+    error: type[CqrskitError]
+    status: int
+    title: str
+    meaning: str
+    """What the status means on a route that documents it (OpenAPI)."""
+
+
+@dataclass(frozen=True)
+class Application(Generic[H, Q]):
+    """A domain as the kit runs it.
+
+    `commands` builds the command handlers (`H`) the command routes call;
+    `queries` the queries object (`Q`) over a read store that the query
+    routes read; `projections` the read models from the codec; `demo`, if
+    given, loads demo data through the handlers and says how many items it
+    added (`cqrskit run --demo`, `up --demo`, `demo-data`)."""
+
+    name: str
+    codec: EventCodec
+    commands: Callable[[Kit], H]
+    command_routes: Sequence[CommandRoute[H]]
+    projections: Callable[[EventCodec], Sequence[Projection]]
+    queries: Callable[[ReadStore], Q]
+    query_routes: Sequence[QueryRoute[Q]] = ()
+    errors: Sequence[ErrorKind] = ()
+    demo: Callable[[H], Awaitable[int]] | None = None
+    answer_model: type[BaseModel] | None = None
+    """Documents a command's answer (default: the kit's, without extra ids)."""
+
+    def refusals(self) -> dict[str, type[CqrskitError]]:
+        """Every refusal a stored answer may replay, by name: the kit's and
+        the application's own."""
+        return {**REFUSALS, **{k.error.__name__: k.error for k in self.errors}}
+
+    def projection_list(self) -> list[Projection]:
+        return list(self.projections(self.codec))
