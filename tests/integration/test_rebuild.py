@@ -143,7 +143,13 @@ class Shopper:
         self._ids = itertools.count()
 
     def _ctx(self) -> CommandContext:
-        return CommandContext(command_id=f"cmd-{next(self._ids)}", correlation_id="t")
+        """Every other command under a key of its own: the log then holds
+        answer streams (`idempotency-…`) that no projection reads."""
+        n = next(self._ids)
+        key = f"key-{n}" if n % 2 else None
+        return CommandContext(
+            command_id=f"cmd-{n}", correlation_id="t", idempotency_key=key
+        )
 
     async def run(self, commands: int) -> None:
         steps = [
