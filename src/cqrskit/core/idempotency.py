@@ -103,8 +103,8 @@ class StoredAnswers:
         if version == 0:
             return 0
         events = await self._store.read_stream(stream_id, version)
-        if not events or events[0].version != version:
-            raise errors.StoreUnavailable(
+        if not events or events[0].version != version:  # versions are never lost
+            raise RuntimeError(
                 f"{stream_id} lacks version {version}, which a stored answer names"
             )
         return events[0].position
