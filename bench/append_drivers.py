@@ -55,7 +55,7 @@ def batch(stream_id: str, expected: int, events: int) -> list[StreamAppend]:
 
 
 def args_of(appends: list[StreamAppend]) -> tuple[Any, ...]:
-    return plan_append(appends, META, None, datetime.now(UTC)).args
+    return plan_append(appends, META, datetime.now(UTC)).args
 
 
 async def asyncpg_driver(

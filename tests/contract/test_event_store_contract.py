@@ -10,14 +10,9 @@ from typing import Any
 
 import pytest
 
-from cqrskit.core.errors import ConcurrencyError, Invalid
-from cqrskit.core.messages import Ack, Metadata, NewEvent, RecordedEvent, StreamAppend
-from cqrskit.core.ports import (
-    EventStore,
-    IdempotencyClaim,
-    IdempotencyKeyTaken,
-    PositionStore,
-)
+from cqrskit.core.errors import ConcurrencyError
+from cqrskit.core.messages import Metadata, NewEvent, RecordedEvent, StreamAppend
+from cqrskit.core.ports import EventStore, PositionStore
 
 META = Metadata(
     command_id="cmd-1",
@@ -94,18 +89,17 @@ async def test_a_stored_event_keeps_its_data_metadata_and_schema_version(
 async def test_global_positions_increase_without_gaps_even_after_failed_appends(
     event_store: EventStore,
 ) -> None:
-    claim = IdempotencyClaim(key="k", fingerprint="f", stream_id="cart-1")
-    await event_store.append(
-        [StreamAppend("cart-1", 0, events("A"))], metadata=META, idempotency=claim
-    )
+    await append(event_store, "cart-1", 0)
     await append(event_store, "cart-2", 0, count=2)
     with pytest.raises(ConcurrencyError):
         await append(event_store, "cart-1", 0)
-    with pytest.raises(IdempotencyKeyTaken):
+    with pytest.raises(ConcurrencyError):  # its last stream is taken
         await event_store.append(
-            [StreamAppend("cart-3", 0, events("A"))],
+            [
+                StreamAppend("cart-3", 0, events("A")),
+                StreamAppend("cart-2", 0, events("B")),
+            ],
             metadata=META,
-            idempotency=IdempotencyClaim(key="k", fingerprint="f", stream_id="cart-3"),
         )
     await append(event_store, "cart-1", 1, count=2)
     await append(event_store, "cart-3", 0)
@@ -206,93 +200,6 @@ async def test_read_all_pages_through_the_log(event_store: EventStore) -> None:
     assert await event_store.read_all(10, 5) == []
 
 
-@pytest.mark.parametrize(
-    ("outcome", "detail"), [(None, None), ("PaymentDeclined", "card declined")]
-)
-async def test_an_idempotency_record_returns_the_ack_and_outcome(
-    event_store: EventStore, outcome: str | None, detail: str | None
-) -> None:
-    await append(event_store, "cart-1", 0, count=2)
-    claim = IdempotencyClaim("key-1", "fp-1", "order-1", outcome, detail)
-
-    records = await event_store.append(
-        [
-            StreamAppend("inventory-a", 0, events("Reserved", "Reserved")),
-            StreamAppend("order-1", 0, events("OrderPlaced")),
-            StreamAppend("cart-1", 2, events("CheckedOut")),
-        ],
-        metadata=META,
-        idempotency=claim,
-    )
-    record = await event_store.idempotency_record("key-1")
-
-    assert record is not None
-    assert (record.key, record.fingerprint) == ("key-1", "fp-1")
-    assert (record.outcome, record.detail) == (outcome, detail)
-    assert record.ack == Ack(
-        "order-1",
-        1,
-        records[2].position,
-        (("inventory-a", 2), ("order-1", 1), ("cart-1", 3)),
-    )
-    assert await event_store.idempotency_record("key-2") is None
-
-
-async def test_a_taken_idempotency_key_appends_nothing(event_store: EventStore) -> None:
-    first = IdempotencyClaim("key-1", "fp-1", "cart-1")
-    await event_store.append(
-        [StreamAppend("cart-1", 0, events("A"))], metadata=META, idempotency=first
-    )
-    before = await everything(event_store)
-
-    with pytest.raises(IdempotencyKeyTaken):
-        await event_store.append(
-            [
-                StreamAppend("cart-2", 0, events("A")),
-                StreamAppend("cart-1", 1, events("B")),
-            ],
-            metadata=META,
-            idempotency=IdempotencyClaim("key-1", "fp-2", "cart-2"),
-        )
-
-    assert await everything(event_store) == before
-    assert await event_store.read_stream("cart-2") == []
-    record = await event_store.idempotency_record("key-1")
-    assert record is not None
-    assert (record.fingerprint, record.ack.stream_id) == ("fp-1", "cart-1")
-
-
-async def test_an_answer_without_events_is_remembered(event_store: EventStore) -> None:
-    """A command that changed nothing stores only its answer under the key."""
-    await append(event_store, "product-1", 0)
-    ack = Ack("product-1", 1, 1)
-    claim = IdempotencyClaim("same-price", "fp", "product-1", ack=ack)
-
-    assert await event_store.append([], metadata=META, idempotency=claim) == []
-
-    record = await event_store.idempotency_record("same-price")
-    assert record is not None and (record.ack, record.fingerprint) == (ack, "fp")
-    assert len(await everything(event_store)) == 1
-    with pytest.raises(IdempotencyKeyTaken):
-        await event_store.append([], metadata=META, idempotency=claim)
-
-
-async def test_a_claim_on_a_stream_the_append_does_not_write_is_invalid(
-    event_store: EventStore,
-) -> None:
-    claim = IdempotencyClaim("k", "fp", "order-9")
-
-    with pytest.raises(Invalid):
-        await event_store.append(
-            [StreamAppend("cart-1", 0, events("ItemAdded"))],
-            metadata=META,
-            idempotency=claim,
-        )
-
-    assert await everything(event_store) == []
-    assert await event_store.idempotency_record("k") is None
-
-
 async def test_positions_start_at_zero_and_keep_what_was_saved(
     position_store: PositionStore,
 ) -> None:
@@ -384,22 +291,18 @@ async def test_a_tailing_reader_sees_every_event_once_in_order(
 async def test_everything_survives_closing_and_reopening(
     event_store: EventLog, open_event_store: Open
 ) -> None:
-    claim = IdempotencyClaim("key-1", "fp", "order-1", "RuleViolated", "no stock")
     await append(event_store, "cart-1", 0, count=2)
     await event_store.append(
-        [StreamAppend("order-1", 0, events("OrderPlaced"))],
-        metadata=META,
-        idempotency=claim,
+        [StreamAppend("order-1", 0, events("OrderPlaced"))], metadata=META
     )
     await event_store.save_position("relay", 3)
     log = await everything(event_store)
-    record = await event_store.idempotency_record("key-1")
     await event_store.close()
 
     reopened = await open_event_store()
 
     assert await everything(reopened) == log
-    assert await reopened.idempotency_record("key-1") == record
+    assert await reopened.read_stream("order-1") == log[2:]
     assert await reopened.load_position("relay") == 3
     (added,) = await append(reopened, "cart-1", 2)
     assert (added.version, added.position) == (3, 4)

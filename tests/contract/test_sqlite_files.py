@@ -39,7 +39,7 @@ async def test_both_stores_share_one_file_in_wal_mode(tmp_path: Path) -> None:
 
     assert query(path, "PRAGMA journal_mode") == [("wal",)]
     assert sorted(query(path, "SELECT component, version FROM schema_version")) == [
-        ("event_store", 2),
+        ("event_store", 3),
         ("read_store", 1),
     ]
     assert query(path, "SELECT count(*) FROM events") == [(2,)]

@@ -12,10 +12,17 @@ import asyncpg
 import pytest
 
 from cqrskit.adapters.postgres import PostgresEventStore
+from cqrskit.adapters.postgres._database import migrate, open_pool
 from cqrskit.adapters.postgres._statements import APPEND, MIGRATIONS, plan_append
-from cqrskit.core.errors import ConcurrencyError, Invalid, StoreUnavailable
+from cqrskit.core.errors import (
+    ConcurrencyError,
+    IdempotencyMismatch,
+    Invalid,
+    PaymentDeclined,
+    StoreUnavailable,
+)
+from cqrskit.core.idempotency import StoredAnswers
 from cqrskit.core.messages import Ack, Metadata, NewEvent, StreamAppend
-from cqrskit.core.ports import IdempotencyClaim, IdempotencyKeyTaken, IdempotencyRecord
 from services import POSTGRES_URL, require
 
 pytestmark = pytest.mark.integration
@@ -61,52 +68,53 @@ async def conn(
     await conn.close()
 
 
-async def test_an_idempotency_claim_must_name_a_stream_the_append_writes(
+async def test_an_append_without_events_only_checks_the_versions(
     store: PostgresEventStore,
 ) -> None:
-    elsewhere = IdempotencyClaim("key-1", "fp", "order-1")
-    nothing_there = IdempotencyClaim("key-2", "fp", "cart-2")
-    empty = [*batch("cart-1"), StreamAppend("cart-2", 0, [])]
+    await store.append(batch("cart-1"), metadata=META)
 
-    with pytest.raises(Invalid):
-        await store.append(batch("cart-1"), metadata=META, idempotency=elsewhere)
-    with pytest.raises(Invalid):
-        await store.append(empty, metadata=META, idempotency=nothing_there)
-
-    assert await store.read_all(0, 10) == []
-    assert await store.idempotency_record("key-1") is None
+    assert await store.append([StreamAppend("cart-1", 1, [])], metadata=META) == []
+    assert await store.append([], metadata=META) == []
+    with pytest.raises(ConcurrencyError, match="cart-1"):
+        await store.append([StreamAppend("cart-1", 0, [])], metadata=META)
+    assert len(await store.read_all(0, 10)) == 1
 
 
-async def test_an_answer_given_with_the_claim_is_remembered_even_without_events(
-    store: PostgresEventStore,
-) -> None:
-    (added,) = await store.append(batch("cart-1"), metadata=META)
-    unchanged = Ack("cart-1", 1, added.position)
-    claim = IdempotencyClaim("key-1", "fp", "cart-1", ack=unchanged)
-    stale = IdempotencyClaim("key-2", "fp", "cart-1", ack=unchanged)
-    given = Ack("order-1", 7, 99, (("order-1", 7),))
+async def test_answers_stored_before_the_upgrade_still_replay(schema: str) -> None:
+    """Migration 3 moves the idempotency table's answers into the log, and
+    leaves the table for processes of the previous version still running."""
+    pool = await open_pool(POSTGRES_URL, schema, 1)
+    try:
+        await migrate(pool, schema, "event_store", MIGRATIONS[:2])
+        async with pool.acquire() as old:
+            (placed,) = await old.fetch(
+                APPEND, *plan_append(batch("order-1"), META, _now()).args
+            )
+            await old.executemany(
+                "INSERT INTO idempotency VALUES ($1, 'fp', 'order-1', 1, $2,"
+                """ '[["order-1", 1]]', $3, $4)""",
+                [
+                    ("k-placed", placed["position"], None, None),
+                    ("k-declined", placed["position"], "PaymentDeclined", "no funds"),
+                ],
+            )
+    finally:
+        await pool.close()
 
-    assert await store.append([], metadata=META, idempotency=claim) == []
-    with pytest.raises(IdempotencyKeyTaken):
-        await store.append([], metadata=META, idempotency=claim)
-    with pytest.raises(ConcurrencyError):
-        await store.append(
-            [StreamAppend("cart-1", 0, [])], metadata=META, idempotency=stale
+    store = await PostgresEventStore.open(POSTGRES_URL, schema=schema)
+    try:
+        answers = StoredAnswers(store, {"PaymentDeclined": PaymentDeclined})
+        assert await answers.replay("k-placed", "fp") == Ack(
+            "order-1", 1, placed["position"], (("order-1", 1),)
         )
-    await store.append(
-        batch("cart-2"),
-        metadata=META,
-        idempotency=IdempotencyClaim("key-3", "fp", "cart-9", "Declined", "no", given),
-    )
-
-    assert await store.idempotency_record("key-1") == IdempotencyRecord(
-        "key-1", "fp", unchanged
-    )
-    assert await store.idempotency_record("key-2") is None
-    assert await store.idempotency_record("key-3") == IdempotencyRecord(
-        "key-3", "fp", given, "Declined", "no"
-    )
-    assert [r.stream_id for r in await store.read_all(0, 10)] == ["cart-1", "cart-2"]
+        with pytest.raises(PaymentDeclined, match="no funds"):
+            await answers.replay("k-declined", "fp")
+        with pytest.raises(IdempotencyMismatch):
+            await answers.replay("k-placed", "another request")
+        assert await answers.replay("k-other", "fp") is None
+        assert await _admin(f'SELECT count(*) FROM "{schema}".idempotency') == 2
+    finally:
+        await store.close()
 
 
 async def test_data_postgresql_refuses_is_invalid_and_writes_nothing(
@@ -133,7 +141,7 @@ async def test_a_connection_lost_mid_append_is_store_unavailable_and_the_store_r
     blocker = conn.transaction()
     await blocker.start()
     try:
-        await conn.fetch(APPEND, *plan_append(batch("cart-1"), META, None, _now()).args)
+        await conn.fetch(APPEND, *plan_append(batch("cart-1"), META, _now()).args)
         append = asyncio.create_task(store.append(batch("cart-1"), metadata=META))
         waiting = await _blocked_by(conn.get_server_pid())
         await _admin("SELECT pg_terminate_backend($1)", waiting)
@@ -159,7 +167,7 @@ async def test_younger_transactions_wait_in_the_log_until_older_ones_end(
 
     (younger,) = await store.append(batch("cart-1"), metadata=META)
     held_back = await store.read_all(first.position, 10)
-    await conn.fetch(APPEND, *plan_append(batch("cart-2"), META, None, _now()).args)
+    await conn.fetch(APPEND, *plan_append(batch("cart-2"), META, _now()).args)
     await older.commit()
     log = await store.read_all(first.position, 10)
 

@@ -27,8 +27,6 @@ from cqrskit.core.errors import CqrskitError, NotFound
 from cqrskit.core.messages import Metadata, RecordedEvent, StreamAppend
 from cqrskit.core.ports import (
     EventStore,
-    IdempotencyClaim,
-    IdempotencyRecord,
     IndexEntry,
     ReadStore,
     VersionMove,
@@ -146,7 +144,13 @@ class Shopper:
         self._ids = itertools.count()
 
     def _ctx(self) -> CommandContext:
-        return CommandContext(command_id=f"cmd-{next(self._ids)}", correlation_id="t")
+        """Every other command under a key of its own: the log then holds
+        answer streams (`idempotency-…`) that no projection reads."""
+        n = next(self._ids)
+        key = f"key-{n}" if n % 2 else None
+        return CommandContext(
+            command_id=f"cmd-{n}", correlation_id="t", idempotency_key=key
+        )
 
     async def run(self, commands: int) -> None:
         steps = [
@@ -362,19 +366,13 @@ class AppendsWhileRead:
         appends: Sequence[StreamAppend],
         *,
         metadata: Metadata,
-        idempotency: IdempotencyClaim | None = None,
     ) -> list[RecordedEvent]:
-        return await self._store.append(
-            appends, metadata=metadata, idempotency=idempotency
-        )
+        return await self._store.append(appends, metadata=metadata)
 
     async def read_stream(
         self, stream_id: str, from_version: int = 1
     ) -> list[RecordedEvent]:
         return await self._store.read_stream(stream_id, from_version)
-
-    async def idempotency_record(self, key: str) -> IdempotencyRecord | None:
-        return await self._store.idempotency_record(key)
 
     async def close(self) -> None:
         await self._store.close()

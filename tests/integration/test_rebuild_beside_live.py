@@ -90,6 +90,7 @@ async def test_a_rebuild_beside_a_live_projector_and_new_commands_verifies_clean
 
         log = await events.read_all(0, 1_000_000)
         assert rounds > 0 and len(log) > before, "nothing was appended meanwhile"
+        assert any(e.category == "idempotency" for e in log), "no stored answers"
         differences = await verify(
             events,
             redis_store,

@@ -14,7 +14,7 @@ from cqrskit.adapters.memory import InMemoryEventStore
 from cqrskit.core.dispatcher import CommandContext
 from cqrskit.core.errors import Conflict
 from cqrskit.core.messages import JsonDict, Metadata, RecordedEvent, StreamAppend
-from cqrskit.core.ports import IdempotencyClaim, Snapshot
+from cqrskit.core.ports import Snapshot
 from cqrskit.core.snapshots import SnapshotPolicy, fold_name
 from cqrskit.runtime.bootstrap import CommandSide, FoldMemory, command_side
 from cqrskit.shop.app import app as SHOP
@@ -54,12 +54,11 @@ class WatchedStore(InMemoryEventStore):
         appends: Sequence[StreamAppend],
         *,
         metadata: Metadata,
-        idempotency: IdempotencyClaim | None = None,
     ) -> list[RecordedEvent]:
         rival, self.before_next_append = self.before_next_append, None
         if rival is not None:
             await rival()
-        return await super().append(appends, metadata=metadata, idempotency=idempotency)
+        return await super().append(appends, metadata=metadata)
 
 
 def side(store: InMemoryEventStore, memory: FoldMemory | None = None) -> CommandSide:

@@ -14,7 +14,6 @@ from cqrskit.adapters.memory import InMemoryEventStore
 from cqrskit.core.dispatcher import CommandContext
 from cqrskit.core.errors import RuleViolated
 from cqrskit.core.messages import Ack, Metadata, RecordedEvent, StreamAppend
-from cqrskit.core.ports import IdempotencyClaim
 from cqrskit.core.turns import StreamTurns
 from cqrskit.runtime.bootstrap import CommandSide, command_side
 from cqrskit.shop.app import app as SHOP
@@ -46,10 +45,9 @@ class NetworkedStore(InMemoryEventStore):
         appends: Sequence[StreamAppend],
         *,
         metadata: Metadata,
-        idempotency: IdempotencyClaim | None = None,
     ) -> list[RecordedEvent]:
         await asyncio.sleep(0)
-        return await super().append(appends, metadata=metadata, idempotency=idempotency)
+        return await super().append(appends, metadata=metadata)
 
 
 async def shop_with_carts(store: InMemoryEventStore, carts: int) -> CommandSide:

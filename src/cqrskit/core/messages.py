@@ -94,16 +94,6 @@ class Ack:
     """Every stream the command wrote and its new version (for consistency tokens)."""
 
 
-def ack_for(stream_id: str, records: Sequence[RecordedEvent]) -> Ack:
-    """The ack of `stream_id` after an append that recorded `records`."""
-    last: dict[str, RecordedEvent] = {}
-    for record in records:
-        last[record.stream_id] = record
-    primary = last[stream_id]
-    written = tuple((sid, rec.version) for sid, rec in last.items())
-    return Ack(primary.stream_id, primary.version, primary.position, written)
-
-
 CATEGORY_PATTERN = r"[a-z][a-z0-9_]{0,31}"
 ENTITY_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}"
 STREAM_ID_PATTERN = rf"^{CATEGORY_PATTERN}-{ENTITY_PATTERN}$"

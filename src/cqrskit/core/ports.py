@@ -6,38 +6,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from cqrskit.core.messages import Ack, JsonDict, Metadata, RecordedEvent, StreamAppend
-
-
-@dataclass(frozen=True, slots=True)
-class IdempotencyClaim:
-    """Asks an append to remember its answer under `key`, in the same transaction.
-
-    The answer is the ack of `stream_id` after the append, or `ack` when given:
-    an accepted command that changed nothing appends no events and stores only
-    its answer. `outcome` names a business outcome that is replayed as an error
-    (a declined card), or is None.
-    """
-
-    key: str
-    fingerprint: str
-    stream_id: str
-    outcome: str | None = None
-    detail: str | None = None
-    ack: Ack | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class IdempotencyRecord:
-    key: str
-    fingerprint: str
-    ack: Ack
-    outcome: str | None = None
-    detail: str | None = None
-
-
-class IdempotencyKeyTaken(Exception):
-    """Another request stored an answer under the same key first."""
+from cqrskit.core.messages import JsonDict, Metadata, RecordedEvent, StreamAppend
 
 
 class EventStore(Protocol):
@@ -48,7 +17,6 @@ class EventStore(Protocol):
         appends: Sequence[StreamAppend],
         *,
         metadata: Metadata,
-        idempotency: IdempotencyClaim | None = None,
     ) -> list[RecordedEvent]:
         """Write to one or more streams atomically, or raise ConcurrencyError."""
         ...
@@ -60,8 +28,6 @@ class EventStore(Protocol):
     async def read_all(self, after: int, limit: int) -> list[RecordedEvent]:
         """Committed events with `position > after` in log order, never skipping."""
         ...
-
-    async def idempotency_record(self, key: str) -> IdempotencyRecord | None: ...
 
     async def close(self) -> None: ...
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from cqrskit.core.auth import Principal
-from cqrskit.core.dispatcher import CommandContext, Dispatcher, Handler
+from cqrskit.core.dispatcher import CommandContext, Dispatcher, Handler, Plan
 from cqrskit.core.errors import Conflict, NotFound, RuleViolated
 from cqrskit.core.messages import Ack
 from cqrskit.core.session import Session
@@ -18,8 +18,6 @@ from cqrskit.shop.domain import inventory as i
 from cqrskit.shop.domain import orders as o
 from cqrskit.shop.errors import PaymentDeclined
 from cqrskit.shop.payments import Authorization, Card, PaymentGateway
-
-_REFUSALS = (Conflict, NotFound, RuleViolated)
 
 log = logging.getLogger(__name__)
 
@@ -109,48 +107,30 @@ class ShopCommands:
     async def place_order(
         self, ctx: CommandContext, cart_id: str, card: Card, order_id: str | None
     ) -> Ack:
-        replayed = await self._dispatcher.replay(ctx)
-        if replayed is not None:
-            return replayed
-        order_id = order_id or self._new_id()
-        try:
-            customer_id, lines = await self._quote(cart_id, ctx.principal)
-        except _REFUSALS as refusal:
-            return await self._answered_meanwhile(ctx, refusal)
-        amount = sum(line.line_total_cents for line in lines)
-        auth = await self._gateway.authorize(card, amount, reference=order_id)
-        if not auth.approved:
-            return await self._record_decline(
-                ctx, order_id, customer_id, cart_id, card, auth
-            )
-        # Orders for the same SKU take turns in this process (core/turns.py).
-        stock = [i.inventory_stream(line.sku) for line in lines]
-        try:
-            placement = self._placement(order_id, cart_id, card, auth, ctx.principal)
-            ack, fresh = await self._dispatcher.dispatch_fresh(
-                ctx,
-                placement,
-                checked=True,
-                queue_on=stock,
-            )
-        except _REFUSALS as refusal:
-            await self._gateway.void(auth.authorization_id)
-            return await self._answered_meanwhile(ctx, refusal)
-        except BaseException:
-            await self._gateway.void(auth.authorization_id)
-            raise
-        if not fresh:  # another request with the same key placed it first
-            await self._gateway.void(auth.authorization_id)
-        return ack
+        """Quote the cart and authorize the payment before deciding: only when
+        the key has no stored answer (a replay must not charge the card again).
+        The hold is voided unless this call places the order."""
 
-    async def _answered_meanwhile(self, ctx: CommandContext, refusal: Exception) -> Ack:
-        """A twin request under the same key may have placed the order after our
-        first look for its answer (the cart is then checked out): its answer,
-        not `refusal`, is ours."""
-        replayed = await self._dispatcher.replay(ctx)
-        if replayed is None:
-            raise refusal
-        return replayed
+        async def prepare() -> Plan:
+            new_order_id = order_id or self._new_id()
+            customer_id, lines = await self._quote(cart_id, ctx.principal)
+            amount = sum(line.line_total_cents for line in lines)
+            auth = await self._gateway.authorize(card, amount, reference=new_order_id)
+            if not auth.approved:
+                decline = self._decline(new_order_id, customer_id, cart_id, card, auth)
+                return Plan(decline)
+
+            async def void() -> None:
+                await self._gateway.void(auth.authorization_id)
+
+            placement = self._placement(
+                new_order_id, cart_id, card, auth, ctx.principal
+            )
+            # Orders for the same SKU take turns in this process (core/turns.py).
+            stock = [i.inventory_stream(line.sku) for line in lines]
+            return Plan(placement, queue_on=stock, abandoned=void)
+
+        return await self._dispatcher.dispatch_prepared(ctx, prepare)
 
     async def _quote(
         self, cart_id: str, principal: Principal | None
@@ -195,15 +175,16 @@ class ShopCommands:
 
         return handle
 
-    async def _record_decline(
+    def _decline(
         self,
-        ctx: CommandContext,
         order_id: str,
         customer_id: str,
         cart_id: str,
         card: Card,
         auth: Authorization,
-    ) -> Ack:
+    ) -> Handler:
+        """Records the declined payment on the order stream and refuses (402):
+        the refusal is stored under the key with its event."""
         record = o.RecordDeclinedPayment(
             order_id,
             customer_id,
@@ -219,7 +200,7 @@ class ShopCommands:
             session.reject(PaymentDeclined(f"the payment was declined: {auth.reason}"))
             return o.order_stream(order_id)
 
-        return await self._dispatcher.dispatch(ctx, handle, checked=True)
+        return handle
 
     async def ship_order(self, ctx: CommandContext, order_id: str) -> Ack:
         async def handle(session: Session) -> str:
@@ -248,10 +229,14 @@ class ShopCommands:
             authorization[:] = [order.authorization_id]
             return o.order_stream(order_id)
 
-        ack, fresh = await self._dispatcher.dispatch_fresh(ctx, handle)
-        if fresh and authorization:
-            await self._gateway.void(authorization[0])
-        return ack
+        async def void() -> None:
+            if authorization:
+                await self._gateway.void(authorization[0])
+
+        async def prepare() -> Plan:
+            return Plan(handle, committed=void)
+
+        return await self._dispatcher.dispatch_prepared(ctx, prepare)
 
 
 async def _active_product(session: Session, sku: str) -> p.Product:

@@ -8,14 +8,9 @@ from datetime import UTC, datetime
 
 import orjson
 
-from cqrskit.core.errors import ConcurrencyError, Invalid
-from cqrskit.core.messages import Metadata, RecordedEvent, StreamAppend, ack_for
-from cqrskit.core.ports import (
-    IdempotencyClaim,
-    IdempotencyKeyTaken,
-    IdempotencyRecord,
-    Snapshot,
-)
+from cqrskit.core.errors import ConcurrencyError
+from cqrskit.core.messages import Metadata, RecordedEvent, StreamAppend
+from cqrskit.core.ports import Snapshot
 
 
 class InMemoryEventStore:
@@ -24,7 +19,6 @@ class InMemoryEventStore:
     ) -> None:
         self._log: list[RecordedEvent] = []
         self._streams: dict[str, list[RecordedEvent]] = {}
-        self._idempotency: dict[str, IdempotencyRecord] = {}
         self._positions: dict[str, int] = {}
         self._snapshots: dict[tuple[str, str], Snapshot] = {}
         self._clock = clock
@@ -34,7 +28,6 @@ class InMemoryEventStore:
         appends: Sequence[StreamAppend],
         *,
         metadata: Metadata,
-        idempotency: IdempotencyClaim | None = None,
     ) -> list[RecordedEvent]:
         for append in appends:
             current = len(self._streams.get(append.stream_id, []))
@@ -42,14 +35,6 @@ class InMemoryEventStore:
                 raise ConcurrencyError(
                     f"{append.stream_id} is at version {current}, "
                     f"expected {append.expected_version}"
-                )
-        if idempotency is not None:
-            if idempotency.key in self._idempotency:
-                raise IdempotencyKeyTaken(idempotency.key)
-            writes = any(a.stream_id == idempotency.stream_id for a in appends)
-            if idempotency.ack is None and not writes:
-                raise Invalid(
-                    "an idempotency claim must name a stream the append writes"
                 )
         now = self._clock()
         records: list[RecordedEvent] = []
@@ -69,14 +54,6 @@ class InMemoryEventStore:
                 stream.append(record)
                 self._log.append(record)
                 records.append(record)
-        if idempotency is not None:
-            self._idempotency[idempotency.key] = IdempotencyRecord(
-                key=idempotency.key,
-                fingerprint=idempotency.fingerprint,
-                ack=idempotency.ack or ack_for(idempotency.stream_id, records),
-                outcome=idempotency.outcome,
-                detail=idempotency.detail,
-            )
         return records
 
     async def read_stream(
@@ -86,9 +63,6 @@ class InMemoryEventStore:
 
     async def read_all(self, after: int, limit: int) -> list[RecordedEvent]:
         return self._log[after : after + limit]
-
-    async def idempotency_record(self, key: str) -> IdempotencyRecord | None:
-        return self._idempotency.get(key)
 
     async def load_position(self, name: str) -> int:
         return self._positions.get(name, 0)

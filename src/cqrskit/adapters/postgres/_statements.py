@@ -11,12 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
-
+from cqrskit.adapters._event_rows import dumps
 from cqrskit.adapters.postgres._database import Migration
-from cqrskit.core.errors import Invalid
 from cqrskit.core.messages import Metadata, NewEvent, StreamAppend
-from cqrskit.core.ports import IdempotencyClaim
 
 MIGRATIONS: tuple[Migration, ...] = (
     (
@@ -60,14 +57,31 @@ MIGRATIONS: tuple[Migration, ...] = (
             PRIMARY KEY (stream_id, fold)
         )""",
     ),
+    (
+        # Stored answers move into the log, one `idempotency-{key}` stream each
+        # (core/idempotency.py), so that answers given before the upgrade still
+        # replay. The table stays, unused: processes of the previous version
+        # still running during a rolling upgrade write to it, and would fail if
+        # it were gone (an answer one of them stores then is not replayed by
+        # this version). A later version drops it.
+        """INSERT INTO events (stream_id, version, type, schema_version, data, metadata)
+        SELECT 'idempotency-' || key, 1, 'CommandAnswered', 1,
+               jsonb_build_object(
+                   'fingerprint', fingerprint, 'stream_id', stream_id,
+                   'version', version, 'written', written,
+                   'refused', CASE WHEN outcome IS NOT NULL THEN jsonb_build_object(
+                       'kind', outcome, 'detail', coalesce(detail, outcome)) END),
+               '{}'::jsonb
+        FROM idempotency ORDER BY key
+        ON CONFLICT ON CONSTRAINT events_stream_version DO NOTHING""",
+    ),
 )
 EVENTS_UNIQUE = "events_stream_version"
-IDEMPOTENCY_UNIQUE = "idempotency_pkey"
 
 # One statement, so one round trip and its own transaction. It inserts nothing
-# when a stream is not at its expected version or the key is taken (as this
-# statement's snapshot sees them); a writer that commits in between is caught
-# by a unique violation instead. Positions come from the identity in `ord`er.
+# when a stream is not at its expected version (as this statement's snapshot
+# sees it); a writer that commits in between is caught by a unique violation
+# instead. Positions come from the identity in `ord`er.
 APPEND = """
 WITH expected (stream_id, version) AS (
     SELECT * FROM unnest($1::text[], $2::int[])
@@ -75,38 +89,18 @@ WITH expected (stream_id, version) AS (
     SELECT FROM expected x
     WHERE x.version <> coalesce(
         (SELECT max(e.version) FROM events e WHERE e.stream_id = x.stream_id), 0)
-), taken AS (
-    SELECT FROM idempotency WHERE key = $10::text
-), inserted AS (
-    INSERT INTO events
-        (stream_id, version, type, schema_version, data, metadata, recorded_at)
-    SELECT n.stream_id, n.version, n.type, n.schema_version, n.data::jsonb,
-           $8::text::jsonb, $9::timestamptz
-    FROM unnest($3::text[], $4::int[], $5::text[], $6::int[], $7::text[])
-         WITH ORDINALITY AS n (stream_id, version, type, schema_version, data, ord)
-    WHERE NOT EXISTS (SELECT FROM moved) AND NOT EXISTS (SELECT FROM taken)
-    ORDER BY n.ord
-    RETURNING position, stream_id, version
-), remembered AS (
-    INSERT INTO idempotency
-        (key, fingerprint, stream_id, version, position, written, outcome, detail)
-    SELECT $10::text, $11::text, $12::text, $13::int,
-           coalesce($17::bigint, (SELECT i.position FROM inserted i
-                                  WHERE i.stream_id = $12::text
-                                    AND i.version = $13::int)),
-           $14::text::jsonb, $15::text, $16::text
-    WHERE $10::text IS NOT NULL AND EXISTS (SELECT FROM inserted)
 )
-SELECT position, stream_id, version FROM inserted
+INSERT INTO events
+    (stream_id, version, type, schema_version, data, metadata, recorded_at)
+SELECT n.stream_id, n.version, n.type, n.schema_version, n.data::jsonb,
+       $8::text::jsonb, $9::timestamptz
+FROM unnest($3::text[], $4::int[], $5::text[], $6::int[], $7::text[])
+     WITH ORDINALITY AS n (stream_id, version, type, schema_version, data, ord)
+WHERE NOT EXISTS (SELECT FROM moved)
+ORDER BY n.ord
+RETURNING position, stream_id, version
 """
-# The answer alone, of a command that appends nothing (APPEND's $10 to $17).
-REMEMBER = """
-INSERT INTO idempotency
-    (key, fingerprint, stream_id, version, position, written, outcome, detail)
-VALUES ($1, $2, $3, $4, $8, $5::text::jsonb, $6, $7)
-ON CONFLICT (key) DO NOTHING
-"""
-# Why an append inserted nothing: each stream's version now, and the key.
+# Why an append inserted nothing: each stream's version now.
 CURRENT_VERSIONS = """
 SELECT x.stream_id, x.version AS expected, coalesce(
     (SELECT max(e.version) FROM events e WHERE e.stream_id = x.stream_id), 0
@@ -114,7 +108,6 @@ SELECT x.stream_id, x.version AS expected, coalesce(
 FROM unnest($1::text[], $2::int[]) WITH ORDINALITY AS x (stream_id, version, ord)
 ORDER BY x.ord
 """
-KEY_TAKEN = "SELECT EXISTS (SELECT FROM idempotency WHERE key = $1)"
 
 LOAD_SNAPSHOT = (
     "SELECT version, position, state FROM snapshots WHERE stream_id = $1 AND fold = $2"
@@ -158,10 +151,6 @@ LIMIT $2
 # not, and whether every transaction up to it has ended.
 NEWEST_AFTER = f"SELECT max(tx) FROM events WHERE {_AFTER_CURSOR}"
 ENDED = "SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::xid8"
-IDEMPOTENCY_RECORD = (
-    "SELECT fingerprint, stream_id, version, position, written::text, outcome,"
-    " detail FROM idempotency WHERE key = $1"
-)
 LOAD_POSITION = "SELECT position FROM positions WHERE name = $1"
 SAVE_POSITION = (
     "INSERT INTO positions (name, position) VALUES ($1, $2)"
@@ -176,17 +165,9 @@ class PlannedAppend:
     rows: list[tuple[str, int, NewEvent]]
     args: tuple[Any, ...]
 
-    @property
-    def claim_args(self) -> tuple[Any, ...]:
-        """REMEMBER's arguments."""
-        return self.args[9:]
-
 
 def plan_append(
-    appends: Sequence[StreamAppend],
-    metadata: Metadata,
-    idempotency: IdempotencyClaim | None,
-    recorded_at: datetime,
+    appends: Sequence[StreamAppend], metadata: Metadata, recorded_at: datetime
 ) -> PlannedAppend:
     """Number each stream's events on from its expected version."""
     versions: dict[str, int] = {}
@@ -207,39 +188,5 @@ def plan_append(
         [dumps(e.data) for _, _, e in rows],
         dumps(metadata.as_dict()),
         recorded_at,
-        *_claim_args(idempotency, rows),
     )
     return PlannedAppend(rows, args)
-
-
-def _claim_args(
-    claim: IdempotencyClaim | None, rows: list[tuple[str, int, NewEvent]]
-) -> tuple[Any, ...]:
-    """APPEND's $10 to $17: the answer to remember, its position left to the
-    database (None) when it is the ack of a stream this append writes."""
-    if claim is None:
-        return (None,) * 8
-    if claim.ack is not None:
-        ack = claim.ack
-        written = dumps([list(pair) for pair in ack.written])
-        return (
-            claim.key, claim.fingerprint, ack.stream_id, ack.version, written,
-            claim.outcome, claim.detail, ack.position,
-        )  # fmt: skip
-    last: dict[str, int] = {}
-    for stream_id, version, _ in rows:
-        last[stream_id] = version
-    if claim.stream_id not in last:
-        raise Invalid("an idempotency claim must name a stream the append writes")
-    written = dumps([[sid, version] for sid, version in last.items()])
-    return (
-        claim.key, claim.fingerprint, claim.stream_id, last[claim.stream_id],
-        written, claim.outcome, claim.detail, None,
-    )  # fmt: skip
-
-
-def dumps(value: Any) -> str:
-    try:
-        return orjson.dumps(value).decode()
-    except orjson.JSONEncodeError as e:
-        raise Invalid(f"cannot store as JSON: {e}") from e

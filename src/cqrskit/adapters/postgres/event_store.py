@@ -1,10 +1,9 @@
 """The event store (and the relay's position store) on PostgreSQL.
 
 Writers are not serialised. An append is one statement: it checks each
-stream's expected version, inserts all events of all streams in one multi-row
-INSERT and stores the idempotency record; a concurrent writer that got there
-first surfaces as a unique violation (ConcurrencyError or IdempotencyKeyTaken)
-and nothing of the append remains.
+stream's expected version and inserts all events of all streams in one
+multi-row INSERT; a concurrent writer that got there first surfaces as a unique
+violation (a ConcurrencyError) and nothing of the append remains.
 
 The global log never skips (DESIGN.md rule 3). Positions come from an identity
 column, whose values become visible in commit order, not allocation order, so
@@ -35,27 +34,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 
 import asyncpg
 import orjson
 
+from cqrskit.adapters._event_rows import as_utc, event_from_row, utc_now
 from cqrskit.adapters.postgres import _statements as sql
 from cqrskit.adapters.postgres._database import migrate, open_pool, translate_errors
 from cqrskit.core.errors import ConcurrencyError, Invalid, StoreUnavailable
-from cqrskit.core.messages import Ack, Metadata, RecordedEvent, StreamAppend
-from cqrskit.core.ports import (
-    IdempotencyClaim,
-    IdempotencyKeyTaken,
-    IdempotencyRecord,
-    Snapshot,
-)
+from cqrskit.core.messages import Metadata, RecordedEvent, StreamAppend
+from cqrskit.core.ports import Snapshot
 
 _SETTLE_POLL = 0.002
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class PostgresEventStore:
@@ -76,7 +67,7 @@ class PostgresEventStore:
         *,
         schema: str = "public",
         pool_size: int = 10,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
         settle_timeout: float = 1.0,
     ) -> PostgresEventStore:
         """Connect and bring the tables in `schema` to the newest version."""
@@ -89,22 +80,18 @@ class PostgresEventStore:
         return cls(pool, clock, settle_timeout)
 
     async def append(
-        self,
-        appends: Sequence[StreamAppend],
-        *,
-        metadata: Metadata,
-        idempotency: IdempotencyClaim | None = None,
+        self, appends: Sequence[StreamAppend], *, metadata: Metadata
     ) -> list[RecordedEvent]:
-        recorded_at = _as_utc(self._clock())
-        plan = sql.plan_append(appends, metadata, idempotency, recorded_at)
+        recorded_at = as_utc(self._clock())
+        plan = sql.plan_append(appends, metadata, recorded_at)
         async with self._connection() as conn:
-            with _lost_races(appends, idempotency):
-                if not plan.rows:
-                    await _remember_only(conn, appends, idempotency, plan)
-                    return []
+            if not plan.rows:  # nothing to write: only check the versions
+                await _check_versions(conn, appends)
+                return []
+            with _lost_races(appends):
                 rows = await conn.fetch(sql.APPEND, *plan.args)
             if not rows:
-                await _explain_nothing_written(conn, appends, idempotency)
+                await _explain_nothing_written(conn, appends)
         positions = {(r["stream_id"], r["version"]): r["position"] for r in rows}
         return [
             RecordedEvent(
@@ -125,7 +112,7 @@ class PostgresEventStore:
     ) -> list[RecordedEvent]:
         async with self._connection() as conn:
             rows = await conn.fetch(sql.READ_STREAM, stream_id, from_version)
-        return [_record(row) for row in rows]
+        return [event_from_row(row) for row in rows]
 
     async def read_all(self, after: int, limit: int) -> list[RecordedEvent]:
         """Committed events after the one at position `after`, in log order.
@@ -136,17 +123,7 @@ class PostgresEventStore:
             rows = await conn.fetch(sql.READ_ALL, after, limit)
             if len(rows) < limit and await self._settle(conn, after, rows):
                 rows = await conn.fetch(sql.READ_ALL, after, limit)
-        return [_record(row) for row in rows]
-
-    async def idempotency_record(self, key: str) -> IdempotencyRecord | None:
-        async with self._connection() as conn:
-            row = await conn.fetchrow(sql.IDEMPOTENCY_RECORD, key)
-        if row is None:
-            return None
-        fingerprint, stream_id, version, position, written, outcome, detail = row
-        pairs = tuple((sid, v) for sid, v in orjson.loads(written))
-        ack = Ack(stream_id, version, position, pairs)
-        return IdempotencyRecord(key, fingerprint, ack, outcome, detail)
+        return [event_from_row(row) for row in rows]
 
     async def load_position(self, name: str) -> int:
         async with self._connection() as conn:
@@ -210,16 +187,12 @@ class PostgresEventStore:
 
 
 @contextmanager
-def _lost_races(
-    appends: Sequence[StreamAppend], idempotency: IdempotencyClaim | None
-) -> Iterator[None]:
+def _lost_races(appends: Sequence[StreamAppend]) -> Iterator[None]:
     """Translate a unique violation (another writer committed first) and a
     value PostgreSQL refuses (class 22) into the kit's errors."""
     try:
         yield
     except asyncpg.UniqueViolationError as e:
-        if idempotency and e.constraint_name == sql.IDEMPOTENCY_UNIQUE:
-            raise IdempotencyKeyTaken(idempotency.key) from e
         if e.constraint_name == sql.EVENTS_UNIQUE:
             raise ConcurrencyError(
                 f"another writer appended to {_names(appends)} first"
@@ -227,20 +200,6 @@ def _lost_races(
         raise
     except asyncpg.DataError as e:
         raise Invalid(f"PostgreSQL cannot store this: {e}") from e
-
-
-async def _remember_only(
-    conn: asyncpg.pool.PoolConnectionProxy,
-    appends: Sequence[StreamAppend],
-    idempotency: IdempotencyClaim | None,
-    plan: sql.PlannedAppend,
-) -> None:
-    """An append without events: check the versions, store the answer if asked."""
-    await _check_versions(conn, appends)
-    if idempotency is not None:
-        status = await conn.execute(sql.REMEMBER, *plan.claim_args)
-        if status.endswith(" 0"):
-            raise IdempotencyKeyTaken(idempotency.key)
 
 
 async def _check_versions(
@@ -263,36 +222,11 @@ def _names(appends: Sequence[StreamAppend]) -> str:
 
 
 async def _explain_nothing_written(
-    conn: asyncpg.pool.PoolConnectionProxy,
-    appends: Sequence[StreamAppend],
-    idempotency: IdempotencyClaim | None,
+    conn: asyncpg.pool.PoolConnectionProxy, appends: Sequence[StreamAppend]
 ) -> None:
-    """Raise why an append with events wrote nothing.
-
-    Versions only grow and keys are never given back, so what this later look
-    finds was already so when the append ran (short of a race that moved a
-    stream in between, which is a concurrency error as well)."""
+    """Raise why an append with events wrote nothing: a stream was not at its
+    expected version. Versions only grow, so what this later look finds was
+    already so when the append ran (short of a race that moved a stream in
+    between, which is a concurrency error as well)."""
     await _check_versions(conn, appends)
-    if idempotency is not None and await conn.fetchval(sql.KEY_TAKEN, idempotency.key):
-        raise IdempotencyKeyTaken(idempotency.key)
     raise ConcurrencyError(f"another writer appended to {_names(appends)} first")
-
-
-def _record(row: asyncpg.Record) -> RecordedEvent:
-    position, stream_id, version, type_, schema_version, data, metadata, at, *_ = row
-    return RecordedEvent(
-        stream_id=stream_id,
-        version=version,
-        position=position,
-        type=type_,
-        data=orjson.loads(data),
-        recorded_at=at.astimezone(UTC),
-        schema_version=schema_version,
-        metadata=Metadata.from_dict(orjson.loads(metadata)),
-    )
-
-
-def _as_utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:  # a naive clock is taken to tell UTC
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)

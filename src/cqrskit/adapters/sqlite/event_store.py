@@ -10,34 +10,23 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 import orjson
 
+from cqrskit.adapters._event_rows import as_utc, dumps, event_from_row, utc_now
 from cqrskit.adapters.sqlite._database import (
     Migration,
     SqliteDatabase,
     chunks,
     placeholders,
 )
-from cqrskit.core.errors import ConcurrencyError, Invalid
-from cqrskit.core.messages import (
-    Ack,
-    Metadata,
-    NewEvent,
-    RecordedEvent,
-    StreamAppend,
-    ack_for,
-)
-from cqrskit.core.ports import (
-    IdempotencyClaim,
-    IdempotencyKeyTaken,
-    IdempotencyRecord,
-    Snapshot,
-)
+from cqrskit.core.errors import ConcurrencyError
+from cqrskit.core.messages import Metadata, NewEvent, RecordedEvent, StreamAppend
+from cqrskit.core.ports import Snapshot
 
 _MIGRATIONS: tuple[Migration, ...] = (
     (
@@ -77,6 +66,26 @@ _MIGRATIONS: tuple[Migration, ...] = (
             PRIMARY KEY (stream_id, fold)
         ) WITHOUT ROWID""",
     ),
+    (
+        # Stored answers move into the log as `idempotency-{key}` streams
+        # (core/idempotency.py); the table stays, unused, for a process of the
+        # previous version that may still have the file open (see the
+        # PostgreSQL store's migration 3).
+        """INSERT OR IGNORE INTO events
+            (stream_id, version, type, schema_version, data, metadata, recorded_at)
+        SELECT 'idempotency-' || key, 1, 'CommandAnswered', 1,
+               CASE WHEN outcome IS NULL THEN json_object(
+                   'fingerprint', fingerprint, 'stream_id', stream_id,
+                   'version', version, 'written', json(written), 'refused', NULL)
+               ELSE json_object(
+                   'fingerprint', fingerprint, 'stream_id', stream_id,
+                   'version', version, 'written', json(written),
+                   'refused', json_object(
+                       'kind', outcome, 'detail', coalesce(detail, outcome)))
+               END,
+               '{}', strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+        FROM idempotency ORDER BY key""",
+    ),
 )
 _EVENT_COLUMNS = (
     "position, stream_id, version, type, schema_version, data, metadata, recorded_at"
@@ -85,14 +94,6 @@ _INSERT_EVENT = (
     "INSERT INTO events (stream_id, version, type, schema_version, data, metadata,"
     " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
-_INSERT_IDEMPOTENCY = (
-    "INSERT INTO idempotency (key, fingerprint, stream_id, version, position,"
-    " written, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-)
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class SqliteEventStore:
@@ -102,27 +103,17 @@ class SqliteEventStore:
 
     @classmethod
     async def open(
-        cls, path: str | Path, *, clock: Callable[[], datetime] = _utc_now
+        cls, path: str | Path, *, clock: Callable[[], datetime] = utc_now
     ) -> SqliteEventStore:
         return cls(await SqliteDatabase.open(path, "event_store", _MIGRATIONS), clock)
 
     async def append(
-        self,
-        appends: Sequence[StreamAppend],
-        *,
-        metadata: Metadata,
-        idempotency: IdempotencyClaim | None = None,
+        self, appends: Sequence[StreamAppend], *, metadata: Metadata
     ) -> list[RecordedEvent]:
-        if (
-            idempotency is not None
-            and idempotency.ack is None
-            and all(a.stream_id != idempotency.stream_id for a in appends)
-        ):
-            raise Invalid("an idempotency claim must name a stream the append writes")
-        recorded_at = _as_utc(self._clock())
+        recorded_at = as_utc(self._clock())
         stamp = recorded_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        metadata_json = _dumps(metadata.as_dict())
-        payloads = [_dumps(e.data) for a in appends for e in a.events]
+        metadata_json = dumps(metadata.as_dict())
+        payloads = [dumps(e.data) for a in appends for e in a.events]
         async with self._db.transaction() as conn:
             versions = await _stream_versions(conn, [a.stream_id for a in appends])
             for append in appends:
@@ -132,8 +123,6 @@ class SqliteEventStore:
                         f"{append.stream_id} is at version {current}, "
                         f"expected {append.expected_version}"
                     )
-            if idempotency is not None:
-                await _check_key_free(conn, idempotency.key)
             planned: list[tuple[str, int, NewEvent]] = []
             for append in appends:
                 for event in append.events:
@@ -147,23 +136,19 @@ class SqliteEventStore:
                     for (sid, version, e), data in zip(planned, payloads, strict=True)
                 ],
             )
-            records = [
-                RecordedEvent(
-                    stream_id=sid,
-                    version=version,
-                    position=first + i,
-                    type=e.type,
-                    data=e.data,
-                    recorded_at=recorded_at,
-                    schema_version=e.schema_version,
-                    metadata=metadata,
-                )
-                for i, (sid, version, e) in enumerate(planned)
-            ]
-            if idempotency is not None:
-                ack = idempotency.ack or ack_for(idempotency.stream_id, records)
-                await _remember(conn, idempotency, ack)
-        return records
+        return [
+            RecordedEvent(
+                stream_id=sid,
+                version=version,
+                position=first + i,
+                type=e.type,
+                data=e.data,
+                recorded_at=recorded_at,
+                schema_version=e.schema_version,
+                metadata=metadata,
+            )
+            for i, (sid, version, e) in enumerate(planned)
+        ]
 
     async def read_stream(
         self, stream_id: str, from_version: int = 1
@@ -173,7 +158,7 @@ class SqliteEventStore:
             " WHERE stream_id = ? AND version >= ? ORDER BY version",
             (stream_id, from_version),
         )
-        return [_record(row) for row in rows]
+        return [event_from_row(row) for row in rows]
 
     async def read_all(self, after: int, limit: int) -> list[RecordedEvent]:
         rows = await self._db.fetch(
@@ -181,20 +166,7 @@ class SqliteEventStore:
             " WHERE position > ? ORDER BY position LIMIT ?",
             (after, limit),
         )
-        return [_record(row) for row in rows]
-
-    async def idempotency_record(self, key: str) -> IdempotencyRecord | None:
-        rows = await self._db.fetch(
-            "SELECT fingerprint, stream_id, version, position, written, outcome,"
-            " detail FROM idempotency WHERE key = ?",
-            (key,),
-        )
-        if not rows:
-            return None
-        fingerprint, stream_id, version, position, written, outcome, detail = rows[0]
-        pairs = tuple((sid, v) for sid, v in orjson.loads(written))
-        ack = Ack(stream_id, version, position, pairs)
-        return IdempotencyRecord(key, fingerprint, ack, outcome, detail)
+        return [event_from_row(row) for row in rows]
 
     async def load_position(self, name: str) -> int:
         rows = await self._db.fetch(
@@ -271,52 +243,3 @@ async def _insert_events(
     # consecutive positions; the last one tells where the batch starts.
     (last,) = await conn.execute_fetchall("SELECT last_insert_rowid()")
     return int(last[0]) - len(rows) + 1
-
-
-async def _check_key_free(conn: aiosqlite.Connection, key: str) -> None:
-    rows = await conn.execute_fetchall(
-        "SELECT 1 FROM idempotency WHERE key = ?", (key,)
-    )
-    if list(rows):
-        raise IdempotencyKeyTaken(key)
-
-
-async def _remember(
-    conn: aiosqlite.Connection, claim: IdempotencyClaim, ack: Ack
-) -> None:
-    written = _dumps([list(pair) for pair in ack.written])
-    try:
-        await conn.execute(
-            _INSERT_IDEMPOTENCY,
-            (claim.key, claim.fingerprint, ack.stream_id, ack.version, ack.position,
-             written, claim.outcome, claim.detail),
-        )  # fmt: skip
-    except sqlite3.IntegrityError as e:
-        raise IdempotencyKeyTaken(claim.key) from e
-
-
-def _record(row: sqlite3.Row) -> RecordedEvent:
-    position, stream_id, version, type_, schema_version, data, metadata, at = row
-    return RecordedEvent(
-        stream_id=stream_id,
-        version=version,
-        position=position,
-        type=type_,
-        data=orjson.loads(data),
-        recorded_at=datetime.fromisoformat(at).astimezone(UTC),
-        schema_version=schema_version,
-        metadata=Metadata.from_dict(orjson.loads(metadata)),
-    )
-
-
-def _as_utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:  # a naive clock is taken to tell UTC
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-def _dumps(value: Any) -> str:
-    try:
-        return orjson.dumps(value).decode()
-    except orjson.JSONEncodeError as e:
-        raise Invalid(f"cannot store as JSON: {e}") from e

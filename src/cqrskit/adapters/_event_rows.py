@@ -1,0 +1,49 @@
+"""What the SQL event stores (SQLite, PostgreSQL) share: the clock's time in
+UTC, event data as JSON text, and an event read back from a row."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from cqrskit.core.errors import Invalid
+from cqrskit.core.messages import Metadata, RecordedEvent
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:  # a naive clock is taken to tell UTC
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def dumps(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError as e:
+        raise Invalid(f"cannot store as JSON: {e}") from e
+
+
+def event_from_row(row: Iterable[Any]) -> RecordedEvent:
+    """An event from `(position, stream_id, version, type, schema_version, data,
+    metadata, recorded_at, ...)`: data and metadata as JSON text, the time as a
+    datetime or in ISO 8601 (as SQLite keeps it); further columns are ignored."""
+    position, stream_id, version, type_, schema_version, data, metadata, at, *_ = row
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    return RecordedEvent(
+        stream_id=stream_id,
+        version=version,
+        position=position,
+        type=type_,
+        data=orjson.loads(data),
+        recorded_at=as_utc(at),
+        schema_version=schema_version,
+        metadata=Metadata.from_dict(orjson.loads(metadata)),
+    )
