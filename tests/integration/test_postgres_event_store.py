@@ -18,11 +18,11 @@ from cqrskit.core.errors import (
     ConcurrencyError,
     IdempotencyMismatch,
     Invalid,
-    PaymentDeclined,
     StoreUnavailable,
 )
 from cqrskit.core.idempotency import StoredAnswers
 from cqrskit.core.messages import Ack, Metadata, NewEvent, StreamAppend
+from cqrskit.shop.errors import PaymentDeclined
 from services import POSTGRES_URL, require
 
 pytestmark = pytest.mark.integration
