@@ -1,0 +1,115 @@
+"""The Lease contract: one holder per name, a released lease passes to a
+waiting standby, and a lease that is not held refuses to move the position
+(fencing)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+import pytest_asyncio
+
+from cqrskit.core.ports import Lease, LeaseLost
+
+MakeLease = Callable[[str], Lease]
+WAIT = 5.0
+
+
+async def _still_waiting(task: asyncio.Task[None], seconds: float = 0.3) -> bool:
+    await asyncio.sleep(seconds)
+    return not task.done()
+
+
+class LeaseContract:
+    """What every Lease promises.
+
+    A subclass defines the fixture `lease_maker`: a function that makes a
+    lease of a name on fresh storage (leases of the same name made by it
+    exclude each other; each keeps the position in the same place). Every
+    lease made is released after the test."""
+
+    pytestmark = pytest.mark.asyncio
+
+    @pytest_asyncio.fixture
+    async def make(self, lease_maker: MakeLease) -> AsyncIterator[MakeLease]:
+        made: list[Lease] = []
+
+        def tracked(name: str) -> Lease:
+            lease = lease_maker(name)
+            made.append(lease)
+            return lease
+
+        try:
+            yield tracked
+        finally:
+            for lease in made:
+                await lease.release()
+
+    async def test_the_holder_is_valid_and_keeps_the_position(
+        self, make: MakeLease
+    ) -> None:
+        lease = make("relay")
+        assert not lease.valid()
+        await lease.acquire()
+        assert lease.valid() and await lease.renew()
+        assert await lease.load_position("relay") == 0
+        await lease.save_position("relay", 42)
+        assert await lease.load_position("relay") == 42
+        await lease.acquire()  # holding already: returns at once
+        assert lease.valid()
+
+    async def test_a_standby_waits_and_takes_over_on_release(
+        self, make: MakeLease
+    ) -> None:
+        first, second = make("relay"), make("relay")
+        await first.acquire()
+        standby = asyncio.create_task(second.acquire())
+        assert await _still_waiting(standby)
+        assert not second.valid()
+
+        await first.release()
+        await first.release()  # safe to repeat
+
+        await asyncio.wait_for(standby, WAIT)
+        assert second.valid() and await second.renew()
+        assert not first.valid() and not await first.renew()
+
+    async def test_a_lease_not_held_cannot_move_the_position(
+        self, make: MakeLease
+    ) -> None:
+        first, second = make("relay"), make("relay")
+        await first.acquire()
+        await first.save_position("relay", 10)
+        await first.release()
+        await second.acquire()
+
+        with pytest.raises(LeaseLost):
+            await first.save_position("relay", 5)
+        await second.save_position("relay", 11)
+        assert await second.load_position("relay") == 11
+
+    async def test_a_cancelled_wait_leaves_no_claim_behind(
+        self, make: MakeLease
+    ) -> None:
+        first, gave_up, third = make("relay"), make("relay"), make("relay")
+        await first.acquire()
+        waiting = asyncio.create_task(gave_up.acquire())
+        assert await _still_waiting(waiting)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+
+        standby = asyncio.create_task(third.acquire())
+        await first.release()
+        await asyncio.wait_for(standby, WAIT)
+        assert third.valid() and not gave_up.valid()
+
+    async def test_leases_of_different_names_do_not_wait_for_each_other(
+        self,
+        make: MakeLease,
+    ) -> None:
+        relay, other = make("relay"), make("other")
+        await asyncio.wait_for(relay.acquire(), WAIT)
+        await asyncio.wait_for(other.acquire(), WAIT)
+        assert relay.valid() and other.valid()
