@@ -13,6 +13,7 @@ import pytest
 from cqrskit.adapters.postgres import PostgresEventStore, PostgresLease
 from cqrskit.core.ports import EventLog
 from cqrskit.testing import (
+    BreakLease,
     EventStoreContract,
     LeaseContract,
     MakeLease,
@@ -61,3 +62,22 @@ class TestPostgresLease(LeaseContract):
             POSTGRES_URL, f"{schema}-{name}", schema=schema
         )
         await store.close()
+
+    @pytest.fixture
+    def break_lease(self, schema: str) -> BreakLease:
+        """End the session that holds the lock, as an operator or a crash would."""
+
+        async def terminate(name: str) -> None:
+            conn = await asyncpg.connect(POSTGRES_URL)
+            try:
+                ended = await conn.fetchval(
+                    "SELECT count(pg_terminate_backend(l.pid)) FROM pg_locks l"
+                    " JOIN pg_stat_activity a USING (pid) WHERE l.locktype ="
+                    " 'advisory' AND l.granted AND a.application_name = $1",
+                    f"cqrskit leader {schema}-{name}",
+                )
+            finally:
+                await conn.close()
+            assert ended == 1
+
+        return terminate

@@ -15,13 +15,14 @@ from cqrskit.testing._handles import Opener
 from cqrskit.testing.broker import BrokerContract
 from cqrskit.testing.event_store import EventStoreContract
 from cqrskit.testing.inspectable import InspectableContract
-from cqrskit.testing.lease import LeaseContract, MakeLease
+from cqrskit.testing.lease import BreakLease, LeaseContract, MakeLease
 from cqrskit.testing.membership import MembershipContract
 from cqrskit.testing.read_store import ReadStoreContract
 from cqrskit.testing.rebuild import RebuildContract
 from cqrskit.testing.snapshot_store import SnapshotStoreContract
 
 __all__ = [
+    "BreakLease",
     "BrokerContract",
     "EventStoreContract",
     "InspectableContract",

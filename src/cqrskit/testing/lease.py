@@ -1,11 +1,12 @@
-"""The Lease contract: one holder per name, a released lease passes to a
-waiting standby, and a lease that is not held refuses to move the position
-(fencing)."""
+"""The Lease contract: one holder per name at a time, a released lease passes
+to one waiting standby, the next holder goes on from the position the last one
+saved, and a lease that is not held (never acquired, released, or taken away
+behind its holder's back) refuses to move the position (fencing)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 import pytest_asyncio
@@ -13,6 +14,9 @@ import pytest_asyncio
 from cqrskit.core.ports import Lease, LeaseLost
 
 MakeLease = Callable[[str], Lease]
+BreakLease = Callable[[str], Awaitable[None]]
+"""Ends the hold on the lease of a name from outside its holder, the way the
+lease's storage can (a terminated database session)."""
 WAIT = 5.0
 
 
@@ -27,7 +31,12 @@ class LeaseContract:
     A subclass defines the fixture `lease_maker`: a function that makes a
     lease of a name on fresh storage (leases of the same name made by it
     exclude each other; each keeps the position in the same place). Every
-    lease made is released after the test."""
+    lease made is released after the test.
+
+    A lease that can be lost while held (its storage can end the hold behind
+    the holder's back) also defines the fixture `break_lease`: a `BreakLease`.
+    Without it, the test of a lost lease is skipped (a lock of this process or
+    of this machine cannot lapse while its holder lives)."""
 
     pytestmark = pytest.mark.asyncio
 
@@ -45,6 +54,73 @@ class LeaseContract:
         finally:
             for lease in made:
                 await lease.release()
+
+    @pytest.fixture
+    def break_lease(self) -> BreakLease:
+        pytest.skip("this lease cannot be lost while its holder lives")
+
+    async def test_a_lease_never_acquired_holds_nothing(self, make: MakeLease) -> None:
+        lease = make("relay")
+
+        assert not lease.valid() and not await lease.renew()
+        with pytest.raises(LeaseLost):
+            await lease.save_position("relay", 1)
+        await lease.release()  # nothing to give up: harmless
+        assert not lease.valid()
+
+    async def test_one_holder_at_a_time_among_many_standbys(
+        self, make: MakeLease
+    ) -> None:
+        leases = [make("relay") for _ in range(4)]
+        waits = [asyncio.create_task(lease.acquire()) for lease in leases]
+        released: list[Lease] = []
+        try:
+            for _ in leases:
+                pending = [wait for wait in waits if not wait.done()]
+                await asyncio.wait(
+                    pending, timeout=WAIT, return_when=asyncio.FIRST_COMPLETED
+                )
+                await asyncio.sleep(0.2)  # room for a second holder to show up
+                holders = [lease for lease in leases if lease.valid()]
+                assert len(holders) == 1, f"{len(holders)} holders at once"
+                assert holders[0] not in released
+                await holders[0].release()
+                released.append(holders[0])
+        finally:
+            for wait in waits:
+                wait.cancel()
+            await asyncio.gather(*waits, return_exceptions=True)
+        assert len(released) == len(leases)
+
+    async def test_the_next_holder_goes_on_from_the_saved_position(
+        self, make: MakeLease
+    ) -> None:
+        first, second = make("relay"), make("relay")
+        await first.acquire()
+        await first.save_position("relay", 42)
+        await first.release()
+
+        await asyncio.wait_for(second.acquire(), WAIT)
+
+        assert await second.load_position("relay") == 42
+
+    async def test_a_holder_that_lost_its_lease_is_fenced_and_a_standby_leads(
+        self, make: MakeLease, break_lease: BreakLease
+    ) -> None:
+        first, second = make("relay"), make("relay")
+        await first.acquire()
+        await first.save_position("relay", 5)
+        standby = asyncio.create_task(second.acquire())
+        assert await _still_waiting(standby)
+
+        await break_lease("relay")
+
+        await asyncio.wait_for(standby, WAIT)
+        assert second.valid()
+        assert not await first.renew() and not first.valid()
+        with pytest.raises(LeaseLost):
+            await first.save_position("relay", 99)
+        assert await second.load_position("relay") == 5
 
     async def test_the_holder_is_valid_and_keeps_the_position(
         self, make: MakeLease
