@@ -29,6 +29,7 @@ from cqrskit.testing import (
     ReadStoreContract,
     RebuildContract,
     SnapshotStoreContract,
+    TextSearchContract,
 )
 
 T = TypeVar("T")
@@ -60,6 +61,10 @@ class TestInMemorySnapshots(SnapshotStoreContract):
 
 
 class TestInMemoryReadStore(ReadStoreContract):
+    shares_storage = False
+
+
+class TestInMemorySearch(TextSearchContract):
     shares_storage = False
 
 

@@ -18,6 +18,7 @@ from cqrskit.testing import (
     Opener,
     ReadStoreContract,
     RebuildContract,
+    TextSearchContract,
 )
 from services import REDIS_URL, require
 
@@ -43,6 +44,10 @@ def read_store_opener(namespace: str) -> Opener[ReadStore]:
 
 
 class TestRedisReadStore(ReadStoreContract):
+    pass
+
+
+class TestRedisSearch(TextSearchContract):
     pass
 
 

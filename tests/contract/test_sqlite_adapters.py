@@ -23,6 +23,7 @@ from cqrskit.testing import (
     ReadStoreContract,
     RebuildContract,
     SnapshotStoreContract,
+    TextSearchContract,
 )
 
 
@@ -51,6 +52,10 @@ class TestSqliteSnapshots(SnapshotStoreContract):
 
 
 class TestSqliteReadStore(ReadStoreContract):
+    pass
+
+
+class TestSqliteSearch(TextSearchContract):
     pass
 
 

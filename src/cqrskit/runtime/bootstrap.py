@@ -20,6 +20,7 @@ from cqrskit.core.ports import (
     Lease,
     PositionStore,
     ReadStore,
+    SearchableStore,
     SnapshotStore,
 )
 from cqrskit.core.projection import Projection, ProjectionRunner
@@ -114,7 +115,9 @@ def command_side(
     return CommandSide(store, commands, gateway, dispatcher)
 
 
-def query_side(store: ReadStore, *, consistency_timeout: float = 5.0) -> QuerySide:
+def query_side(
+    store: SearchableStore, *, consistency_timeout: float = 5.0
+) -> QuerySide:
     projections = shop_projections(shop_codec())
     waiter = ConsistencyWaiter(store, [(p.name, p.categories) for p in projections])
     return QuerySide(store, ShopQueries(store), waiter, consistency_timeout)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import cast
 
-from cqrskit.core.ports import EventLog, ReadStore
+from cqrskit.core.ports import EventLog, FullReadStore
 from cqrskit.core.projection import Projection
-from cqrskit.core.rebuild import RebuildableStore, rebuild
+from cqrskit.core.rebuild import rebuild
 from cqrskit.runtime import adapters
 from cqrskit.runtime.redaction import masked
 from cqrskit.runtime.settings import Settings
@@ -55,7 +54,9 @@ def chosen_projections(name: str | None) -> list[Projection]:
 
 
 @asynccontextmanager
-async def both_stores(settings: Settings) -> AsyncIterator[tuple[EventLog, ReadStore]]:
+async def both_stores(
+    settings: Settings,
+) -> AsyncIterator[tuple[EventLog, FullReadStore]]:
     """The event store and the read store of an operator's command; whichever
     opened is closed again, also when the other one could not open."""
     async with AsyncExitStack() as stack:
@@ -81,7 +82,7 @@ async def rebuild_views(
         started = time.monotonic()
         total = await rebuild(
             store,
-            cast(RebuildableStore, target),
+            target,
             projections,
             page=page,
             progress=progress,

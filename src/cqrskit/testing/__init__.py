@@ -19,6 +19,7 @@ from cqrskit.testing.lease import BreakLease, LeaseContract, MakeLease
 from cqrskit.testing.membership import MembershipContract
 from cqrskit.testing.read_store import ReadStoreContract
 from cqrskit.testing.rebuild import RebuildContract
+from cqrskit.testing.search import TextSearchContract
 from cqrskit.testing.snapshot_store import SnapshotStoreContract
 
 __all__ = [
@@ -33,4 +34,5 @@ __all__ = [
     "ReadStoreContract",
     "RebuildContract",
     "SnapshotStoreContract",
+    "TextSearchContract",
 ]

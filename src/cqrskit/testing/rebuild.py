@@ -66,13 +66,13 @@ class RebuildContract(ReadStoreFixtures):
         return read_store
 
     @pytest_asyncio.fixture
-    async def scratch(self, live: RebuildableStore) -> AsyncIterator[ReadStore]:
+    async def scratch(self, live: RebuildableStore) -> AsyncIterator[RebuildableStore]:
         store = await live.scratch()
         yield store
         await store.close()
 
     async def test_a_scratch_store_starts_empty_and_apart(
-        self, live: RebuildableStore, scratch: ReadStore
+        self, live: RebuildableStore, scratch: RebuildableStore
     ) -> None:
         await live.commit("catalog", changes({"product:1": b"live"}), moves(p_1=3))
 
@@ -84,7 +84,7 @@ class RebuildContract(ReadStoreFixtures):
         assert await live.stream_versions("catalog", ["p-1"]) == {"p-1": 3}
 
     async def test_adopt_replaces_the_owned_views_and_the_projection_checkpoints(
-        self, live: RebuildableStore, scratch: ReadStore
+        self, live: RebuildableStore, scratch: RebuildableStore
     ) -> None:
         await live.commit(
             "catalog",
@@ -138,7 +138,10 @@ class RebuildContract(ReadStoreFixtures):
         assert await scratch.stream_versions("catalog", ["p-1"]) == {"p-1": 0}
 
     async def test_projections_are_adopted_one_at_a_time_from_one_scratch(
-        self, live: RebuildableStore, scratch: ReadStore, request: pytest.FixtureRequest
+        self,
+        live: RebuildableStore,
+        scratch: RebuildableStore,
+        request: pytest.FixtureRequest,
     ) -> None:
         await live.commit("carts", changes({"cart:1": b"old"}), moves(c_1=3))
         await scratch.commit("catalog", changes({"product:1": b"new"}), moves(p_1=1))
@@ -165,7 +168,7 @@ class RebuildContract(ReadStoreFixtures):
         assert await scratch.stream_versions("carts", ["c-1"]) == {"c-1": 0}
 
     async def test_prefixes_are_literal(
-        self, live: RebuildableStore, scratch: ReadStore
+        self, live: RebuildableStore, scratch: RebuildableStore
     ) -> None:
         """No character of a prefix is a wildcard (LIKE's `_` `%`, glob's `*` `?`
         `[` `\\`), and an index whose name is shorter than a prefix is not owned."""
@@ -197,7 +200,7 @@ class RebuildContract(ReadStoreFixtures):
         assert await scratch.get_many(OWNED) == [None] * len(OWNED)
 
     async def test_adopting_an_empty_scratch_drops_the_projection(
-        self, live: RebuildableStore, scratch: ReadStore
+        self, live: RebuildableStore, scratch: RebuildableStore
     ) -> None:
         await live.commit(
             "catalog",
@@ -214,7 +217,7 @@ class RebuildContract(ReadStoreFixtures):
         assert await live.stream_versions("carts", ["c-1"]) == {"c-1": 1}
 
     async def test_live_commits_go_on_from_the_adopted_checkpoints(
-        self, live: RebuildableStore, scratch: ReadStore
+        self, live: RebuildableStore, scratch: RebuildableStore
     ) -> None:
         """A live projector that read the old checkpoint is fenced off."""
         await live.commit("catalog", changes({"product:1": b"old"}), moves(p_1=5))
@@ -232,7 +235,7 @@ class RebuildContract(ReadStoreFixtures):
         assert await live.get("product:1") == b"v4"
 
     async def test_adopt_is_fenced_by_the_generation_and_sets_the_new_one(
-        self, live: RebuildableStore, scratch: ReadStore
+        self, live: RebuildableStore, scratch: RebuildableStore
     ) -> None:
         """A swap happens only under the pause its caller holds; the projection
         then carries the new generation, and a batch read before is refused."""
@@ -260,7 +263,7 @@ class RebuildContract(ReadStoreFixtures):
         assert await live.get("product:1") == b"v7"
 
     async def test_a_reader_sees_all_old_views_or_all_new_ones(
-        self, live: RebuildableStore, scratch: ReadStore, open_read_store: Open
+        self, live: RebuildableStore, scratch: RebuildableStore, open_read_store: Open
     ) -> None:
         """The live store holds product:0..1999 (old), the scratch product:1000..2999
         (new). While the scratch is adopted, readers on other connections read in a

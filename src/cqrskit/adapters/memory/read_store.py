@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from cqrskit.core.errors import ConcurrencyError
 from cqrskit.core.pause import GENERATION
-from cqrskit.core.ports import IndexEntry, ReadStore, VersionMove, ViewChanges
+from cqrskit.core.ports import IndexEntry, VersionMove, ViewChanges
 
 
 class InMemoryReadStore:
@@ -28,7 +28,28 @@ class InMemoryReadStore:
         after: tuple[str, str] | None,
         limit: int,
         reverse: bool = False,
-        contains: str | None = None,
+    ) -> list[IndexEntry]:
+        return await self._page(index, after, limit, reverse, contains="")
+
+    async def search(
+        self,
+        index: str,
+        text: str,
+        *,
+        after: tuple[str, str] | None,
+        limit: int,
+        reverse: bool = False,
+    ) -> list[IndexEntry]:
+        return await self._page(index, after, limit, reverse, contains=text)
+
+    async def _page(
+        self,
+        index: str,
+        after: tuple[str, str] | None,
+        limit: int,
+        reverse: bool,
+        *,
+        contains: str,
     ) -> list[IndexEntry]:
         entries = sorted(
             self._indexes.get(index, {}).values(),
@@ -73,13 +94,11 @@ class InMemoryReadStore:
 
     async def adopt(
         self,
-        scratch: ReadStore,
+        scratch: InMemoryReadStore,
         projection: str,
         prefixes: Sequence[str],
         generation: VersionMove,
     ) -> None:
-        if not isinstance(scratch, InMemoryReadStore):
-            raise TypeError("an in-memory store adopts only an in-memory scratch")
         if self._versions.get((projection, GENERATION), 0) != generation.expected:
             raise ConcurrencyError(f"{projection}: the generation moved")
         owned = tuple(prefixes)

@@ -30,7 +30,7 @@ from cqrskit.adapters.redis._keys import Keyspace, lex_member, page_bounds
 from cqrskit.adapters.redis._scripts import ADOPT, COMMIT, PAGE
 from cqrskit.core.errors import ConcurrencyError, StoreUnavailable
 from cqrskit.core.pause import GENERATION
-from cqrskit.core.ports import IndexEntry, ReadStore, VersionMove, ViewChanges
+from cqrskit.core.ports import IndexEntry, VersionMove, ViewChanges
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,28 @@ class RedisReadStore:
         after: tuple[str, str] | None,
         limit: int,
         reverse: bool = False,
-        contains: str | None = None,
+    ) -> list[IndexEntry]:
+        return await self._entries(index, after, limit, reverse, contains="")
+
+    async def search(
+        self,
+        index: str,
+        text: str,
+        *,
+        after: tuple[str, str] | None,
+        limit: int,
+        reverse: bool = False,
+    ) -> list[IndexEntry]:
+        return await self._entries(index, after, limit, reverse, contains=text)
+
+    async def _entries(
+        self,
+        index: str,
+        after: tuple[str, str] | None,
+        limit: int,
+        reverse: bool,
+        *,
+        contains: str,
     ) -> list[IndexEntry]:
         needle = contains.lower().encode() if contains else b""
         chunk = max(limit, _FILTER_CHUNK) if needle else limit
@@ -201,7 +222,7 @@ class RedisReadStore:
 
     async def adopt(
         self,
-        scratch: ReadStore,
+        scratch: RedisReadStore,
         projection: str,
         prefixes: Sequence[str],
         generation: VersionMove,
@@ -215,11 +236,7 @@ class RedisReadStore:
         key between the SCAN and the script; if the pause was broken meanwhile,
         the script's generation check refuses the whole swap.
         """
-        if (
-            not isinstance(scratch, RedisReadStore)
-            or scratch._client is not self._client
-            or scratch.namespace == self.namespace
-        ):
+        if scratch._client is not self._client or scratch.namespace == self.namespace:
             raise TypeError("a Redis read store adopts only a scratch of its own")
         drops: list[str | bytes] = [*await self._owned(prefixes)]
         moves: list[str | bytes] = []

@@ -1,6 +1,6 @@
 """The read store on one SQLite file: documents, ordered indexes, checkpoints.
 
-`contains` is a literal, case-insensitive substring match. SQLite's `lower()`
+Search (`search`) is a literal, case-insensitive substring match. SQLite's `lower()`
 folds ASCII only, so each entry keeps its text folded by Python's `str.lower()`
 (the `folded` column) and the needle is folded the same way: "ÄPFEL" matches
 "äpf", and `%` or `_` in the needle mean themselves (`instr`, not LIKE).
@@ -29,7 +29,7 @@ from cqrskit.adapters.sqlite._database import (
 )
 from cqrskit.core.errors import ConcurrencyError
 from cqrskit.core.pause import GENERATION
-from cqrskit.core.ports import IndexEntry, ReadStore, VersionMove, ViewChanges
+from cqrskit.core.ports import IndexEntry, VersionMove, ViewChanges
 
 _MIGRATIONS: tuple[Migration, ...] = (
     (
@@ -113,7 +113,28 @@ class SqliteReadStore:
         after: tuple[str, str] | None,
         limit: int,
         reverse: bool = False,
-        contains: str | None = None,
+    ) -> list[IndexEntry]:
+        return await self._page(index, after, limit, reverse, contains="")
+
+    async def search(
+        self,
+        index: str,
+        text: str,
+        *,
+        after: tuple[str, str] | None,
+        limit: int,
+        reverse: bool = False,
+    ) -> list[IndexEntry]:
+        return await self._page(index, after, limit, reverse, contains=text)
+
+    async def _page(
+        self,
+        index: str,
+        after: tuple[str, str] | None,
+        limit: int,
+        reverse: bool,
+        *,
+        contains: str,
     ) -> list[IndexEntry]:
         where = ["index_name = ?"]
         params: list[str | int] = [index]
@@ -187,7 +208,7 @@ class SqliteReadStore:
 
     async def adopt(
         self,
-        scratch: ReadStore,
+        scratch: SqliteReadStore,
         projection: str,
         prefixes: Sequence[str],
         generation: VersionMove,
@@ -196,8 +217,8 @@ class SqliteReadStore:
         with the scratch store's, in one write transaction that first checks the
         generation; then drop those rows from the scratch. The scratch rows are
         read first, so the write lock is held only for the deletes and inserts."""
-        if not isinstance(scratch, SqliteReadStore) or scratch is self:
-            raise TypeError("a SQLite read store adopts only a SQLite scratch store")
+        if scratch is self:
+            raise TypeError("a SQLite read store cannot adopt from itself")
         docs, entries, versions = await scratch._owned_rows(projection, prefixes)
         async with self._db.transaction() as conn:
             await _check_checkpoints(conn, projection, {GENERATION: generation})
