@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from cqrskit.testing._handles import Opener
 from cqrskit.testing.broker import BrokerContract
+from cqrskit.testing.deciders import given
 from cqrskit.testing.event_store import EventStoreContract
+from cqrskit.testing.handlers import given_streams, handling
 from cqrskit.testing.inspectable import InspectableContract
 from cqrskit.testing.lease import BreakLease, LeaseContract, MakeLease
 from cqrskit.testing.membership import MembershipContract
@@ -35,4 +37,7 @@ __all__ = [
     "RebuildContract",
     "SnapshotStoreContract",
     "TextSearchContract",
+    "given",
+    "given_streams",
+    "handling",
 ]
