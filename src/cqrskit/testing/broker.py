@@ -136,3 +136,19 @@ class BrokerContract:
         assert received_full.recorded_at.utcoffset() == timedelta(0)
         assert received_bare.recorded_at == bare.recorded_at
         assert received_bare.metadata == Metadata()
+
+    async def test_subscribed_waits_for_a_consumer_on_every_partition(
+        self, broker: Broker
+    ) -> None:
+        """What a projector's readiness probe waits for."""
+        waiting = asyncio.create_task(broker.subscribed())
+        await asyncio.sleep(0.2)
+        assert not waiting.done(), "subscribed before anything consumed"
+
+        consumer = asyncio.create_task(broker.consume(recorder([])))
+        try:
+            await asyncio.wait_for(waiting, 5)
+        finally:
+            consumer.cancel()
+            with suppress(asyncio.CancelledError):
+                await consumer
