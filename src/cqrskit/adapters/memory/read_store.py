@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from cqrskit.adapters._paging import PagesAndSearches
 from cqrskit.core.errors import ConcurrencyError
 from cqrskit.core.pause import GENERATION
 from cqrskit.core.ports import IndexEntry, VersionMove, ViewChanges
 
 
-class InMemoryReadStore:
+class InMemoryReadStore(PagesAndSearches):
     def __init__(self) -> None:
         self._docs: dict[str, bytes] = {}
         self._indexes: dict[str, dict[str, IndexEntry]] = {}
@@ -21,28 +22,7 @@ class InMemoryReadStore:
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         return [self._docs.get(k) for k in keys]
 
-    async def index_page(
-        self,
-        index: str,
-        *,
-        after: tuple[str, str] | None,
-        limit: int,
-        reverse: bool = False,
-    ) -> list[IndexEntry]:
-        return await self._page(index, after, limit, reverse, contains="")
-
-    async def search(
-        self,
-        index: str,
-        text: str,
-        *,
-        after: tuple[str, str] | None,
-        limit: int,
-        reverse: bool = False,
-    ) -> list[IndexEntry]:
-        return await self._page(index, after, limit, reverse, contains=text)
-
-    async def _page(
+    async def _entries(
         self,
         index: str,
         after: tuple[str, str] | None,

@@ -25,6 +25,7 @@ from typing import Any, cast
 import redis.asyncio as redis
 from redis import exceptions as rx
 
+from cqrskit.adapters._paging import PagesAndSearches
 from cqrskit.adapters.redis._client import connect
 from cqrskit.adapters.redis._keys import Keyspace, lex_member, page_bounds
 from cqrskit.adapters.redis._scripts import ADOPT, COMMIT, PAGE
@@ -60,7 +61,7 @@ def translate_errors() -> Iterator[None]:
         raise StoreUnavailable(f"Redis cannot serve: {e}") from e
 
 
-class RedisReadStore:
+class RedisReadStore(PagesAndSearches):
     def __init__(
         self,
         client: redis.Redis,
@@ -113,27 +114,6 @@ class RedisReadStore:
         with translate_errors():
             values = await self._client.mget([self._keys.doc(k) for k in keys])
         return cast(list[bytes | None], values)
-
-    async def index_page(
-        self,
-        index: str,
-        *,
-        after: tuple[str, str] | None,
-        limit: int,
-        reverse: bool = False,
-    ) -> list[IndexEntry]:
-        return await self._entries(index, after, limit, reverse, contains="")
-
-    async def search(
-        self,
-        index: str,
-        text: str,
-        *,
-        after: tuple[str, str] | None,
-        limit: int,
-        reverse: bool = False,
-    ) -> list[IndexEntry]:
-        return await self._entries(index, after, limit, reverse, contains=text)
 
     async def _entries(
         self,

@@ -21,6 +21,7 @@ from typing import Any
 import aiosqlite
 import orjson
 
+from cqrskit.adapters._paging import PagesAndSearches
 from cqrskit.adapters.sqlite._database import (
     Migration,
     SqliteDatabase,
@@ -75,7 +76,7 @@ _ADOPT_CHUNK = 1000
 """How many rows of a scratch store one read fetches when adopting."""
 
 
-class SqliteReadStore:
+class SqliteReadStore(PagesAndSearches):
     def __init__(
         self, db: SqliteDatabase, *, path: Path | None = None, scratch: bool = False
     ) -> None:
@@ -106,28 +107,7 @@ class SqliteReadStore:
         found = {key: bytes(value) for key, value in rows}
         return [found.get(key) for key in keys]
 
-    async def index_page(
-        self,
-        index: str,
-        *,
-        after: tuple[str, str] | None,
-        limit: int,
-        reverse: bool = False,
-    ) -> list[IndexEntry]:
-        return await self._page(index, after, limit, reverse, contains="")
-
-    async def search(
-        self,
-        index: str,
-        text: str,
-        *,
-        after: tuple[str, str] | None,
-        limit: int,
-        reverse: bool = False,
-    ) -> list[IndexEntry]:
-        return await self._page(index, after, limit, reverse, contains=text)
-
-    async def _page(
+    async def _entries(
         self,
         index: str,
         after: tuple[str, str] | None,
