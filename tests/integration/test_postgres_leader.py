@@ -1,6 +1,7 @@
 """The PostgreSQL lease hands over however its holder ends: its session is
-terminated, its process freezes (it stops renewing and the server's
-idle_session_timeout ends the session), or the server is unreachable."""
+terminated (the Lease contract, tests/contract), its process freezes (it stops
+renewing and the server's idle_session_timeout ends the session), or the server
+is unreachable."""
 
 from __future__ import annotations
 
@@ -59,39 +60,6 @@ async def _session_count(name: str, waiting: bool) -> int:
     finally:
         await conn.close()
     return count
-
-
-async def _terminate_holder(name: str) -> None:
-    """End the session that holds `name`'s lock, as an operator or a crash would."""
-    conn = await asyncpg.connect(POSTGRES_URL)
-    try:
-        terminated = await conn.fetchval(
-            "SELECT count(pg_terminate_backend(l.pid)) FROM pg_locks l"
-            " JOIN pg_stat_activity a USING (pid)"
-            " WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = $1",
-            f"cqrskit leader {name}",
-        )
-    finally:
-        await conn.close()
-    assert terminated == 1
-
-
-async def test_a_standby_takes_over_when_the_holders_session_dies(
-    schema: str, leases: list[PostgresLease]
-) -> None:
-    first, second, _ = leases
-    await first.acquire()
-    standby = asyncio.create_task(second.acquire())
-    await asyncio.sleep(0.3)
-    assert not standby.done()
-
-    await _terminate_holder(schema)
-
-    await asyncio.wait_for(standby, 5)
-    assert second.valid()
-    assert not await first.renew() and not first.valid()
-    with pytest.raises(LeaseLost):
-        await first.save_position("relay", 99)
 
 
 async def test_a_frozen_holder_loses_the_lease_within_the_bound(

@@ -1,5 +1,4 @@
 import pytest
-from scenario import given
 
 from cqrskit.core.errors import Conflict, Invalid, NotFound, RuleViolated
 from cqrskit.shop.domain.cart import (
@@ -17,6 +16,7 @@ from cqrskit.shop.domain.cart import (
     RemoveItem,
     cart_decider,
 )
+from cqrskit.testing import given
 
 CREATED = CartCreated("c1", "alice")
 TWO_MUGS = ItemAdded("c1", "SKU-1", 2, "Mug", 1200)

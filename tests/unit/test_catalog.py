@@ -1,5 +1,4 @@
 import pytest
-from scenario import given
 
 from cqrskit.core.errors import Conflict, Invalid, NotFound, RuleViolated
 from cqrskit.shop.domain.catalog import (
@@ -13,6 +12,7 @@ from cqrskit.shop.domain.catalog import (
     RenameProduct,
     product_decider,
 )
+from cqrskit.testing import given
 
 MUG = ProductAdded("SKU-1", "Mug", 1200, "A white mug", "kitchen")
 DISCONTINUED = ProductDiscontinued("SKU-1")

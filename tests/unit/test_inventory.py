@@ -1,5 +1,4 @@
 import pytest
-from scenario import given
 
 from cqrskit.core.errors import Invalid, RuleViolated
 from cqrskit.shop.domain.cart import Checkout
@@ -12,6 +11,7 @@ from cqrskit.shop.domain.inventory import (
     StockReserved,
     inventory_decider,
 )
+from cqrskit.testing import given
 
 FIVE_IN = StockAdded("SKU-1", 5)
 FIVE_RESERVED = StockReserved("SKU-1", 5, "o1")

@@ -1,5 +1,4 @@
 import pytest
-from scenario import given
 
 from cqrskit.core.errors import Conflict, NotFound, RuleViolated
 from cqrskit.shop.domain.orders import (
@@ -16,6 +15,7 @@ from cqrskit.shop.domain.orders import (
     order_decider,
     price_line,
 )
+from cqrskit.testing import given
 
 LINES = (price_line("SKU-1", "Mug", 2, 1200), price_line("SKU-2", "Tea", 3, 450))
 PAYMENT = PaymentAuthorization("auth-1", 3750, "4242")

@@ -92,10 +92,9 @@ class Stalling:
         after: tuple[str, str] | None,
         limit: int,
         reverse: bool = False,
-        contains: str | None = None,
     ) -> list[IndexEntry]:
         return await self._store.index_page(
-            index, after=after, limit=limit, reverse=reverse, contains=contains
+            index, after=after, limit=limit, reverse=reverse
         )
 
     async def stream_versions(

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from cqrskit.core.codec import EventCodec
 from cqrskit.core.dispatcher import REFUSALS, Dispatcher
 from cqrskit.core.errors import CqrskitError
-from cqrskit.core.ports import ReadStore
+from cqrskit.core.ports import SearchableStore
 from cqrskit.core.projection import Projection
 from cqrskit.core.routes import CommandRoute, QueryRoute
 
@@ -64,7 +64,7 @@ class Application(Generic[H, Q]):
     commands: Callable[[Kit], H]
     command_routes: Sequence[CommandRoute[H]]
     projections: Callable[[EventCodec], Sequence[Projection]]
-    queries: Callable[[ReadStore], Q]
+    queries: Callable[[SearchableStore], Q]
     query_routes: Sequence[QueryRoute[Q]] = ()
     errors: Sequence[ErrorKind] = ()
     demo: Callable[[H], Awaitable[int]] | None = None

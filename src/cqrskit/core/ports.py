@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol, Self, runtime_checkable
 
 from cqrskit.core.messages import JsonDict, Metadata, RecordedEvent, StreamAppend
 
@@ -163,9 +163,10 @@ class ReadStore(Protocol):
         after: tuple[str, str] | None,
         limit: int,
         reverse: bool = False,
-        contains: str | None = None,
     ) -> list[IndexEntry]:
-        """Entries ordered by (sort_key, member), after a cursor, filtered by text."""
+        """Up to `limit` entries in (sort_key, member) order (descending with
+        `reverse`), those after the cursor `after` (a place, not necessarily an
+        entry) when given."""
         ...
 
     async def stream_versions(
@@ -185,6 +186,29 @@ class ReadStore(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+class TextSearch(Protocol):
+    """Finding the entries of an index by their text (a catalog's search box):
+    a capability of its own beside `ReadStore.index_page`, which only pages."""
+
+    async def search(
+        self,
+        index: str,
+        text: str,
+        *,
+        after: tuple[str, str] | None,
+        limit: int,
+        reverse: bool = False,
+    ) -> list[IndexEntry]:
+        """As `index_page`, of only the entries whose text contains `text`: a
+        literal, case-insensitive substring (an empty `text` matches every
+        entry)."""
+        ...
+
+
+class SearchableStore(ReadStore, TextSearch, Protocol):
+    """A read store that also searches its indexes by text."""
 
 
 class EventLog(EventStore, PositionStore, Protocol):
@@ -224,18 +248,19 @@ class Lease(PositionStore, Protocol):
         ...
 
 
-class Rebuildable(Protocol):
+class Rebuildable(ReadStore, Protocol):
     """A read store whose views can be rebuilt beside the live ones and then
-    swapped in at once (DESIGN.md rule 1: read models are disposable)."""
+    swapped in at once (DESIGN.md rule 1: read models are disposable). The
+    scratch is a store of the same kind, so `adopt` can move its contents."""
 
-    async def scratch(self) -> ReadStore:
+    async def scratch(self) -> Self:
         """A fresh, empty store beside this one (a new namespace or file);
         closing it discards whatever it still holds."""
         ...
 
     async def adopt(
         self,
-        scratch: ReadStore,
+        scratch: Self,
         projection: str,
         prefixes: Sequence[str],
         generation: VersionMove,
@@ -268,6 +293,11 @@ class Inspectable(Protocol):
         """Every entry of every index whose name starts with one of `prefixes`,
         by index, each list in (sort_key, member) order."""
         ...
+
+
+class FullReadStore(TextSearch, Rebuildable, Inspectable, Protocol):
+    """A read store with every capability the kit's roles ask of one: the
+    adapters opened by URL (in memory, SQLite, Redis) are all of this kind."""
 
 
 # --- Snapshots of folded state, kept beside the events (core/snapshots.py) ---

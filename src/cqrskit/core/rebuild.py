@@ -13,20 +13,19 @@ fails its commit guard afterwards and is applied again on the new views.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol
 
 from cqrskit.core.deadletter import dead_letter_prefix, skipped_events
 from cqrskit.core.errors import ConcurrencyError
 from cqrskit.core.pause import PauseBroken, Pauses
-from cqrskit.core.ports import EventStore, ReadStore, Rebuildable
+from cqrskit.core.ports import EventStore, Rebuildable
 from cqrskit.core.projection import Projection, ProjectionRunner
 
 Progress = Callable[[int, int], None]
 """Called with (events applied so far, log position reached)."""
 
 
-class RebuildableStore(ReadStore, Rebuildable, Protocol):
-    pass
+RebuildableStore = Rebuildable
+"""What a rebuild writes to: a read store that makes scratch stores and adopts them."""
 
 
 class Rebuild:
@@ -49,7 +48,7 @@ class Rebuild:
         self._pauses = pauses
         self._page = page
         self._progress = progress
-        self._scratch: ReadStore | None = None
+        self._scratch: RebuildableStore | None = None
         self.done = 0
         self.position = 0
 

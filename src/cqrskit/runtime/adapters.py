@@ -19,10 +19,10 @@ from cqrskit.core.errors import Misconfigured
 from cqrskit.core.ports import (
     Broker,
     EventLog,
+    FullReadStore,
     Lease,
     Membership,
     PositionStore,
-    ReadStore,
 )
 from cqrskit.runtime.settings import Settings, sqlite_path
 
@@ -60,7 +60,7 @@ async def open_event_store(url: str) -> EventLog:
     raise UnsupportedUrl(f"no event store adapter for {url!r}")
 
 
-async def open_read_store(url: str, *, namespace: str | None = None) -> ReadStore:
+async def open_read_store(url: str, *, namespace: str | None = None) -> FullReadStore:
     if url.startswith("memory://"):
         return InMemoryReadStore()
     if url.startswith("sqlite:///"):

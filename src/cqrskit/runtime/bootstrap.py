@@ -21,6 +21,7 @@ from cqrskit.core.ports import (
     Lease,
     PositionStore,
     ReadStore,
+    SearchableStore,
     SnapshotStore,
 )
 from cqrskit.core.projection import Projection, ProjectionRunner
@@ -115,7 +116,10 @@ def command_side(
 
 
 def query_side(
-    app: Application[Any, Q], store: ReadStore, *, consistency_timeout: float = 5.0
+    app: Application[Any, Q],
+    store: SearchableStore,
+    *,
+    consistency_timeout: float = 5.0,
 ) -> QuerySide[Q]:
     projections = app.projection_list()
     waiter = ConsistencyWaiter(store, [(p.name, p.categories) for p in projections])

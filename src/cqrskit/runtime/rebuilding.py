@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any, cast
+from typing import Any
 
 from cqrskit.core.application import Application
-from cqrskit.core.ports import EventLog, ReadStore
+from cqrskit.core.ports import EventLog, FullReadStore
 from cqrskit.core.projection import Projection
-from cqrskit.core.rebuild import RebuildableStore, rebuild
+from cqrskit.core.rebuild import rebuild
 from cqrskit.runtime.redaction import masked
 from cqrskit.runtime.roles import operator_stores
 from cqrskit.runtime.settings import Settings
@@ -57,7 +57,9 @@ def chosen_projections(
 
 
 @asynccontextmanager
-async def both_stores(settings: Settings) -> AsyncIterator[tuple[EventLog, ReadStore]]:
+async def both_stores(
+    settings: Settings,
+) -> AsyncIterator[tuple[EventLog, FullReadStore]]:
     """The event store and the read store of an operator's command; whichever
     opened is closed again, also when the other one could not open."""
     async with AsyncExitStack() as stack:
@@ -80,7 +82,7 @@ async def rebuild_views(
         started = time.monotonic()
         total = await rebuild(
             store,
-            cast(RebuildableStore, target),
+            target,
             projections,
             page=page,
             progress=progress,

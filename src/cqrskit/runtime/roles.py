@@ -18,7 +18,14 @@ from typing import Any, Protocol, TypeVar
 from cqrskit.adapters.memory import InMemoryEventStore
 from cqrskit.core.application import Application
 from cqrskit.core.backoff import until_available
-from cqrskit.core.ports import Broker, EventLog, Lease, PositionStore, ReadStore
+from cqrskit.core.ports import (
+    Broker,
+    EventLog,
+    FullReadStore,
+    Lease,
+    PositionStore,
+    ReadStore,
+)
 from cqrskit.core.relay import Relay
 from cqrskit.runtime import adapters, bootstrap
 from cqrskit.runtime.bootstrap import CommandSide, ProjectorSide, QuerySide
@@ -38,7 +45,7 @@ def _open_event_store(url: str) -> Awaitable[EventLog]:
     return adapters.open_event_store(url)
 
 
-def _open_read_store(url: str) -> Awaitable[ReadStore]:
+def _open_read_store(url: str) -> Awaitable[FullReadStore]:
     return adapters.open_read_store(url)
 
 
@@ -53,7 +60,7 @@ class Openers:
     of failing at once."""
 
     event_store: Callable[[str], Awaitable[EventLog]] = _open_event_store
-    read_store: Callable[[str], Awaitable[ReadStore]] = _open_read_store
+    read_store: Callable[[str], Awaitable[FullReadStore]] = _open_read_store
     broker: Callable[[str, int], Awaitable[Broker]] = _open_broker
     patient: bool = False
 
@@ -76,7 +83,9 @@ class Openers:
         url = settings.event_store_url
         return await self.open(stack, "the event store", self.event_store, url)
 
-    async def views(self, stack: AsyncExitStack, settings: Settings) -> ReadStore:
+    async def views(
+        self, stack: AsyncExitStack, settings: Settings
+    ) -> FullReadStore:
         url = settings.read_store_url
         return await self.open(stack, "the read store", self.read_store, url)
 
@@ -117,7 +126,7 @@ async def query_role(
 
 async def operator_stores(
     settings: Settings, stack: AsyncExitStack, openers: Openers = DEFAULT
-) -> tuple[EventLog, ReadStore]:
+) -> tuple[EventLog, FullReadStore]:
     """The event store and the read store of rebuild, verify and dlq."""
     return await openers.events(stack, settings), await openers.views(stack, settings)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from cqrskit.adapters.memory import InMemoryReadStore
 from cqrskit.core.application import Application
 from cqrskit.core.pause import Pauses
-from cqrskit.core.verify import Difference, InspectableStore, verify
+from cqrskit.core.verify import Difference, verify
 from cqrskit.runtime.rebuilding import Progress, both_stores, chosen_projections
 from cqrskit.runtime.redaction import masked
 from cqrskit.runtime.settings import Settings
@@ -48,13 +48,12 @@ async def verify_views(
         out(f"verifying {names} against {masked(settings.event_store_url)}")
         progress = Progress(out)
         started = time.monotonic()
-        live = cast(InspectableStore, target)
         differences = await verify(
             store,
-            live,
+            target,
             InMemoryReadStore(),
             projections,
-            Pauses(live),
+            Pauses(target),
             page=page,
             progress=progress,
             wait=asyncio.sleep,

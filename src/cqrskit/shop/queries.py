@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import orjson
 
 from cqrskit.core.errors import Invalid, NotFound
-from cqrskit.core.ports import IndexEntry, ReadStore
+from cqrskit.core.ports import IndexEntry, SearchableStore
 from cqrskit.shop.models import CURSOR_PATTERN
 from cqrskit.shop.views import (
     CATALOG_INDEX,
@@ -38,8 +38,12 @@ def decode_cursor(cursor: str | None) -> tuple[str, str] | None:
     return sort_key, member
 
 
+Fetch = Callable[[tuple[str, str] | None, int], Awaitable[list[IndexEntry]]]
+"""A page of an index: the entries after a cursor, at most so many."""
+
+
 class ShopQueries:
-    def __init__(self, store: ReadStore) -> None:
+    def __init__(self, store: SearchableStore) -> None:
         self._store = store
 
     async def _one(self, key: str, what: str, owner: str | None = None) -> bytes:
@@ -65,37 +69,36 @@ class ShopQueries:
         self, *, q: str | None, category: str | None, limit: int, cursor: str | None
     ) -> bytes:
         index = category_index(category) if category else CATALOG_INDEX
-        return await self._page(
-            index, product_key, limit, cursor, reverse=False, contains=q
-        )
+
+        async def fetch(after: tuple[str, str] | None, count: int) -> list[IndexEntry]:
+            if q:
+                return await self._store.search(index, q, after=after, limit=count)
+            return await self._store.index_page(index, after=after, limit=count)
+
+        return await self._page(fetch, product_key, limit, cursor)
 
     async def customer_orders(
         self, customer_id: str, *, limit: int, cursor: str | None
     ) -> bytes:
         index = history_index(customer_id)
-        return await self._page(
-            index, order_key, limit, cursor, reverse=True, contains=None
-        )
+
+        async def fetch(after: tuple[str, str] | None, count: int) -> list[IndexEntry]:
+            return await self._store.index_page(
+                index, after=after, limit=count, reverse=True
+            )
+
+        return await self._page(fetch, order_key, limit, cursor)
 
     async def _page(
         self,
-        index: str,
+        fetch: Fetch,
         key_of: Callable[[str], str],
         limit: int,
         cursor: str | None,
-        *,
-        reverse: bool,
-        contains: str | None,
     ) -> bytes:
         if not 1 <= limit <= MAX_LIMIT:
             raise Invalid(f"limit must be between 1 and {MAX_LIMIT}")
-        entries = await self._store.index_page(
-            index,
-            after=decode_cursor(cursor),
-            limit=limit + 1,
-            reverse=reverse,
-            contains=contains,
-        )
+        entries = await fetch(decode_cursor(cursor), limit + 1)
         page = entries[:limit]
         docs = await self._store.get_many([key_of(e.member) for e in page])
         next_cursor = encode_cursor(page[-1]) if len(entries) > limit else None

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from cqrskit.adapters._paging import PagesAndSearches
 from cqrskit.core.errors import ConcurrencyError
 from cqrskit.core.pause import GENERATION
-from cqrskit.core.ports import IndexEntry, ReadStore, VersionMove, ViewChanges
+from cqrskit.core.ports import IndexEntry, VersionMove, ViewChanges
 
 
-class InMemoryReadStore:
+class InMemoryReadStore(PagesAndSearches):
     def __init__(self) -> None:
         self._docs: dict[str, bytes] = {}
         self._indexes: dict[str, dict[str, IndexEntry]] = {}
@@ -21,14 +22,14 @@ class InMemoryReadStore:
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         return [self._docs.get(k) for k in keys]
 
-    async def index_page(
+    async def _entries(
         self,
         index: str,
-        *,
         after: tuple[str, str] | None,
         limit: int,
-        reverse: bool = False,
-        contains: str | None = None,
+        reverse: bool,
+        *,
+        contains: str,
     ) -> list[IndexEntry]:
         entries = sorted(
             self._indexes.get(index, {}).values(),
@@ -73,13 +74,11 @@ class InMemoryReadStore:
 
     async def adopt(
         self,
-        scratch: ReadStore,
+        scratch: InMemoryReadStore,
         projection: str,
         prefixes: Sequence[str],
         generation: VersionMove,
     ) -> None:
-        if not isinstance(scratch, InMemoryReadStore):
-            raise TypeError("an in-memory store adopts only an in-memory scratch")
         if self._versions.get((projection, GENERATION), 0) != generation.expected:
             raise ConcurrencyError(f"{projection}: the generation moved")
         owned = tuple(prefixes)

@@ -25,12 +25,13 @@ from typing import Any, cast
 import redis.asyncio as redis
 from redis import exceptions as rx
 
+from cqrskit.adapters._paging import PagesAndSearches
 from cqrskit.adapters.redis._client import connect
 from cqrskit.adapters.redis._keys import Keyspace, lex_member, page_bounds
 from cqrskit.adapters.redis._scripts import ADOPT, COMMIT, PAGE
 from cqrskit.core.errors import ConcurrencyError, StoreUnavailable
 from cqrskit.core.pause import GENERATION
-from cqrskit.core.ports import IndexEntry, ReadStore, VersionMove, ViewChanges
+from cqrskit.core.ports import IndexEntry, VersionMove, ViewChanges
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ def translate_errors() -> Iterator[None]:
         raise StoreUnavailable(f"Redis cannot serve: {e}") from e
 
 
-class RedisReadStore:
+class RedisReadStore(PagesAndSearches):
     def __init__(
         self,
         client: redis.Redis,
@@ -114,14 +115,14 @@ class RedisReadStore:
             values = await self._client.mget([self._keys.doc(k) for k in keys])
         return cast(list[bytes | None], values)
 
-    async def index_page(
+    async def _entries(
         self,
         index: str,
-        *,
         after: tuple[str, str] | None,
         limit: int,
-        reverse: bool = False,
-        contains: str | None = None,
+        reverse: bool,
+        *,
+        contains: str,
     ) -> list[IndexEntry]:
         needle = contains.lower().encode() if contains else b""
         chunk = max(limit, _FILTER_CHUNK) if needle else limit
@@ -201,7 +202,7 @@ class RedisReadStore:
 
     async def adopt(
         self,
-        scratch: ReadStore,
+        scratch: RedisReadStore,
         projection: str,
         prefixes: Sequence[str],
         generation: VersionMove,
@@ -215,11 +216,7 @@ class RedisReadStore:
         key between the SCAN and the script; if the pause was broken meanwhile,
         the script's generation check refuses the whole swap.
         """
-        if (
-            not isinstance(scratch, RedisReadStore)
-            or scratch._client is not self._client
-            or scratch.namespace == self.namespace
-        ):
+        if scratch._client is not self._client or scratch.namespace == self.namespace:
             raise TypeError("a Redis read store adopts only a scratch of its own")
         drops: list[str | bytes] = [*await self._owned(prefixes)]
         moves: list[str | bytes] = []

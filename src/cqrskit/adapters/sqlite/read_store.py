@@ -1,6 +1,6 @@
 """The read store on one SQLite file: documents, ordered indexes, checkpoints.
 
-`contains` is a literal, case-insensitive substring match. SQLite's `lower()`
+Search (`search`) is a literal, case-insensitive substring match. SQLite's `lower()`
 folds ASCII only, so each entry keeps its text folded by Python's `str.lower()`
 (the `folded` column) and the needle is folded the same way: "ÄPFEL" matches
 "äpf", and `%` or `_` in the needle mean themselves (`instr`, not LIKE).
@@ -21,6 +21,7 @@ from typing import Any
 import aiosqlite
 import orjson
 
+from cqrskit.adapters._paging import PagesAndSearches
 from cqrskit.adapters.sqlite._database import (
     Migration,
     SqliteDatabase,
@@ -29,7 +30,7 @@ from cqrskit.adapters.sqlite._database import (
 )
 from cqrskit.core.errors import ConcurrencyError
 from cqrskit.core.pause import GENERATION
-from cqrskit.core.ports import IndexEntry, ReadStore, VersionMove, ViewChanges
+from cqrskit.core.ports import IndexEntry, VersionMove, ViewChanges
 
 _MIGRATIONS: tuple[Migration, ...] = (
     (
@@ -75,7 +76,7 @@ _ADOPT_CHUNK = 1000
 """How many rows of a scratch store one read fetches when adopting."""
 
 
-class SqliteReadStore:
+class SqliteReadStore(PagesAndSearches):
     def __init__(
         self, db: SqliteDatabase, *, path: Path | None = None, scratch: bool = False
     ) -> None:
@@ -106,14 +107,14 @@ class SqliteReadStore:
         found = {key: bytes(value) for key, value in rows}
         return [found.get(key) for key in keys]
 
-    async def index_page(
+    async def _entries(
         self,
         index: str,
-        *,
         after: tuple[str, str] | None,
         limit: int,
-        reverse: bool = False,
-        contains: str | None = None,
+        reverse: bool,
+        *,
+        contains: str,
     ) -> list[IndexEntry]:
         where = ["index_name = ?"]
         params: list[str | int] = [index]
@@ -187,7 +188,7 @@ class SqliteReadStore:
 
     async def adopt(
         self,
-        scratch: ReadStore,
+        scratch: SqliteReadStore,
         projection: str,
         prefixes: Sequence[str],
         generation: VersionMove,
@@ -196,8 +197,8 @@ class SqliteReadStore:
         with the scratch store's, in one write transaction that first checks the
         generation; then drop those rows from the scratch. The scratch rows are
         read first, so the write lock is held only for the deletes and inserts."""
-        if not isinstance(scratch, SqliteReadStore) or scratch is self:
-            raise TypeError("a SQLite read store adopts only a SQLite scratch store")
+        if scratch is self:
+            raise TypeError("a SQLite read store cannot adopt from itself")
         docs, entries, versions = await scratch._owned_rows(projection, prefixes)
         async with self._db.transaction() as conn:
             await _check_checkpoints(conn, projection, {GENERATION: generation})
