@@ -23,13 +23,13 @@ from cqrskit.adapters.sqlite import SqliteEventStore
 from cqrskit.adapters.sqlite._database import SqliteDatabase
 from cqrskit.adapters.sqlite.event_store import _MIGRATIONS
 from cqrskit.core.dispatcher import CommandContext
-from cqrskit.shop.errors import PaymentDeclined
 from cqrskit.core.idempotency import StoredAnswers, answer_stream
 from cqrskit.core.messages import Ack, RecordedEvent
 from cqrskit.core.ports import EventStore
 from cqrskit.runtime.bootstrap import CommandSide, command_side
 from cqrskit.shop.domain import inventory as i
 from cqrskit.shop.domain.catalog import AddProduct
+from cqrskit.shop.errors import PaymentDeclined
 from cqrskit.shop.payments import Card, DeterministicGateway
 from services import POSTGRES_URL, require
 

@@ -83,9 +83,7 @@ class Openers:
         url = settings.event_store_url
         return await self.open(stack, "the event store", self.event_store, url)
 
-    async def views(
-        self, stack: AsyncExitStack, settings: Settings
-    ) -> FullReadStore:
+    async def views(self, stack: AsyncExitStack, settings: Settings) -> FullReadStore:
         url = settings.read_store_url
         return await self.open(stack, "the read store", self.read_store, url)
 
