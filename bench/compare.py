@@ -65,9 +65,7 @@ async def setup(run_id: str) -> None:
     await store.close()
     conn = await asyncpg.connect(database_url(run_id))
     try:
-        await conn.execute(
-            f"CREATE TABLE {ANCHOR_TABLE} (LIKE events INCLUDING ALL)"
-        )
+        await conn.execute(f"CREATE TABLE {ANCHOR_TABLE} (LIKE events INCLUDING ALL)")
     finally:
         await conn.close()
 
@@ -82,7 +80,7 @@ async def teardown(run_id: str) -> None:
     for name, step in steps.items():
         try:
             await step
-        except Exception as e:  # noqa: BLE001 - report and clean up the rest
+        except Exception as e:  # report it and clean up the rest
             print(f"teardown: {name}: {e!r}", file=sys.stderr)
 
 
@@ -130,11 +128,15 @@ async def seed(command_url: str, token: str, prefix: str, count: int) -> None:
         await asyncio.gather(*(product(f"{prefix}-{n}") for n in range(count)))
 
 
-async def anchor_key(query_url: str, sku: str, run_id: str) -> None:
-    """Our stored answer for `sku`, once the read side has it, under the key
-    the Redis GET anchor reads: both serve the same bytes."""
-    wait(f"{query_url}/products/{sku}")
-    body = httpx.get(f"{query_url}/products/{sku}", timeout=5).content
+def answer_of(url: str) -> bytes:
+    """The body of GET `url`, once it answers 200."""
+    wait(url)
+    return httpx.get(url, timeout=5).content
+
+
+async def anchor_key(body: bytes, run_id: str) -> None:
+    """Our answer for a product under the key the Redis GET anchor reads:
+    both serve the same bytes."""
     client = redis.Redis.from_url(REDIS)
     try:
         await client.set(f"{run_id}:anchor", body)
@@ -198,7 +200,9 @@ def parse(text: str) -> dict[str, float]:
             "mean_ms": float(latency.group(1)) if latency else float("nan"),
             "errors": float(failed.group(1)) if failed else 0.0,
         }
-    if found := re.search(r"^command -> visible on read +(\S+) +(\S+) +(\S+)", text, re.M):
+    if found := re.search(
+        r"^command -> visible on read +(\S+) +(\S+) +(\S+)", text, re.M
+    ):
         return {"p50_ms": float(found.group(2)), "p99_ms": float(found.group(3))}
     raise SystemExit(f"no figures in this output:\n{text}")
 
@@ -216,7 +220,8 @@ def main(argv: list[str]) -> None:
     elif command == "seed":
         asyncio.run(seed(rest[0], rest[1], rest[2], int(rest[3])))
     elif command == "anchor-key":
-        asyncio.run(anchor_key(*rest))
+        query_url, sku, run_id = rest
+        asyncio.run(anchor_key(answer_of(f"{query_url}/products/{sku}"), run_id))
     elif command == "store":
         appends, events = (int(x) for x in rest[1:3])
         asyncio.run(store_figures(rest[0], appends, events))

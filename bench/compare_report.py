@@ -73,32 +73,31 @@ def load(path: Path) -> dict[str, dict[str, object]]:
 
 def num(value: object, spec: str = ",.0f") -> str:
     if not isinstance(value, int | float) or math.isnan(value):
-        return "–"
+        return "-"
     return format(value, spec)
 
 
-def ratio_cells(
-    row: Row, results: dict[str, dict[str, object]]
-) -> tuple[str, str]:
+def ratio_cells(row: Row, results: dict[str, dict[str, object]]) -> tuple[str, str]:
     ratios, targets = [], []
     ours = results.get(row.key, {}).get("per_s")
     for anchor, target, issue in row.anchors:
         base = results.get(anchor, {}).get("per_s")
         name = anchor.removeprefix("anchor_")
         if not isinstance(ours, float) or not isinstance(base, float) or not base:
-            ratios.append(f"– of {name}")
+            ratios.append(f"- of {name}")
             continue
         value = ours / base
-        ratios.append(f"{value:.2f}× {name}")
+        ratios.append(f"{value:.2f}x {name}")
         if target is not None:
             met = "met" if value >= target else "**not met**"
-            targets.append(f"≥ {target:g}× ({issue}): {met}")
+            targets.append(f"≥ {target:g}x ({issue}): {met}")
     return "<br>".join(ratios) or "", "<br>".join(targets) or ""
 
 
 def http_table(results: dict[str, dict[str, object]]) -> list[str]:
     lines = [
-        "| target | setup | req/s | p50 ms | p99 ms | errors | ours / anchor | target |",
+        "| target | setup | req/s | p50 ms | p99 ms | errors | ours / anchor"
+        " | target |",
         "|---|---|---:|---:|---:|---:|---|---|",
     ]
     for row in HTTP_ROWS:
@@ -109,7 +108,10 @@ def http_table(results: dict[str, dict[str, object]]) -> list[str]:
             f" | {num(r.get('p50_ms'), '.1f')} | {num(r.get('p99_ms'), '.1f')}"
             f" | {num(r.get('errors'))} | {ratio} | {target} |"
         )
-    ours, naive = results.get("ours_get_product", {}), results.get("anchor_redis_get", {})
+    ours, naive = (
+        results.get("ours_get_product", {}),
+        results.get("anchor_redis_get", {}),
+    )
     p99, naive_p99 = ours.get("p99_ms"), naive.get("p99_ms")
     if isinstance(p99, float) and isinstance(naive_p99, float):
         met = "met" if p99 <= naive_p99 else "**not met**"
@@ -131,7 +133,9 @@ def database_table(results: dict[str, dict[str, object]]) -> list[str]:
     insert, pg32 = results.get("anchor_insert", {}), results.get("pgbench_32", {})
     a, b = insert.get("per_s"), pg32.get("per_s")
     if isinstance(a, float) and isinstance(b, float) and b:
-        lines.append(f"\nThe bare INSERT route reaches {a / b:.0%} of pgbench at 32 clients.")
+        lines.append(
+            f"\nThe bare INSERT route reaches {a / b:.0%} of pgbench at 32 clients."
+        )
     return lines
 
 
@@ -144,7 +148,7 @@ def store_table(results: dict[str, dict[str, object]]) -> list[str]:
 
     def times(a: object, b: object) -> str:
         ok = isinstance(a, float) and isinstance(b, float) and b
-        return f"{a / b:.1f}×" if ok else "–"  # type: ignore[operator]
+        return f"{a / b:.1f}x" if ok else "-"  # type: ignore[operator]
 
     return [
         "| work | ours (PostgresEventStore) | eventsourcing | ours / peer |",
@@ -162,7 +166,7 @@ def lag_rows(results: dict[str, dict[str, object]]) -> list[str]:
 
     def met(value: object, bound: float) -> str:
         if not isinstance(value, float):
-            return "–"
+            return "-"
         return "met" if value <= bound else "**not met**"
 
     return [
@@ -179,9 +183,7 @@ def lag_rows(results: dict[str, dict[str, object]]) -> list[str]:
 
 def section(results: dict[str, dict[str, object]], args: argparse.Namespace) -> str:
     commands = "\n".join(
-        f"- {r['key']}: `{r['command']}`"
-        for r in results.values()
-        if r.get("command")
+        f"- {r['key']}: `{r['command']}`" for r in results.values() if r.get("command")
     )
     parts = [
         BEGIN,
