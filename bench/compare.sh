@@ -46,7 +46,7 @@ usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case $1 in
-        --seconds) RUN_SECONDS=$2; shift 2 ;;
+        --seconds) RUN_SECONDS=$2; SECONDS_GIVEN=1; shift 2 ;;
         --connections) COMMAND_CONNECTIONS=$2; READ_CONNECTIONS=$2; shift 2 ;;
         --workers) WORKERS=$2; shift 2 ;;
         --quick) QUICK=1; shift ;;
@@ -57,7 +57,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 if [ "$QUICK" = 1 ]; then
-    RUN_SECONDS=2
+    [ -n "${SECONDS_GIVEN:-}" ] || RUN_SECONDS=2
     APPENDS=200
     [ -n "${OUT_GIVEN:-}" ] || OUT=-
 fi

@@ -4,8 +4,9 @@ result lines.
     .venv/bin/python bench/compare_report.py RESULTS.jsonl [--out FILE|-]
         [--command TEXT] [--workers W] [--seconds S]
 
-The section sits between BEGIN and END markers; the rest of the file is kept.
-Without the markers the section goes before the file's first `## ` heading.
+The table sits between BEGIN and END markers; the rest of the file (the
+heading and how to read the table, above the markers) is kept. Without the
+markers it goes, under HEADING, before the file's first `## ` heading.
 A figure joins the table by a result line with its key (compare.py emits
 them) and a Row below naming its anchor and target; a row whose figure is
 missing says so, with the issue that owes it.
@@ -22,6 +23,7 @@ from pathlib import Path
 
 BEGIN = "<!-- bench/compare.sh: begin (generated; edit bench/compare_report.py) -->"
 END = "<!-- bench/compare.sh: end -->"
+HEADING = "## Side by side: ours against the anchors (bench/compare.sh)"
 
 
 @dataclass(frozen=True)
@@ -151,12 +153,12 @@ def store_table(results: dict[str, dict[str, object]]) -> list[str]:
         return f"{a / b:.1f}x" if ok else "-"  # type: ignore[operator]
 
     return [
-        "| work | ours (PostgresEventStore) | eventsourcing | ours / peer |",
+        "| work | ours (PostgresEventStore) | eventsourcing | ours faster by |",
         "|---|---:|---:|---:|",
         f"| appends/s, one event each, 1 writer | {num(ours_a)} | {num(peer_a)}"
-        f" | {times(ours_a, peer_a)} faster |",
+        f" | {times(ours_a, peer_a)} |",
         f"| load one stream of {num(events)} events, ms | {num(ours_l, '.1f')}"
-        f" | {num(peer_l, '.1f')} | {times(peer_l, ours_l)} faster |",
+        f" | {num(peer_l, '.1f')} | {times(peer_l, ours_l)} |",
     ]
 
 
@@ -187,12 +189,10 @@ def section(results: dict[str, dict[str, object]], args: argparse.Namespace) -> 
     )
     parts = [
         BEGIN,
-        "## Side by side: ours against the anchors (bench/compare.sh)",
-        "",
         f"One run of `{args.command}`: every HTTP target served by uvicorn on "
         f"uvloop and httptools with {args.workers} workers, driven by "
         f"`wrk -t2` for {args.seconds} s; commands with 32 connections, reads "
-        "with 64 (unless the command says otherwise). How to read it: below.",
+        "with 64 (unless the command says otherwise).",
         "",
         *http_table(results),
         "",
@@ -220,6 +220,7 @@ def splice(document: str, generated: str) -> str:
         head, rest = document.split(BEGIN, 1)
         _, tail = rest.split(END, 1)
         return head + generated.rstrip("\n") + tail
+    generated = f"{HEADING}\n\n{generated}"
     at = document.find("\n## ")
     if at < 0:
         return document.rstrip("\n") + "\n\n" + generated
