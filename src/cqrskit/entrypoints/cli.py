@@ -17,7 +17,7 @@ from cqrskit.core.auth import ADMIN, CUSTOMER
 from cqrskit.core.errors import Misconfigured
 from cqrskit.entrypoints.http.command_app import create_command_app
 from cqrskit.entrypoints.http.query_app import create_query_app
-from cqrskit.runtime import logs
+from cqrskit.runtime import eventloop, logs
 from cqrskit.runtime.adapters import UnsupportedUrl, token_verifier
 from cqrskit.runtime.applications import ApplicationNotFound, load_application
 from cqrskit.runtime.embedded import borrowed, running_system
@@ -161,7 +161,9 @@ def run(
     try:
         ensure_free(host, command_port, "--command-port")
         ensure_free(host, query_port, "--query-port")
-        asyncio.run(_run(named.app, settings, host, command_port, query_port, demo))
+        eventloop.run(
+            _run(named.app, settings, host, command_port, query_port, demo)
+        )
     except (UnsupportedUrl, PortInUse) as e:
         raise click.ClickException(str(e)) from e
     except Misconfigured as e:
@@ -538,6 +540,7 @@ def _serve(
         ),
         log_level=None,
         http="cqrskit.runtime.nodelay:NoDelayHttpToolsProtocol",
+        loop=eventloop.uvicorn_loop(),
     )
 
 
@@ -613,7 +616,7 @@ def _run_worker(work: Any) -> Any:
     from cqrskit.entrypoints.workers import NeedsDurableBroker
 
     try:
-        return asyncio.run(work)
+        return eventloop.run(work)
     except (UnsupportedUrl, NeedsDurableBroker) as e:
         raise click.ClickException(str(e)) from e
     except Misconfigured as e:

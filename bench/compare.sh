@@ -1,0 +1,271 @@
+#!/usr/bin/env bash
+# Every hot path of ours beside the anchors it should be measured against, in
+# one run, on the production topology (PostgreSQL, Redis, RabbitMQ of the
+# integration tests), driven by one C load generator (wrk).
+#
+#   bench/compare.sh [--seconds S] [--connections C] [--workers W] [--quick]
+#                    [--profile PREFIX] [--out FILE]
+#
+#   --seconds S      length of each wrk run (default 10; --quick: 2)
+#   --connections C  wrk connections for every HTTP target (default: 32 for
+#                    commands, 64 for reads, as in issues 8 and 9)
+#   --workers W      uvicorn workers of every HTTP service, ours and the
+#                    anchors alike (default 2, as in issues 8 and 9)
+#   --quick          a smoke run: 2 s per target, fewer appends; the section
+#                    is printed, docs/benchmarks.md is left alone (unless --out)
+#   --profile PREFIX also samples `POST /products` on the command service with
+#                    py-spy during a separate wrk run: PREFIX-post-products.txt,
+#                    and its top (bench/profile_top.py) in PREFIX-top.txt
+#   --out FILE       where the comparison section goes (default
+#                    docs/benchmarks.md, between its markers; - for stdout)
+#
+# Everything a run creates is named by its run id (a PostgreSQL database, a
+# Redis namespace, a RabbitMQ prefix) and removed on exit, error or Ctrl-C;
+# every server is started here in a process group of its own and stopped by
+# its PID. Needs wrk and pgbench (Debian packages wrk and postgresql-client);
+# the `eventsourcing` library is installed into a throwaway venv (or set
+# COMPARE_PEER_VENV to a venv that has `eventsourcing[postgres]`).
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+BIN=$REPO/.venv/bin
+PY=$BIN/python
+RUN_SECONDS=10
+COMMAND_CONNECTIONS=32
+READ_CONNECTIONS=64
+WORKERS=2
+THREADS=2
+QUICK=0
+PROFILE=""
+OUT=$REPO/docs/benchmarks.md
+APPENDS=2000
+LOAD_EVENTS=10000
+RESTOCK_SKUS=256
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
+
+while [ $# -gt 0 ]; do
+    case $1 in
+        --seconds) RUN_SECONDS=$2; SECONDS_GIVEN=1; shift 2 ;;
+        --connections) COMMAND_CONNECTIONS=$2; READ_CONNECTIONS=$2; shift 2 ;;
+        --workers) WORKERS=$2; shift 2 ;;
+        --quick) QUICK=1; shift ;;
+        --profile) PROFILE=$2; shift 2 ;;
+        --out) OUT=$2; OUT_GIVEN=1; shift 2 ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "compare.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
+    esac
+done
+if [ "$QUICK" = 1 ]; then
+    [ -n "${SECONDS_GIVEN:-}" ] || RUN_SECONDS=2
+    APPENDS=200
+    [ -n "${OUT_GIVEN:-}" ] || OUT=-
+fi
+
+need() {  # need COMMAND DEBIAN-PACKAGE
+    command -v "$1" >/dev/null && return
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "compare.sh: $1 is missing; installing the Debian package $2" >&2
+        apt-get install -y -q "$2" >/dev/null
+    else
+        echo "compare.sh: $1 is missing: apt-get install -y $2" >&2
+        exit 1
+    fi
+}
+need wrk wrk
+need pgbench postgresql-client
+[ -x "$PY" ] || { echo "compare.sh: no $PY; run make .venv/.installed first" >&2; exit 1; }
+if [ -n "$PROFILE" ] && [ ! -x "$BIN/py-spy" ]; then
+    echo "compare.sh: installing py-spy into .venv (a bench tool)" >&2
+    "$PY" -m pip install -q py-spy
+fi
+
+RUN_ID=cmp_$(date +%s)_$$
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/compare.XXXXXX")
+export COMPARE_RESULTS=$WORK/results.jsonl
+SECRET=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(48))')
+PIDS=()
+STORAGE=0
+
+stop() {  # stop PID: SIGTERM, then its whole process group if it lingers
+    local pid=$1 waited=0
+    kill -TERM "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null && [ $waited -lt 300 ]; do
+        sleep 0.1; waited=$((waited + 1))
+    done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    local left=()
+    for p in "${PIDS[@]}"; do [ "$p" = "$pid" ] || left+=("$p"); done
+    PIDS=("${left[@]+"${left[@]}"}")
+}
+
+cleanup() {
+    local status=$?
+    trap - EXIT INT TERM
+    for pid in "${PIDS[@]+"${PIDS[@]}"}"; do stop "$pid"; done
+    [ "$STORAGE" = 0 ] || "$PY" "$REPO/bench/compare.py" teardown "$RUN_ID" || true
+    if [ $status -ne 0 ]; then
+        echo "compare.sh: failed (status $status); server logs:" >&2
+        tail -n 20 "$WORK"/*.log >&2 2>/dev/null || true
+    fi
+    rm -rf "$WORK"
+    exit $status
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+LAST_PID=""
+start() {  # start NAME COMMAND...: in a process group of its own; sets LAST_PID
+    local name=$1; shift
+    setsid "$@" >"$WORK/$name.log" 2>&1 &
+    LAST_PID=$!
+    PIDS+=("$LAST_PID")
+}
+
+measure() {  # measure KEY SETUP URL MODE CONNECTIONS [VAR=VALUE...]
+    local key=$1 setup=$2 url=$3 mode=$4 connections=$5; shift 5
+    local cmd=(wrk "-t$THREADS" "-c$connections" "-d${RUN_SECONDS}s" --timeout 10s
+               -s bench/compare.lua "$url")
+    # As the docs show it: no token, no port of this run.
+    local shown="MODE=$mode $* ${cmd[*]}"
+    shown=${shown//$TOKEN/…}; shown=${shown//$url/http://127.0.0.1:PORT}
+    echo "compare.sh: $key: $shown" >&2
+    (cd "$REPO" && env MODE="$mode" RUN_ID="$RUN_ID" "$@" "${cmd[@]}") >"$WORK/$key.out"
+    "$PY" "$REPO/bench/compare.py" record "$key" "$setup" "$shown" \
+        <"$WORK/$key.out" >/dev/null
+}
+
+anchor() {  # anchor NAME KEY SETUP PATH MODE CONNECTIONS: PATH answers 200 when up
+    local name=$1 key=$2 setup=$3 path=$4; shift 4
+    local port; port=$(free_port)
+    start "$name" env "${ANCHOR_ENV[@]}" "$PY" "$REPO/bench/compare_apps.py" "$name" \
+        --port "$port" --workers "$WORKERS"
+    local pid=$LAST_PID
+    "$PY" "$REPO/bench/compare.py" wait "http://127.0.0.1:$port$path"
+    if [ "$1" = get ]; then set -- "$@" TARGET_PATH="$path"; fi
+    measure "$key" "$setup" "http://127.0.0.1:$port" "$@"
+    stop "$pid"
+}
+
+cqrskit() {  # cqrskit NAME ARGS...: a cqrskit role on this run's storage
+    local name=$1; shift
+    start "$name" env "${OURS_ENV[@]}" "$BIN/cqrskit" "$@"
+}
+
+# -- storage of this run ------------------------------------------------------
+STORAGE=1
+"$PY" "$REPO/bench/compare.py" setup "$RUN_ID"
+DB_URL=$("$PY" -c "import sys; sys.path.insert(0, '$REPO/bench'); import compare; print(compare.database_url('$RUN_ID'))")
+REDIS_URL=${CQRSKIT_TEST_REDIS_URL:-redis://127.0.0.1:6379/0}
+AMQP_URL=${CQRSKIT_TEST_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/}
+TOKEN=$("$PY" "$REPO/bench/compare.py" token "$SECRET")
+ANCHOR_ENV=(ANCHOR_DATABASE_URL="$DB_URL" ANCHOR_TABLE=anchor_events
+            ANCHOR_REDIS_URL="$REDIS_URL" ANCHOR_REDIS_KEY="$RUN_ID:anchor")
+OURS_ENV=(CQRSKIT_EVENT_STORE_URL="$DB_URL" CQRSKIT_AUTH_SECRET="$SECRET"
+          CQRSKIT_RATE_LIMIT=0
+          CQRSKIT_READ_STORE_URL="$REDIS_URL?namespace=$RUN_ID"
+          CQRSKIT_BROKER_URL="$AMQP_URL?prefix=$RUN_ID")
+W="$WORKERS workers"
+
+# -- the database's ceiling: pgbench, a one-row INSERT of an event row --------
+cat >"$WORK/insert.sql" <<'SQL'
+INSERT INTO anchor_events (stream_id, version, type, schema_version, data, metadata, recorded_at)
+VALUES ('pgbench-' || gen_random_uuid(), 1, 'ProductAdded', 1,
+        '{"sku": "PGBENCH", "name": "Product", "price_cents": 1250}', '{"actor": "pgbench"}', now());
+SQL
+for clients in 1 32; do
+    jobs=$(( clients < THREADS ? clients : THREADS ))
+    cmd=(pgbench -n -f "$WORK/insert.sql" -c "$clients" -j "$jobs" -T "$RUN_SECONDS")
+    echo "compare.sh: pgbench_$clients: ${cmd[*]}" >&2
+    "${cmd[@]}" "$DB_URL" >"$WORK/pgbench.out" 2>&1
+    "$PY" "$REPO/bench/compare.py" record "pgbench_$clients" "$clients clients" \
+        "pgbench -n -f insert.sql -c $clients -j $jobs -T $RUN_SECONDS" \
+        <"$WORK/pgbench.out" >/dev/null
+done
+
+# -- event stores in process: ours and the eventsourcing library --------------
+"$PY" "$REPO/bench/compare.py" store "$RUN_ID" "$APPENDS" "$LOAD_EVENTS" >/dev/null
+PEER_PY=""
+if [ -n "${COMPARE_PEER_VENV:-}" ]; then
+    PEER_PY=$COMPARE_PEER_VENV/bin/python
+elif python3 -m venv "$WORK/peer" && \
+        "$WORK/peer/bin/python" -m pip install -q 'eventsourcing[postgres]>=9.5' >"$WORK/peer.log" 2>&1; then
+    PEER_PY=$WORK/peer/bin/python
+else
+    echo "compare.sh: could not install eventsourcing; its rows stay empty" >&2
+fi
+if [ -n "$PEER_PY" ]; then
+    "$PEER_PY" "$REPO/bench/peer_eventsourcing.py" --dsn "$DB_URL" \
+        --appends "$APPENDS" --events "$LOAD_EVENTS" >>"$COMPARE_RESULTS"
+fi
+
+# -- bare anchors (uvloop, httptools, the same workers) -----------------------
+anchor fastapi_constant fastapi_constant "FastAPI, $W" / get "$READ_CONNECTIONS"
+anchor starlette_constant starlette_constant "Starlette, $W" / get "$READ_CONNECTIONS"
+anchor fastapi_insert anchor_insert "FastAPI + asyncpg pool of 10, $W" /docs \
+    product "$COMMAND_CONNECTIONS"
+
+# -- ours: the command service ------------------------------------------------
+port=$(free_port); COMMAND_URL=http://127.0.0.1:$port
+cqrskit command serve command --port "$port" --workers "$WORKERS"
+COMMAND_PID=$LAST_PID
+"$PY" "$REPO/bench/compare.py" wait "$COMMAND_URL/readyz"
+"$PY" "$REPO/bench/compare.py" seed "$COMMAND_URL" "$TOKEN" RESTOCK "$RESTOCK_SKUS"
+"$PY" "$REPO/bench/compare.py" seed "$COMMAND_URL" "$TOKEN" READ 1
+measure ours_post_products "cqrskit serve command, $W, PostgreSQL" "$COMMAND_URL" \
+    product "$COMMAND_CONNECTIONS" BEARER="$TOKEN"
+measure ours_restock "cqrskit serve command, $W, $RESTOCK_SKUS SKUs at random" \
+    "$COMMAND_URL" restock "$COMMAND_CONNECTIONS" BEARER="$TOKEN" \
+    SKU_PREFIX=RESTOCK SKUS="$RESTOCK_SKUS"
+if [ -n "$PROFILE" ]; then
+    echo "compare.sh: profiling POST /products with py-spy" >&2
+    (cd "$REPO" && env MODE=product RUN_ID="${RUN_ID}p" BEARER="$TOKEN" \
+        wrk "-t$THREADS" "-c$COMMAND_CONNECTIONS" "-d${RUN_SECONDS}s" --timeout 10s \
+        -s bench/compare.lua "$COMMAND_URL" >"$WORK/profile-wrk.out") &
+    LOAD=$!
+    "$BIN/py-spy" record --pid "$COMMAND_PID" --subprocesses --nonblocking \
+        --duration "$RUN_SECONDS" --format raw --output "$PROFILE-post-products.txt" \
+        >"$WORK/py-spy.log" 2>&1 || echo "compare.sh: py-spy failed: $(tail -1 "$WORK/py-spy.log")" >&2
+    wait "$LOAD"
+    [ ! -s "$PROFILE-post-products.txt" ] || \
+        "$PY" "$REPO/bench/profile_top.py" "$PROFILE-post-products.txt" --top 25 \
+        | tee "$PROFILE-top.txt"
+fi
+
+# -- ours: the read side (relay, 2 projectors, query service) -----------------
+port=$(free_port); cqrskit relay relay --port "$port"; RELAY_PID=$LAST_PID
+"$PY" "$REPO/bench/compare.py" wait "http://127.0.0.1:$port/healthz"
+PROJECTOR_PIDS=()
+for n in 1 2; do
+    port=$(free_port); cqrskit "projector$n" project --port "$port" --name "compare-$n"
+    PROJECTOR_PIDS+=("$LAST_PID")
+    "$PY" "$REPO/bench/compare.py" wait "http://127.0.0.1:$port/healthz"
+done
+port=$(free_port); QUERY_URL=http://127.0.0.1:$port
+cqrskit query serve query --port "$port" --workers "$WORKERS"
+QUERY_PID=$LAST_PID
+"$PY" "$REPO/bench/compare.py" wait "$QUERY_URL/readyz"
+"$PY" "$REPO/bench/compare.py" anchor-key "$QUERY_URL" READ-0 "$RUN_ID"
+cmd=("$BIN/cqrskit" bench --command-url "$COMMAND_URL" --query-url "$QUERY_URL"
+     --seconds "$RUN_SECONDS" --concurrency 16)
+echo "compare.sh: sync lag: cqrskit bench" >&2
+"${cmd[@]}" --token "$TOKEN" >"$WORK/lag.out"
+"$PY" "$REPO/bench/compare.py" record sync_lag \
+    "cqrskit bench, 16 clients, relay + 2 projectors" \
+    "cqrskit bench --seconds $RUN_SECONDS --concurrency 16" <"$WORK/lag.out" >/dev/null
+for pid in "$RELAY_PID" "${PROJECTOR_PIDS[@]}" "$COMMAND_PID"; do stop "$pid"; done
+measure ours_get_product "cqrskit serve query, $W, Redis" "$QUERY_URL" get \
+    "$READ_CONNECTIONS" TARGET_PATH=/products/READ-0
+stop "$QUERY_PID"
+anchor fastapi_redis_get anchor_redis_get "FastAPI + redis.asyncio, $W" \
+    /products/READ-0 get "$READ_CONNECTIONS"
+
+# -- the table ----------------------------------------------------------------
+"$PY" "$REPO/bench/compare_report.py" "$COMPARE_RESULTS" --out "$OUT" \
+    --command "bench/compare.sh --seconds $RUN_SECONDS --workers $WORKERS$([ "$QUICK" = 1 ] && echo ' --quick')" \
+    --workers "$WORKERS" --seconds "$RUN_SECONDS"

@@ -1,0 +1,248 @@
+"""The comparison section of docs/benchmarks.md, from bench/compare.sh's
+result lines.
+
+    .venv/bin/python bench/compare_report.py RESULTS.jsonl [--out FILE|-]
+        [--command TEXT] [--workers W] [--seconds S]
+
+The table sits between BEGIN and END markers; the rest of the file (the
+heading and how to read the table, above the markers) is kept. Without the
+markers it goes, under HEADING, before the file's first `## ` heading.
+A figure joins the table by a result line with its key (compare.py emits
+them) and a Row below naming its anchor and target; a row whose figure is
+missing says so, with the issue that owes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+BEGIN = "<!-- bench/compare.sh: begin (generated; edit bench/compare_report.py) -->"
+END = "<!-- bench/compare.sh: end -->"
+HEADING = "## Side by side: ours against the anchors (bench/compare.sh)"
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    label: str
+    anchors: tuple[tuple[str, float | None, str], ...] = ()
+    """(anchor key, target ratio or None, which issue sets it)."""
+
+
+HTTP_ROWS = (
+    Row("fastapi_constant", "anchor: FastAPI, GET constant JSON"),
+    Row("starlette_constant", "anchor: Starlette, GET constant JSON"),
+    Row("anchor_redis_get", "anchor: FastAPI, GET = one redis.asyncio GET"),
+    Row("anchor_insert", "anchor: FastAPI, POST = one asyncpg INSERT of an event row"),
+    Row(
+        "ours_get_product",
+        "ours: `GET /products/{sku}`",
+        (
+            ("anchor_redis_get", 2.0, "issue 9"),
+            ("starlette_constant", 0.45, "issue 9"),
+        ),
+    ),
+    Row(
+        "ours_post_products",
+        "ours: `POST /products` (new SKU each)",
+        (("anchor_insert", 0.60, "issue 8"),),
+    ),
+    Row(
+        "ours_restock",
+        "ours: `POST /inventory/{sku}/restock`",
+        (("anchor_insert", 0.60, "issue 8"),),
+    ),
+)
+DATABASE_ROWS = (
+    Row("pgbench_1", "pgbench, one-row INSERT, 1 client"),
+    Row("pgbench_32", "pgbench, one-row INSERT, 32 clients"),
+)
+
+
+def load(path: Path) -> dict[str, dict[str, object]]:
+    results: dict[str, dict[str, object]] = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            record = json.loads(line)
+            results[record["key"]] = record
+    return results
+
+
+def num(value: object, spec: str = ",.0f") -> str:
+    if not isinstance(value, int | float) or math.isnan(value):
+        return "-"
+    return format(value, spec)
+
+
+def ratio_cells(row: Row, results: dict[str, dict[str, object]]) -> tuple[str, str]:
+    ratios, targets = [], []
+    ours = results.get(row.key, {}).get("per_s")
+    for anchor, target, issue in row.anchors:
+        base = results.get(anchor, {}).get("per_s")
+        name = anchor.removeprefix("anchor_")
+        if not isinstance(ours, float) or not isinstance(base, float) or not base:
+            ratios.append(f"- of {name}")
+            continue
+        value = ours / base
+        ratios.append(f"{value:.2f}x {name}")
+        if target is not None:
+            met = "met" if value >= target else "**not met**"
+            targets.append(f"≥ {target:g}x ({issue}): {met}")
+    return "<br>".join(ratios) or "", "<br>".join(targets) or ""
+
+
+def http_table(results: dict[str, dict[str, object]]) -> list[str]:
+    lines = [
+        "| target | setup | req/s | p50 ms | p99 ms | errors | ours / anchor"
+        " | target |",
+        "|---|---|---:|---:|---:|---:|---|---|",
+    ]
+    for row in HTTP_ROWS:
+        r = results.get(row.key, {})
+        ratio, target = ratio_cells(row, results)
+        lines.append(
+            f"| {row.label} | {r.get('setup', 'not measured')} | {num(r.get('per_s'))}"
+            f" | {num(r.get('p50_ms'), '.1f')} | {num(r.get('p99_ms'), '.1f')}"
+            f" | {num(r.get('errors'))} | {ratio} | {target} |"
+        )
+    ours, naive = (
+        results.get("ours_get_product", {}),
+        results.get("anchor_redis_get", {}),
+    )
+    p99, naive_p99 = ours.get("p99_ms"), naive.get("p99_ms")
+    if isinstance(p99, float) and isinstance(naive_p99, float):
+        met = "met" if p99 <= naive_p99 else "**not met**"
+        lines.append(
+            f"\nRead p99 no worse than the naive route's (issue 9): {p99:.1f} ms"
+            f" against {naive_p99:.1f} ms, {met}."
+        )
+    return lines
+
+
+def database_table(results: dict[str, dict[str, object]]) -> list[str]:
+    lines = ["| ceiling | per s | mean ms | failed |", "|---|---:|---:|---:|"]
+    for row in DATABASE_ROWS:
+        r = results.get(row.key, {})
+        lines.append(
+            f"| {row.label} | {num(r.get('per_s'))} | {num(r.get('mean_ms'), '.2f')}"
+            f" | {num(r.get('errors'))} |"
+        )
+    insert, pg32 = results.get("anchor_insert", {}), results.get("pgbench_32", {})
+    a, b = insert.get("per_s"), pg32.get("per_s")
+    if isinstance(a, float) and isinstance(b, float) and b:
+        lines.append(
+            f"\nThe bare INSERT route reaches {a / b:.0%} of pgbench at 32 clients."
+        )
+    return lines
+
+
+def store_table(results: dict[str, dict[str, object]]) -> list[str]:
+    ours_a = results.get("store_append", {}).get("per_s")
+    peer_a = results.get("peer_append", {}).get("per_s")
+    ours_l = results.get("store_load", {}).get("ms")
+    peer_l = results.get("peer_load", {}).get("ms")
+    events = results.get("store_load", {}).get("events", 10_000)
+
+    def times(a: object, b: object) -> str:
+        ok = isinstance(a, float) and isinstance(b, float) and b
+        return f"{a / b:.1f}x" if ok else "-"  # type: ignore[operator]
+
+    return [
+        "| work | ours (PostgresEventStore) | eventsourcing | ours faster by |",
+        "|---|---:|---:|---:|",
+        f"| appends/s, one event each, 1 writer | {num(ours_a)} | {num(peer_a)}"
+        f" | {times(ours_a, peer_a)} |",
+        f"| load one stream of {num(events)} events, ms | {num(ours_l, '.1f')}"
+        f" | {num(peer_l, '.1f')} | {times(peer_l, ours_l)} |",
+    ]
+
+
+def lag_rows(results: dict[str, dict[str, object]]) -> list[str]:
+    lag = results.get("sync_lag", {})
+    p50, p99 = lag.get("p50_ms"), lag.get("p99_ms")
+
+    def met(value: object, bound: float) -> str:
+        if not isinstance(value, float):
+            return "-"
+        return "met" if value <= bound else "**not met**"
+
+    return [
+        "| figure | measured | target (issue 9) |",
+        "|---|---:|---|",
+        f"| sync lag p50 (command acknowledged → visible) | {num(p50, '.1f')} ms"
+        f" | ≤ 5 ms: {met(p50, 5)} |",
+        f"| sync lag p99 | {num(p99, '.1f')} ms | ≤ 20 ms: {met(p99, 20)} |",
+        "| pipeline, relay → RabbitMQ → 2 projectors → Redis | (issue 9) | "
+        "≥ 40,000 events/s |",
+        "| `cqrskit rebuild` | (issue 9) | ≥ 60,000 events/s |",
+    ]
+
+
+def section(results: dict[str, dict[str, object]], args: argparse.Namespace) -> str:
+    commands = "\n".join(
+        f"- {r['key']}: `{r['command']}`" for r in results.values() if r.get("command")
+    )
+    parts = [
+        BEGIN,
+        f"One run of `{args.command}`: every HTTP target served by uvicorn on "
+        f"uvloop and httptools with {args.workers} workers, driven by "
+        f"`wrk -t2` for {args.seconds} s; commands with 32 connections, reads "
+        "with 64 (unless the command says otherwise).",
+        "",
+        *http_table(results),
+        "",
+        *database_table(results),
+        "",
+        *store_table(results),
+        "",
+        *lag_rows(results),
+        "",
+        "Hot SKU and long streams: the sections below (bench/hot_sku.py, "
+        "bench/long_streams.py), not yet part of this run.",
+        "",
+        "The exact commands (wrk's script: bench/compare.lua; pgbench's "
+        "insert.sql: one `INSERT INTO anchor_events ... VALUES (...)` of an event "
+        "row with a new stream id):",
+        "",
+        commands,
+        END,
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def splice(document: str, generated: str) -> str:
+    if BEGIN in document and END in document:
+        head, rest = document.split(BEGIN, 1)
+        _, tail = rest.split(END, 1)
+        return head + generated.rstrip("\n") + tail
+    generated = f"{HEADING}\n\n{generated}"
+    at = document.find("\n## ")
+    if at < 0:
+        return document.rstrip("\n") + "\n\n" + generated
+    return document[: at + 1] + generated + "\n" + document[at + 1 :]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("results", type=Path)
+    parser.add_argument("--out", default="docs/benchmarks.md")
+    parser.add_argument("--command", default="bench/compare.sh")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seconds", type=int, default=10)
+    args = parser.parse_args()
+    generated = section(load(args.results), args)
+    if args.out == "-":
+        sys.stdout.write(generated)
+        return
+    out = Path(args.out)
+    out.write_text(splice(out.read_text() if out.exists() else "", generated))
+    print(f"compare: wrote the comparison section of {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""bench/compare.sh runs end to end: every row of its table gets a figure, the
+rest of the document it writes into is kept, and it leaves no database behind.
+
+Opt-in with CQRSKIT_RUN_BENCH=1: it takes minutes and loads the whole machine,
+so it does not run in CI by default.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from services import AMQP_URL, POSTGRES_URL, REDIS_URL, require
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        os.environ.get("CQRSKIT_RUN_BENCH") != "1",
+        reason="a benchmark smoke run: set CQRSKIT_RUN_BENCH=1",
+    ),
+]
+REPO = Path(__file__).resolve().parents[2]
+MEASURED_ROWS = (
+    "anchor: FastAPI, GET constant JSON",
+    "anchor: Starlette, GET constant JSON",
+    "anchor: FastAPI, GET = one redis.asyncio GET",
+    "anchor: FastAPI, POST = one asyncpg INSERT of an event row",
+    "ours: `GET /products/{sku}`",
+    "ours: `POST /products` (new SKU each)",
+    "ours: `POST /inventory/{sku}/restock`",
+    "pgbench, one-row INSERT, 1 client",
+    "pgbench, one-row INSERT, 32 clients",
+    "appends/s, one event each, 1 writer",
+    "sync lag p50 (command acknowledged → visible)",
+)
+
+
+async def run_databases() -> set[str]:
+    conn = await asyncpg.connect(POSTGRES_URL)
+    try:
+        rows = await conn.fetch(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'cmp\\_%'"
+        )
+    finally:
+        await conn.close()
+    return {row["datname"] for row in rows}
+
+
+def test_a_quick_run_fills_every_row_and_cleans_up(tmp_path: Path) -> None:
+    for url in (POSTGRES_URL, REDIS_URL, AMQP_URL):
+        require(url)
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text("# Benchmarks\n\nIntro.\n\n## Kept\n\nAs it was.\n")
+    before = asyncio.run(run_databases())
+    subprocess.run(
+        ["bash", "bench/compare.sh", "--quick", "--seconds", "1", "--out", str(doc)],
+        cwd=REPO,
+        check=True,
+        timeout=1200,
+        capture_output=True,
+    )
+    text = doc.read_text()
+    assert text.startswith("# Benchmarks\n\nIntro.\n")
+    assert text.endswith("## Kept\n\nAs it was.\n")
+    for label in MEASURED_ROWS:
+        row = next(line for line in text.splitlines() if line.startswith(f"| {label}"))
+        # The first figure: req/s after the setup column, else the first cell.
+        figure = row.split("|")[3 if label.startswith(("anchor", "ours")) else 2]
+        assert re.fullmatch(r" [0-9][0-9,.]* (ms )?", figure), row
+    assert asyncio.run(run_databases()) == before
