@@ -25,14 +25,14 @@ test: $(VENV)/.installed-dev
 	$(BIN)/pytest $(ARGS)
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests baselines
-	$(BIN)/ruff format --check src tests baselines
+	$(BIN)/ruff check src tests baselines examples
+	$(BIN)/ruff format --check src tests baselines examples
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 format: $(VENV)/.installed-dev
-	$(BIN)/ruff format src tests baselines
-	$(BIN)/ruff check --fix src tests baselines
+	$(BIN)/ruff format src tests baselines examples
+	$(BIN)/ruff check --fix src tests baselines examples
 
 bench: $(VENV)/.installed
 	$(BIN)/cqrskit bench $(ARGS)
