@@ -161,9 +161,7 @@ def run(
     try:
         ensure_free(host, command_port, "--command-port")
         ensure_free(host, query_port, "--query-port")
-        eventloop.run(
-            _run(named.app, settings, host, command_port, query_port, demo)
-        )
+        eventloop.run(_run(named.app, settings, host, command_port, query_port, demo))
     except (UnsupportedUrl, PortInUse) as e:
         raise click.ClickException(str(e)) from e
     except Misconfigured as e:
