@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hypothesis
 import pytest
-from hypothesis import given
 from hypothesis import strategies as st
 
 from cqrskit.core.errors import Conflict, Invalid, NotFound, RuleViolated
+from cqrskit.testing.deciders import Given, given
 from examples.bank import domain as d
 
 OPENED = d.AccountOpened("a1", "alice", "2026-01-01T00:00:00.000000Z")
@@ -16,50 +17,53 @@ def state(*events: object) -> d.Account:
     return d.account_decider.fold(events)
 
 
+def account(*history: object) -> Given[d.Account]:
+    return given(d.account_decider, OPENED, *history)
+
+
 def test_a_deposit_raises_the_balance() -> None:
-    events = d.decide(d.Deposit("a1", 500), state(OPENED))
-    assert events == [d.MoneyDeposited("a1", 500, 500)]
+    account().when(d.Deposit("a1", 500)).then(d.MoneyDeposited("a1", 500, 500))
 
 
 def test_no_withdrawal_beyond_the_balance() -> None:
-    funded = state(OPENED, d.MoneyDeposited("a1", 500, 500))
-    with pytest.raises(RuleViolated, match="holds 500 cents, less than 501"):
-        d.decide(d.Withdraw("a1", 501), funded)
-    assert d.decide(d.Withdraw("a1", 500), funded) == [d.MoneyWithdrawn("a1", 500, 0)]
+    funded = account(d.MoneyDeposited("a1", 500, 500))
+    funded.when(d.Withdraw("a1", 501)).then_raises(
+        RuleViolated, match="holds 500 cents, less than 501"
+    )
+    funded.when(d.Withdraw("a1", 500)).then(d.MoneyWithdrawn("a1", 500, 0))
 
 
 def test_sending_needs_the_money_too() -> None:
-    with pytest.raises(RuleViolated):
-        d.decide(d.SendMoney("a1", "t1", "b1", 1), state(OPENED))
+    account().when(d.SendMoney("a1", "t1", "b1", 1)).then_raises(RuleViolated)
 
 
 @pytest.mark.parametrize("amount", [0, -5])
 def test_amounts_are_positive(amount: int) -> None:
-    with pytest.raises(Invalid):
-        d.decide(d.Deposit("a1", amount), state(OPENED))
+    account().when(d.Deposit("a1", amount)).then_raises(Invalid)
 
 
 def test_a_missing_account_refuses_everything_but_opening() -> None:
-    with pytest.raises(NotFound):
-        d.decide(d.Deposit("a1", 5), state())
-    with pytest.raises(Conflict):
-        d.decide(d.OpenAccount("a1", "bob", "2026-01-02T00:00:00Z"), state(OPENED))
+    given(d.account_decider).when(d.Deposit("a1", 5)).then_raises(NotFound)
+    opening = d.OpenAccount("a1", "bob", "2026-01-02T00:00:00Z")
+    account().when(opening).then_raises(Conflict)
 
 
 def test_only_an_empty_account_closes_and_then_takes_nothing() -> None:
-    funded = state(OPENED, d.MoneyDeposited("a1", 1, 1))
-    with pytest.raises(RuleViolated, match="still holds 1 cents"):
-        d.decide(d.CloseAccount("a1"), funded)
-    closed = state(OPENED, d.AccountClosed("a1"))
-    with pytest.raises(RuleViolated, match="closed"):
-        d.decide(d.ReceiveMoney("a1", "t1", "b1", 5), closed)
+    account(d.MoneyDeposited("a1", 1, 1)).when(d.CloseAccount("a1")).then_raises(
+        RuleViolated, match="still holds 1 cents"
+    )
+    account().when(d.CloseAccount("a1")).then(d.AccountClosed("a1"))
+    closed = account(d.AccountClosed("a1"))
+    closed.when(d.ReceiveMoney("a1", "t1", "b1", 5)).then_raises(
+        RuleViolated, match="closed"
+    )
 
 
 def test_a_transfer_id_is_used_once() -> None:
     record = d.RecordTransfer("t1", "a1", "b1", 5, "2026-01-01T00:00:00Z")
-    made = d.transfer_decider.fold(d.transfer_decider.decide(record, False))
-    with pytest.raises(Conflict):
-        d.transfer_decider.decide(record, made)
+    made = d.TransferMade("t1", "a1", "b1", 5, "2026-01-01T00:00:00Z")
+    given(d.transfer_decider).when(record).then(made)
+    given(d.transfer_decider, made).when(record).then_raises(Conflict)
 
 
 ACCOUNTS = ["a", "b", "c"]
@@ -74,7 +78,7 @@ moves = st.lists(
 )
 
 
-@given(moves)
+@hypothesis.given(moves)
 def test_money_is_neither_made_nor_lost(
     script: list[tuple[str, str, str, int]],
 ) -> None:
