@@ -27,10 +27,12 @@ from cqrskit.core.idempotency import StoredAnswers, answer_stream
 from cqrskit.core.messages import Ack, RecordedEvent
 from cqrskit.core.ports import EventStore
 from cqrskit.runtime.bootstrap import CommandSide, command_side
+from cqrskit.shop.app import shop_application
 from cqrskit.shop.domain import inventory as i
 from cqrskit.shop.domain.catalog import AddProduct
 from cqrskit.shop.errors import PaymentDeclined
 from cqrskit.shop.payments import Card, DeterministicGateway
+from cqrskit.shop.service import ShopCommands
 from services import POSTGRES_URL, require
 
 Opener = Callable[[], Awaitable[EventStore]]
@@ -82,12 +84,17 @@ async def open_store(
         await conn.close()
 
 
-async def two_sides(open_store: Opener) -> tuple[list[CommandSide], EventStore]:
+async def two_sides(
+    open_store: Opener,
+) -> tuple[list[CommandSide[ShopCommands]], EventStore]:
     """Two command sides on two handles, sharing one payment gateway, and a
     product with a cart holding one unit of it."""
     gateway = DeterministicGateway(lambda: datetime.now(UTC))
     stores = [await open_store(), await open_store()]
-    sides = [command_side(store, gateway=gateway) for store in stores]
+    shop = shop_application(gateway=gateway)
+    sides: list[CommandSide[ShopCommands]] = [
+        command_side(shop, store) for store in stores
+    ]
     commands = sides[0].commands
     await commands.catalog(ctx(), AddProduct("MUG", "Mug", 500), sku="MUG")
     await commands.restock(ctx(), i.Restock("MUG", 5))
@@ -136,7 +143,7 @@ async def test_twin_orders_place_one_order_and_hold_one_payment(
     assert await types(store, order) == ["OrderPlaced"]
     reserved = await types(store, "inventory-MUG")
     assert reserved.count("StockReserved") == 1
-    gateway = sides[0].gateway
+    gateway = sides[0].commands.gateway
     assert isinstance(gateway, DeterministicGateway)
     assert len(gateway.holds) == 1, "one payment held, the twins' voided"
 
