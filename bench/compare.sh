@@ -103,6 +103,7 @@ stop() {  # stop PID: SIGTERM, then its whole process group if it lingers
 cleanup() {
     local status=$?
     trap - EXIT INT TERM
+    [ -z "$CHILD" ] || kill -TERM "$CHILD" 2>/dev/null || true
     for pid in "${PIDS[@]+"${PIDS[@]}"}"; do stop "$pid"; done
     [ "$STORAGE" = 0 ] || "$PY" "$REPO/bench/compare.py" teardown "$RUN_ID" || true
     if [ $status -ne 0 ]; then
@@ -114,6 +115,15 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+CHILD=""
+step() {  # step COMMAND...: in the background, waited for, so that a signal
+    # to this script is acted on at once (bash defers it while a foreground
+    # child runs); cleanup stops the child too
+    "$@" &
+    CHILD=$!
+    wait "$CHILD"
+}
 
 free_port() {
     "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -135,7 +145,7 @@ measure() {  # measure KEY SETUP URL MODE CONNECTIONS [VAR=VALUE...]
     local shown="MODE=$mode $* ${cmd[*]}"
     shown=${shown//$TOKEN/…}; shown=${shown//$url/http://127.0.0.1:PORT}
     echo "compare.sh: $key: $shown" >&2
-    (cd "$REPO" && env MODE="$mode" RUN_ID="$RUN_ID" "$@" "${cmd[@]}") >"$WORK/$key.out"
+    step env -C "$REPO" MODE="$mode" RUN_ID="$RUN_ID" "$@" "${cmd[@]}" >"$WORK/$key.out"
     "$PY" "$REPO/bench/compare.py" record "$key" "$setup" "$shown" \
         <"$WORK/$key.out" >/dev/null
 }
@@ -146,7 +156,7 @@ anchor() {  # anchor NAME KEY SETUP PATH MODE CONNECTIONS: PATH answers 200 when
     start "$name" env "${ANCHOR_ENV[@]}" "$PY" "$REPO/bench/compare_apps.py" "$name" \
         --port "$port" --workers "$WORKERS"
     local pid=$LAST_PID
-    "$PY" "$REPO/bench/compare.py" wait "http://127.0.0.1:$port$path"
+    step "$PY" "$REPO/bench/compare.py" wait "http://127.0.0.1:$port$path"
     if [ "$1" = get ]; then set -- "$@" TARGET_PATH="$path"; fi
     measure "$key" "$setup" "http://127.0.0.1:$port" "$@"
     stop "$pid"
@@ -182,14 +192,14 @@ for clients in 1 32; do
     jobs=$(( clients < THREADS ? clients : THREADS ))
     cmd=(pgbench -n -f "$WORK/insert.sql" -c "$clients" -j "$jobs" -T "$RUN_SECONDS")
     echo "compare.sh: pgbench_$clients: ${cmd[*]}" >&2
-    "${cmd[@]}" "$DB_URL" >"$WORK/pgbench.out" 2>&1
+    step "${cmd[@]}" "$DB_URL" >"$WORK/pgbench.out" 2>&1
     "$PY" "$REPO/bench/compare.py" record "pgbench_$clients" "$clients clients" \
         "pgbench -n -f insert.sql -c $clients -j $jobs -T $RUN_SECONDS" \
         <"$WORK/pgbench.out" >/dev/null
 done
 
 # -- event stores in process: ours and the eventsourcing library --------------
-"$PY" "$REPO/bench/compare.py" store "$RUN_ID" "$APPENDS" "$LOAD_EVENTS" >/dev/null
+step "$PY" "$REPO/bench/compare.py" store "$RUN_ID" "$APPENDS" "$LOAD_EVENTS" >/dev/null
 PEER_PY=""
 if [ -n "${COMPARE_PEER_VENV:-}" ]; then
     PEER_PY=$COMPARE_PEER_VENV/bin/python
@@ -200,7 +210,7 @@ else
     echo "compare.sh: could not install eventsourcing; its rows stay empty" >&2
 fi
 if [ -n "$PEER_PY" ]; then
-    "$PEER_PY" "$REPO/bench/peer_eventsourcing.py" --dsn "$DB_URL" \
+    step "$PEER_PY" "$REPO/bench/peer_eventsourcing.py" --dsn "$DB_URL" \
         --appends "$APPENDS" --events "$LOAD_EVENTS" >>"$COMPARE_RESULTS"
 fi
 
@@ -214,9 +224,9 @@ anchor fastapi_insert anchor_insert "FastAPI + asyncpg pool of 10, $W" /docs \
 port=$(free_port); COMMAND_URL=http://127.0.0.1:$port
 cqrskit command serve command --port "$port" --workers "$WORKERS"
 COMMAND_PID=$LAST_PID
-"$PY" "$REPO/bench/compare.py" wait "$COMMAND_URL/readyz"
-"$PY" "$REPO/bench/compare.py" seed "$COMMAND_URL" "$TOKEN" RESTOCK "$RESTOCK_SKUS"
-"$PY" "$REPO/bench/compare.py" seed "$COMMAND_URL" "$TOKEN" READ 1
+step "$PY" "$REPO/bench/compare.py" wait "$COMMAND_URL/readyz"
+step "$PY" "$REPO/bench/compare.py" seed "$COMMAND_URL" "$TOKEN" RESTOCK "$RESTOCK_SKUS"
+step "$PY" "$REPO/bench/compare.py" seed "$COMMAND_URL" "$TOKEN" READ 1
 measure ours_post_products "cqrskit serve command, $W, PostgreSQL" "$COMMAND_URL" \
     product "$COMMAND_CONNECTIONS" BEARER="$TOKEN"
 measure ours_restock "cqrskit serve command, $W, $RESTOCK_SKUS SKUs at random" \
@@ -228,6 +238,7 @@ if [ -n "$PROFILE" ]; then
         wrk "-t$THREADS" "-c$COMMAND_CONNECTIONS" "-d${RUN_SECONDS}s" --timeout 10s \
         -s bench/compare.lua "$COMMAND_URL" >"$WORK/profile-wrk.out") &
     LOAD=$!
+    CHILD=$LOAD
     "$BIN/py-spy" record --pid "$COMMAND_PID" --subprocesses --nonblocking \
         --duration "$RUN_SECONDS" --format raw --output "$PROFILE-post-products.txt" \
         >"$WORK/py-spy.log" 2>&1 || echo "compare.sh: py-spy failed: $(tail -1 "$WORK/py-spy.log")" >&2
@@ -239,22 +250,22 @@ fi
 
 # -- ours: the read side (relay, 2 projectors, query service) -----------------
 port=$(free_port); cqrskit relay relay --port "$port"; RELAY_PID=$LAST_PID
-"$PY" "$REPO/bench/compare.py" wait "http://127.0.0.1:$port/healthz"
+step "$PY" "$REPO/bench/compare.py" wait "http://127.0.0.1:$port/healthz"
 PROJECTOR_PIDS=()
 for n in 1 2; do
     port=$(free_port); cqrskit "projector$n" project --port "$port" --name "compare-$n"
     PROJECTOR_PIDS+=("$LAST_PID")
-    "$PY" "$REPO/bench/compare.py" wait "http://127.0.0.1:$port/healthz"
+    step "$PY" "$REPO/bench/compare.py" wait "http://127.0.0.1:$port/healthz"
 done
 port=$(free_port); QUERY_URL=http://127.0.0.1:$port
 cqrskit query serve query --port "$port" --workers "$WORKERS"
 QUERY_PID=$LAST_PID
-"$PY" "$REPO/bench/compare.py" wait "$QUERY_URL/readyz"
-"$PY" "$REPO/bench/compare.py" anchor-key "$QUERY_URL" READ-0 "$RUN_ID"
+step "$PY" "$REPO/bench/compare.py" wait "$QUERY_URL/readyz"
+step "$PY" "$REPO/bench/compare.py" anchor-key "$QUERY_URL" READ-0 "$RUN_ID"
 cmd=("$BIN/cqrskit" bench --command-url "$COMMAND_URL" --query-url "$QUERY_URL"
      --seconds "$RUN_SECONDS" --concurrency 16)
 echo "compare.sh: sync lag: cqrskit bench" >&2
-"${cmd[@]}" --token "$TOKEN" >"$WORK/lag.out"
+step "${cmd[@]}" --token "$TOKEN" >"$WORK/lag.out"
 "$PY" "$REPO/bench/compare.py" record sync_lag \
     "cqrskit bench, 16 clients, relay + 2 projectors" \
     "cqrskit bench --seconds $RUN_SECONDS --concurrency 16" <"$WORK/lag.out" >/dev/null
