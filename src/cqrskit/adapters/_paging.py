@@ -4,8 +4,19 @@ filtered by text or not, in one place (`_entries`)."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import NamedTuple
 
 from cqrskit.core.ports import IndexEntry
+
+
+class Page(NamedTuple):
+    """Which entries of an index to read: up to `limit` after the entry
+    `after` (sort key, member; None from the start), in descending order
+    when `reverse`."""
+
+    after: tuple[str, str] | None
+    limit: int
+    reverse: bool
 
 
 class PagesAndSearches(ABC):
@@ -17,7 +28,7 @@ class PagesAndSearches(ABC):
         limit: int,
         reverse: bool = False,
     ) -> list[IndexEntry]:
-        return await self._entries(index, after, limit, reverse, contains="")
+        return await self._entries(index, Page(after, limit, reverse), contains="")
 
     async def search(
         self,
@@ -28,17 +39,9 @@ class PagesAndSearches(ABC):
         limit: int,
         reverse: bool = False,
     ) -> list[IndexEntry]:
-        return await self._entries(index, after, limit, reverse, contains=text)
+        return await self._entries(index, Page(after, limit, reverse), contains=text)
 
     @abstractmethod
-    async def _entries(
-        self,
-        index: str,
-        after: tuple[str, str] | None,
-        limit: int,
-        reverse: bool,
-        *,
-        contains: str,
-    ) -> list[IndexEntry]:
-        """Up to `limit` entries after `after` whose text contains `contains`
-        (literal, case-insensitive; "" matches every entry)."""
+    async def _entries(self, index: str, page: Page, contains: str) -> list[IndexEntry]:
+        """The entries of `page` whose text contains `contains` (literal,
+        case-insensitive; "" matches every entry)."""

@@ -37,7 +37,9 @@ def dead_letter_prefix(projection: str) -> str:
 
 
 def parked_index(projection: str) -> str:
-    return f"dlq/{projection}/"
+    """The index of a projection's parked streams lies under its dead-letter
+    prefix: a rebuild, which swaps that prefix in, replaces it with the views."""
+    return dead_letter_prefix(projection)
 
 
 def parked_key(projection: str, stream_id: str) -> str:

@@ -669,16 +669,16 @@ def up(
     if demo:
         added = _load_demo(named, settings)
         click.echo(f"demo data loaded ({added} new items)")
-    started = topology.roles(
-        env,
-        host=host,
-        command_port=command_port,
-        query_port=query_port,
-        query_workers=query_workers,
-        projectors=projectors,
-        standby=standby,
-        first_port=first_worker_port,
+    layout = topology.Layout(
+        host,
+        command_port,
+        query_port,
+        query_workers,
+        projectors,
+        standby,
+        first_worker_port,
     )
+    started = topology.roles(env, layout)
     for role in started:
         role.start()
     try:

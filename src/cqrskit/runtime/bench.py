@@ -72,6 +72,48 @@ async def _setup(cmd: httpx.AsyncClient) -> None:
         await cmd.post(f"/inventory/{sku}/restock", json={"quantity": 1_000_000})
 
 
+class _Steps:
+    """One request (or chain) per phase; each says whether it succeeded."""
+
+    def __init__(self, cmd: httpx.AsyncClient, qry: httpx.AsyncClient) -> None:
+        self.cmd, self.qry = cmd, qry
+        self.n = iter(range(10**9))
+
+    def sku(self) -> str:
+        return SKUS[next(self.n) % 20]
+
+    async def _cart_with_item(self) -> tuple[str, httpx.Response]:
+        cart = f"bench-{uuid.uuid4().hex[:12]}"
+        await self.cmd.post("/carts", json={"customer_id": "bench", "cart_id": cart})
+        item = {"sku": self.sku(), "quantity": 1}
+        return cart, await self.cmd.post(f"/carts/{cart}/items", json=item)
+
+    async def add_item(self) -> bool:
+        _, answer = await self._cart_with_item()
+        return answer.status_code == 202
+
+    async def read_product(self) -> bool:
+        answer = await self.qry.get(f"/products/{self.sku()}")
+        return answer.status_code == 200
+
+    async def place_order(self) -> bool:
+        cart, _ = await self._cart_with_item()
+        body = {"cart_id": cart, "payment": CARD}
+        answer = await self.cmd.post("/orders", json=body)
+        return answer.status_code == 201
+
+    async def write_then_read(self) -> bool:
+        sku = self.sku()
+        price = 100 + next(self.n) % 1000
+        await self.cmd.post(f"/products/{sku}/price", json={"price_cents": price})
+        for _ in range(2000):
+            answer = await self.qry.get(f"/products/{sku}")
+            if answer.status_code == 200 and answer.json()["price_cents"] == price:
+                return True
+            await asyncio.sleep(0.001)
+        return False
+
+
 async def run_bench(
     command_url: str, query_url: str, seconds: float, concurrency: int, token: str
 ) -> list[Phase]:
@@ -87,53 +129,16 @@ async def run_bench(
         ) as qry,
     ):
         await _setup(cmd)
-        n = iter(range(10**9))
-
-        async def add_item() -> bool:
-            cart = f"bench-{uuid.uuid4().hex[:12]}"
-            await cmd.post("/carts", json={"customer_id": "bench", "cart_id": cart})
-            answer = await cmd.post(
-                f"/carts/{cart}/items", json={"sku": SKUS[next(n) % 20], "quantity": 1}
-            )
-            return answer.status_code == 202
-
-        async def read_product() -> bool:
-            answer = await qry.get(f"/products/{SKUS[next(n) % 20]}")
-            return answer.status_code == 200
-
-        async def place_order() -> bool:
-            cart = f"bench-{uuid.uuid4().hex[:12]}"
-            await cmd.post("/carts", json={"customer_id": "bench", "cart_id": cart})
-            await cmd.post(
-                f"/carts/{cart}/items", json={"sku": SKUS[next(n) % 20], "quantity": 1}
-            )
-            answer = await cmd.post("/orders", json={"cart_id": cart, "payment": CARD})
-            return answer.status_code == 201
-
-        async def write_then_read() -> bool:
-            sku = SKUS[next(n) % 20]
-            price = 100 + next(n) % 1000
-            await cmd.post(f"/products/{sku}/price", json={"price_cents": price})
-            for _ in range(2000):
-                answer = await qry.get(f"/products/{sku}")
-                if answer.status_code == 200 and answer.json()["price_cents"] == price:
-                    return True
-                await asyncio.sleep(0.001)
-            return False
-
+        steps = _Steps(cmd, qry)
+        phases = [
+            ("query GET /products/{sku}", concurrency, steps.read_product),
+            ("cart (create + add item)", concurrency, steps.add_item),
+            ("order (cart, item, order)", concurrency, steps.place_order),
+            ("command -> visible on read", 1, steps.write_then_read),
+        ]
         return [
-            await _drive(
-                Phase("query GET /products/{sku}"), concurrency, seconds, read_product
-            ),
-            await _drive(
-                Phase("cart (create + add item)"), concurrency, seconds, add_item
-            ),
-            await _drive(
-                Phase("order (cart, item, order)"), concurrency, seconds, place_order
-            ),
-            await _drive(
-                Phase("command -> visible on read"), 1, seconds, write_then_read
-            ),
+            await _drive(Phase(name), clients, seconds, step)
+            for name, clients, step in phases
         ]
 
 

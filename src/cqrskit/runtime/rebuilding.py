@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from cqrskit.core.application import Application
@@ -66,6 +67,41 @@ async def both_stores(
         yield await operator_stores(settings, stack)
 
 
+@dataclass(frozen=True)
+class OperatorRun:
+    """An operator's pass over the log: the stores, the projections chosen,
+    progress, and when it started."""
+
+    store: EventLog
+    target: FullReadStore
+    projections: list[Projection]
+    names: str
+    progress: Progress
+    started: float
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+
+@asynccontextmanager
+async def operator_run(
+    app: Application[Any, Any],
+    settings: Settings,
+    name: str | None,
+    heading: str,
+    out: Callable[[str], None],
+) -> AsyncIterator[OperatorRun]:
+    """Open both stores and print `heading` (with `{names}` and `{url}`, the
+    event store's, masked) before the pass starts."""
+    projections = chosen_projections(app, name)
+    async with both_stores(settings) as (store, target):
+        names = ", ".join(p.name for p in projections)
+        out(heading.format(names=names, url=masked(settings.event_store_url)))
+        progress = Progress(out)
+        yield OperatorRun(store, target, projections, names, progress, time.monotonic())
+
+
 async def rebuild_views(
     app: Application[Any, Any],
     settings: Settings,
@@ -74,19 +110,10 @@ async def rebuild_views(
     page: int = 1000,
     out: Callable[[str], None] = print,
 ) -> int:
-    projections = chosen_projections(app, name)
-    async with both_stores(settings) as (store, target):
-        names = ", ".join(p.name for p in projections)
-        out(f"rebuilding {names} from {masked(settings.event_store_url)}")
-        progress = Progress(out)
-        started = time.monotonic()
+    heading = "rebuilding {names} from {url}"
+    async with operator_run(app, settings, name, heading, out) as run:
         total = await rebuild(
-            store,
-            target,
-            projections,
-            page=page,
-            progress=progress,
+            run.store, run.target, run.projections, page=page, progress=run.progress
         )
-        elapsed = time.monotonic() - started
-        out(f"rebuilt {names}: {total:,} events in {elapsed:.1f} s, swapped in")
+        out(f"rebuilt {run.names}: {total:,} events in {run.elapsed:.1f} s, swapped in")
         return total

@@ -68,69 +68,58 @@ def topology_env(base: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def roles(
-    env: dict[str, str],
-    *,
-    host: str,
-    command_port: int,
-    query_port: int,
-    query_workers: int,
-    projectors: int,
-    standby: bool,
-    first_port: int,
-) -> list[Role]:
+@dataclass(frozen=True)
+class Layout:
+    """Where `cqrskit up` puts its roles, and how many of each."""
+
+    host: str
+    command_port: int
+    query_port: int
+    query_workers: int
+    projectors: int
+    standby: bool
+    first_port: int
+    """Relays and projectors serve /metrics from here up."""
+
+
+def roles(env: dict[str, str], layout: Layout) -> list[Role]:
+    return [*_services(env, layout), *_workers(env, layout)]
+
+
+def _services(env: dict[str, str], layout: Layout) -> list[Role]:
     # The query service is given the read store only; the command service the
     # event store only (DESIGN.md rule 5).
     write_env = {k: v for k, v in env.items() if k != "CQRSKIT_READ_STORE_URL"}
     read_env = {k: v for k, v in env.items() if k != "CQRSKIT_EVENT_STORE_URL"}
-    serve = ["serve", "--host", host]
-    result = [
+    host, workers = layout.host, layout.query_workers
+    command = ["serve", "command", "--host", host, "--port", str(layout.command_port)]
+    query = ["serve", "query", "--host", host, "--port", str(layout.query_port)]
+    return [
+        Role("command service", command, layout.command_port, write_env),
         Role(
-            "command service",
-            [*serve[:1], "command", *serve[1:], "--port", str(command_port)],
-            command_port,
-            write_env,
-        ),
-        Role(
-            f"query service ({query_workers} workers)",
-            [
-                *serve[:1],
-                "query",
-                *serve[1:],
-                "--port",
-                str(query_port),
-                "--workers",
-                str(query_workers),
-            ],
-            query_port,
+            f"query service ({workers} workers)",
+            [*query, "--workers", str(workers)],
+            layout.query_port,
             read_env,
         ),
     ]
-    port = first_port
-    for name in ["relay", "relay (standby)"] if standby else ["relay"]:
-        result.append(
-            Role(name, ["relay", "--host", host, "--port", str(port)], port, env)
+
+
+def _workers(env: dict[str, str], layout: Layout) -> list[Role]:
+    """The relay (and its standby) and the projectors, one port each."""
+    relays = ["relay", "relay (standby)"] if layout.standby else ["relay"]
+    wanted: list[tuple[str, str, list[str]]] = [
+        (name, "relay", []) for name in relays
+    ] + [
+        (f"projector {n}", "project", ["--name", f"projector-{n}"])
+        for n in range(1, layout.projectors + 1)
+    ]
+    return [
+        Role(
+            name, [verb, "--host", layout.host, "--port", str(port), *extra], port, env
         )
-        port += 1
-    for n in range(1, projectors + 1):
-        result.append(
-            Role(
-                f"projector {n}",
-                [
-                    "project",
-                    "--host",
-                    host,
-                    "--port",
-                    str(port),
-                    "--name",
-                    f"projector-{n}",
-                ],
-                port,
-                env,
-            )
-        )
-        port += 1
-    return result
+        for port, (name, verb, extra) in enumerate(wanted, start=layout.first_port)
+    ]
 
 
 def ensure_database(url: str) -> None:

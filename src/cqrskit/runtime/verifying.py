@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -11,8 +10,7 @@ from cqrskit.adapters.memory import InMemoryReadStore
 from cqrskit.core.application import Application
 from cqrskit.core.pause import Pauses
 from cqrskit.core.verify import Difference, verify
-from cqrskit.runtime.rebuilding import Progress, both_stores, chosen_projections
-from cqrskit.runtime.redaction import masked
+from cqrskit.runtime.rebuilding import operator_run
 from cqrskit.runtime.settings import Settings
 
 SHOWN = 160
@@ -42,29 +40,24 @@ async def verify_views(
     out: Callable[[str], None] = print,
 ) -> list[Difference]:
     """Print the differences found (and progress); return them."""
-    projections = chosen_projections(app, name)
-    async with both_stores(settings) as (store, target):
-        names = ", ".join(p.name for p in projections)
-        out(f"verifying {names} against {masked(settings.event_store_url)}")
-        progress = Progress(out)
-        started = time.monotonic()
+    heading = "verifying {names} against {url}"
+    async with operator_run(app, settings, name, heading, out) as run:
         differences = await verify(
-            store,
-            target,
+            run.store,
+            run.target,
             InMemoryReadStore(),
-            projections,
-            Pauses(target),
+            run.projections,
+            Pauses(run.target),
             page=page,
-            progress=progress,
+            progress=run.progress,
             wait=asyncio.sleep,
         )
-        elapsed = time.monotonic() - started
-        rate = progress.done / max(elapsed, 1e-9)
-        out(
-            f"folded {progress.done:,} events in {elapsed:.1f} s ({rate:,.0f} events/s)"
-        )
+        elapsed = run.elapsed
+        done = run.progress.done
+        rate = done / max(elapsed, 1e-9)
+        out(f"folded {done:,} events in {elapsed:.1f} s ({rate:,.0f} events/s)")
         for difference in differences:
             out(describe(difference))
         verdict = f"{len(differences)} differences" if differences else "clean"
-        out(f"{names}: {verdict}")
+        out(f"{run.names}: {verdict}")
         return differences

@@ -90,6 +90,19 @@ PROPERTY_SETTINGS = settings(
     ],
 )
 index_names = (f"prop-{i}" for i in itertools.count())
+
+
+async def fresh_index(store: ReadStore, entries: Mapping[str, tuple[str, str]]) -> str:
+    """A new index holding `entries` (member: (sort key, text)): the property
+    tests share one store across examples, so each example takes an index of
+    its own."""
+    index = next(index_names)
+    await put_entries(
+        store, index, [IndexEntry(m, k, t) for m, (k, t) in entries.items()]
+    )
+    return index
+
+
 texts = st.text(alphabet="aAbB%_ äÄ", max_size=4)
 indexes = st.dictionaries(
     st.text(alphabet="xyz", min_size=1, max_size=3),
@@ -326,10 +339,7 @@ class ReadStoreContract(ReadStoreFixtures):
         limit: int,
         reverse: bool,
     ) -> None:
-        index = next(index_names)  # one store for all examples: a fresh index each
-        await put_entries(
-            read_store, index, [IndexEntry(m, k, t) for m, (k, t) in entries.items()]
-        )
+        index = await fresh_index(read_store, entries)
 
         pages = await walk(paging(read_store, index, reverse=reverse), limit)
 

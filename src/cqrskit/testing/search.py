@@ -12,7 +12,7 @@ from cqrskit.testing.read_store import (
     PROPERTY_SETTINGS,
     Fetch,
     ReadStoreFixtures,
-    index_names,
+    fresh_index,
     indexes,
     put_entries,
     sorted_keys,
@@ -102,10 +102,7 @@ class TextSearchContract(ReadStoreFixtures):
         reverse: bool,
         needle: str,
     ) -> None:
-        index = next(index_names)  # one store for all examples: a fresh index each
-        await put_entries(
-            read_store, index, [IndexEntry(m, k, t) for m, (k, t) in entries.items()]
-        )
+        index = await fresh_index(read_store, entries)
 
         pages = await walk(searching(read_store, index, needle, reverse), limit)
 

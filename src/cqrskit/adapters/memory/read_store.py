@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from cqrskit.adapters._paging import PagesAndSearches
+from cqrskit.adapters._paging import Page, PagesAndSearches
 from cqrskit.core.errors import ConcurrencyError
 from cqrskit.core.pause import GENERATION
 from cqrskit.core.ports import IndexEntry, VersionMove, ViewChanges
@@ -22,15 +22,8 @@ class InMemoryReadStore(PagesAndSearches):
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         return [self._docs.get(k) for k in keys]
 
-    async def _entries(
-        self,
-        index: str,
-        after: tuple[str, str] | None,
-        limit: int,
-        reverse: bool,
-        *,
-        contains: str,
-    ) -> list[IndexEntry]:
+    async def _entries(self, index: str, page: Page, contains: str) -> list[IndexEntry]:
+        after, limit, reverse = page
         entries = sorted(
             self._indexes.get(index, {}).values(),
             key=lambda e: (e.sort_key, e.member),

@@ -25,7 +25,7 @@ from typing import Any, cast
 import redis.asyncio as redis
 from redis import exceptions as rx
 
-from cqrskit.adapters._paging import PagesAndSearches
+from cqrskit.adapters._paging import Page, PagesAndSearches
 from cqrskit.adapters.redis._client import connect
 from cqrskit.adapters.redis._keys import Keyspace, lex_member, page_bounds
 from cqrskit.adapters.redis._scripts import ADOPT, COMMIT, PAGE
@@ -115,15 +115,8 @@ class RedisReadStore(PagesAndSearches):
             values = await self._client.mget([self._keys.doc(k) for k in keys])
         return cast(list[bytes | None], values)
 
-    async def _entries(
-        self,
-        index: str,
-        after: tuple[str, str] | None,
-        limit: int,
-        reverse: bool,
-        *,
-        contains: str,
-    ) -> list[IndexEntry]:
+    async def _entries(self, index: str, page: Page, contains: str) -> list[IndexEntry]:
+        after, limit, reverse = page
         needle = contains.lower().encode() if contains else b""
         chunk = max(limit, _FILTER_CHUNK) if needle else limit
         start, stop = page_bounds(after, reverse)

@@ -21,7 +21,7 @@ from typing import Any
 import aiosqlite
 import orjson
 
-from cqrskit.adapters._paging import PagesAndSearches
+from cqrskit.adapters._paging import Page, PagesAndSearches
 from cqrskit.adapters.sqlite._database import (
     Migration,
     SqliteDatabase,
@@ -107,15 +107,8 @@ class SqliteReadStore(PagesAndSearches):
         found = {key: bytes(value) for key, value in rows}
         return [found.get(key) for key in keys]
 
-    async def _entries(
-        self,
-        index: str,
-        after: tuple[str, str] | None,
-        limit: int,
-        reverse: bool,
-        *,
-        contains: str,
-    ) -> list[IndexEntry]:
+    async def _entries(self, index: str, page: Page, contains: str) -> list[IndexEntry]:
+        after, limit, reverse = page
         where = ["index_name = ?"]
         params: list[str | int] = [index]
         if after is not None:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from fastapi import FastAPI
 
 from cqrskit.core.application import Application
+from cqrskit.core.auth import TokenVerifier
 from cqrskit.entrypoints.http.command_app import create_command_app
 from cqrskit.entrypoints.http.query_app import create_query_app
 from cqrskit.runtime import adapters, roles
@@ -24,34 +26,47 @@ S = TypeVar("S")
 Role = Callable[[Application[Any, Any], Settings, AsyncExitStack], Awaitable[S]]
 
 
-def _provider(
-    role: Role[S], application: Application[Any, Any], settings: Settings
-) -> Callable[[], AbstractAsyncContextManager[S]]:
-    """What an app's lifespan opens (and closes): the role's side."""
+@dataclass(frozen=True)
+class _Service:
+    """What a service's factory reads from the environment, once."""
 
-    @asynccontextmanager
-    async def provide() -> AsyncIterator[S]:
-        async with AsyncExitStack() as stack:
-            yield await role(application, settings, stack)
+    application: Application[Any, Any]
+    settings: Settings
+    verifier: TokenVerifier
+    server_key: bytes
 
-    return provide
+    @classmethod
+    def from_env(cls, store: str, url: Callable[[Settings], str]) -> _Service:
+        """Refuses an unsupported URL of the one store the service opens."""
+        settings = Settings.from_env()
+        application = load_application(settings.app)
+        adapters.check_url(store, url(settings))
+        verifier = adapters.token_verifier(settings)
+        return cls(application, settings, verifier, settings.hmac_key())
+
+    def provider(self, role: Role[S]) -> Callable[[], AbstractAsyncContextManager[S]]:
+        """What an app's lifespan opens (and closes): the role's side."""
+
+        @asynccontextmanager
+        async def provide() -> AsyncIterator[S]:
+            async with AsyncExitStack() as stack:
+                yield await role(self.application, self.settings, stack)
+
+        return provide
 
 
 def command_app() -> FastAPI:
-    settings = Settings.from_env()
-    application = load_application(settings.app)
-    adapters.check_url("event store", settings.event_store_url)
-    verifier, server_key = adapters.token_verifier(settings), settings.hmac_key()
-    provide = _provider(roles.command_role, application, settings)
+    s = _Service.from_env("event store", lambda settings: settings.event_store_url)
     return create_command_app(
-        application, provide, verifier, server_key, rate_limit=settings.rate_limit
+        s.application,
+        s.provider(roles.command_role),
+        s.verifier,
+        s.server_key,
+        rate_limit=s.settings.rate_limit,
     )
 
 
 def query_app() -> FastAPI:
-    settings = Settings.from_env()
-    application = load_application(settings.app)
-    adapters.check_url("read store", settings.read_store_url)
-    verifier, server_key = adapters.token_verifier(settings), settings.hmac_key()
-    provide = _provider(roles.query_role, application, settings)
-    return create_query_app(application, provide, verifier, server_key)
+    s = _Service.from_env("read store", lambda settings: settings.read_store_url)
+    provide = s.provider(roles.query_role)
+    return create_query_app(s.application, provide, s.verifier, s.server_key)

@@ -4,6 +4,7 @@ scaled on its own, and the CRUD monolith, whose one database carries both."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from cqrskit.runtime.planning.figures import Figures
 from cqrskit.runtime.planning.model import (
@@ -70,13 +71,37 @@ def _load(s: SystemPlan, t: Target) -> None:
 def plan_cqrs(t: Target, fig: Figures) -> SystemPlan:
     s = SystemPlan("CQRS topology")
     _load(s, t)
-    events = t.writes_per_s * t.events_per_command
+    p = _processes(s, t, fig)
+    partitions = _broker(s, t, fig, p.projectors)
+    pg = _event_store(
+        s,
+        t,
+        fig,
+        connections=p.command_instances * fig.db_pool_per_process + p.relays * 2,
+    )
+    _read_store(s, t, fig)
+    s.limits += _cqrs_limits(t, fig, p, partitions, pg)
+    return s
+
+
+@dataclass(frozen=True)
+class _Processes:
+    """How many processes each CQRS role needs, and how many run."""
+
+    command: int
+    command_instances: int
+    query: int
+    relays: int
+    projectors: int
+
+
+def _processes(s: SystemPlan, t: Target, fig: Figures) -> _Processes:
     h = t.headroom
+    events = t.writes_per_s * t.events_per_command
     cmd = needed(s, ROLES, "command", t.writes_per_s, fig.command_writes_per_s, h)
     commands = instances(s, ROLES, "command", cmd, t.zones)
     qry = needed(s, ROLES, "query", t.reads_per_s, fig.query_reads_per_s, h)
     instances(s, ROLES, "query", qry, t.zones)
-    relay_ceiling = fig.relay_messages_per_s * fig.events_per_message
     relays = s.step(
         ROLES,
         "relay instances",
@@ -84,16 +109,25 @@ def plan_cqrs(t: Target, fig: Figures) -> SystemPlan:
         "",
         f"max(2, {t.zones} zones): one leads, the others stand by",
     )
-    proj_ceiling = fig.projector_messages_per_s * fig.events_per_message
-    proj = needed(s, ROLES, "projector", events, proj_ceiling, h)
+    proj = needed(s, ROLES, "projector", events, _projector_ceiling(fig), h)
     instances(s, ROLES, "projector", proj, t.zones)
-    partitions = max(MIN_PARTITIONS, 2 ** ceil(math.log2(2 * proj)))
+    return _Processes(cmd, commands, qry, int(relays), proj)
+
+
+def _projector_ceiling(fig: Figures) -> float:
+    return fig.projector_messages_per_s * fig.events_per_message
+
+
+def _broker(s: SystemPlan, t: Target, fig: Figures, projectors: int) -> int:
+    """Partitions, messages and bytes through the broker; the partitions."""
+    events = t.writes_per_s * t.events_per_command
+    partitions: int = max(MIN_PARTITIONS, 2 ** ceil(math.log2(2 * projectors)))
     s.step(
         BROKER,
         "partitions (quorum queues)",
         partitions,
         "",
-        f"max({MIN_PARTITIONS}, 2 x {proj} projectors, rounded up to a power "
+        f"max({MIN_PARTITIONS}, 2 x {projectors} projectors, rounded up to a power "
         "of 2): room for twice the projectors",
     )
     s.step(
@@ -111,30 +145,36 @@ def plan_cqrs(t: Target, fig: Figures) -> SystemPlan:
         f"{n(events)} events/s x {n(t.event_bytes)} B = "
         f"{size(events * t.event_bytes)}/s",
     )
-    pg = _event_store(
-        s, t, fig, connections=commands * fig.db_pool_per_process + relays * 2
-    )
-    _read_store(s, t, fig)
-    s.limits += [
+    return partitions
+
+
+def _cqrs_limits(
+    t: Target, fig: Figures, p: _Processes, partitions: int, pg: float
+) -> list[Limit]:
+    events = t.writes_per_s * t.events_per_command
+    return [
         Limit("PostgreSQL primary (appends)", pg, False),
-        Limit("relay (one active)", events / relay_ceiling, False),
         Limit(
-            "projectors (one per partition at most)",
-            events / (partitions * proj_ceiling),
+            "relay (one active)",
+            events / (fig.relay_messages_per_s * fig.events_per_message),
             False,
         ),
         Limit(
-            f"command service ({cmd} processes)",
-            t.writes_per_s / (cmd * fig.command_writes_per_s),
+            "projectors (one per partition at most)",
+            events / (partitions * _projector_ceiling(fig)),
+            False,
+        ),
+        Limit(
+            f"command service ({p.command} processes)",
+            t.writes_per_s / (p.command * fig.command_writes_per_s),
             True,
         ),
         Limit(
-            f"query service ({qry} processes)",
-            t.reads_per_s / (qry * fig.query_reads_per_s),
+            f"query service ({p.query} processes)",
+            t.reads_per_s / (p.query * fig.query_reads_per_s),
             True,
         ),
     ]
-    return s
 
 
 def _event_store(s: SystemPlan, t: Target, fig: Figures, connections: float) -> float:
