@@ -266,18 +266,23 @@ def result(proc: subprocess.Popen[str]) -> dict[str, float]:
 
 
 def probe_lag(system: System, stop: threading.Event, lags: list[float]) -> None:
-    """Restock the probe SKU, then time until the read side shows it."""
+    """Restock the probe SKU, then time until the read side shows it (polling
+    every millisecond, as an operator's token: the CQRS side refuses anyone
+    else's restock)."""
+    auth = {"Authorization": f"Bearer {BEARER}"}
     with (
-        httpx.Client(base_url=system.command_url, timeout=10) as cmd,
-        httpx.Client(base_url=system.query_url, timeout=10) as qry,
+        httpx.Client(base_url=system.command_url, timeout=10, headers=auth) as cmd,
+        httpx.Client(base_url=system.query_url, timeout=10, headers=auth) as qry,
     ):
         while not stop.wait(0.5):
             before = qry.get(f"/products/{PROBE}").json()["available"]
             start = time.monotonic()
-            cmd.post(f"/inventory/{PROBE}/restock", json={"quantity": 1})
+            restocked = cmd.post(f"/inventory/{PROBE}/restock", json={"quantity": 1})
+            restocked.raise_for_status()
             while qry.get(f"/products/{PROBE}").json()["available"] == before:
                 if time.monotonic() - start > 10:
                     break
+                time.sleep(0.001)
             lags.append(time.monotonic() - start)
 
 
