@@ -29,6 +29,11 @@ class EventStore(Protocol):
         """Committed events with `position > after` in log order, never skipping."""
         ...
 
+    async def head(self) -> int:
+        """The position of the last event `read_all` would return now, when
+        read to the end (0 for an empty log): what a relay could publish."""
+        ...
+
     async def close(self) -> None: ...
 
 
