@@ -80,6 +80,11 @@ class Membership(Protocol):
 
     async def leave(self, member: str) -> None: ...
 
+    async def members(self) -> list[str]:
+        """The live members, sorted, as an onlooker sees them (`cqrskit
+        status`): nobody is marked alive."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -218,6 +223,14 @@ class SearchableStore(ReadStore, TextSearch, Protocol):
 
 class EventLog(EventStore, PositionStore, Protocol):
     """An event store that also keeps the relay's position, in the same database."""
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseHolder:
+    """Who holds a lease (a process's name, host-pid) and since when (RFC 3339)."""
+
+    holder: str
+    since: str
 
 
 class LeaseLost(Exception):

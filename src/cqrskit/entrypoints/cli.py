@@ -17,6 +17,7 @@ from cqrskit.core.auth import ADMIN, CUSTOMER
 from cqrskit.core.errors import Misconfigured
 from cqrskit.entrypoints.http.command_app import create_command_app
 from cqrskit.entrypoints.http.query_app import create_query_app
+from cqrskit.entrypoints.status import status_command
 from cqrskit.runtime import eventloop, logs
 from cqrskit.runtime.adapters import UnsupportedUrl, token_verifier
 from cqrskit.runtime.applications import ApplicationNotFound, load_application
@@ -698,6 +699,9 @@ def up(
         topology.stop_all(started)
     click.echo("cqrskit stopped")
     sys.exit(code)
+
+
+main.add_command(status_command(app_option, data_dir_option()))
 
 
 def _show_envvars(command: click.Command) -> None:
