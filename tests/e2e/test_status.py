@@ -1,0 +1,103 @@
+"""`cqrskit status --json` against `cqrskit up` on the real services: the
+relay leader, the projectors with their partitions, no lag once caught up,
+and lag while the projectors are frozen and commands keep coming."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from harness import Shop
+from test_failover import add_products, all_readable
+from topology import ServicesTopology, role_ports
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+
+WAIT = 30.0
+
+
+@pytest.fixture
+def topology(tmp_path: Path) -> Iterator[ServicesTopology]:
+    system = ServicesTopology(tmp_path)
+    system.start()
+    try:
+        yield system
+    finally:
+        if system.running:
+            system.stop()
+
+
+def status(env: dict[str, str]) -> dict[str, Any]:
+    answer = subprocess.run(
+        [sys.executable, "-m", "cqrskit.entrypoints.cli", "status", "--json"],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    found: dict[str, Any] = orjson.loads(answer.stdout)
+    return found
+
+
+def lag(found: dict[str, Any]) -> int:
+    return sum(
+        part["lag_events"] for p in found["projections"] for part in p["partitions"]
+    )
+
+
+def eventually(env: dict[str, str], check: Any) -> dict[str, Any]:
+    deadline = time.monotonic() + WAIT
+    while not check(found := status(env)):
+        assert time.monotonic() < deadline, orjson.dumps(found).decode()
+        time.sleep(0.5)
+    return found
+
+
+def test_status_shows_the_leader_the_members_and_the_lag(
+    topology: ServicesTopology,
+) -> None:
+    env = topology.env()
+    shop = Shop(topology)  # type: ignore[arg-type]
+    try:
+        all_readable(shop, add_products(shop, 8))
+        found = eventually(
+            env, lambda s: len(s["members"]) == 2 and s["relay"]["lag_events"] == 0
+        )
+        assert found["head"] >= 8  # a ProductAdded per SKU
+        assert found["relay"]["position"] == found["head"]
+        assert found["relay"]["leader"]["holder"]
+        held = [p for m in found["members"] for p in m["partitions"]]
+        assert sorted(held) == list(range(found["partitions"]))
+        assert lag(found) == 0
+        catalog = next(p for p in found["projections"] if p["name"] == "catalog")
+        assert max(part["applied_position"] for part in catalog["partitions"]) > 0
+
+        roles = role_ports(topology)
+        frozen = [roles["projector 1"][1], roles["projector 2"][1]]
+        for pid in frozen:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            add_products(shop, 8)
+            behind = eventually(env, lambda s: lag(s) >= 8)
+            assert behind["relay"]["lag_events"] == 0 or behind["head"] > found["head"]
+            waiting = [
+                part
+                for p in behind["projections"]
+                for part in p["partitions"]
+                if part["lag_events"]
+            ]
+            assert all(part["lag_seconds"] > 0 for part in waiting)
+        finally:
+            for pid in frozen:
+                os.kill(pid, signal.SIGCONT)
+        eventually(env, lambda s: lag(s) == 0)
+    finally:
+        shop.close()
