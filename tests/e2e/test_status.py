@@ -15,7 +15,8 @@ from typing import Any
 
 import orjson
 import pytest
-from harness import Shop
+from credentials import process_env
+from harness import CqrskitProcess, Shop
 from test_failover import add_products, all_readable
 from topology import ServicesTopology, role_ports
 
@@ -35,9 +36,9 @@ def topology(tmp_path: Path) -> Iterator[ServicesTopology]:
             system.stop()
 
 
-def status(env: dict[str, str]) -> dict[str, Any]:
+def status(env: dict[str, str], *args: str) -> dict[str, Any]:
     answer = subprocess.run(
-        [sys.executable, "-m", "cqrskit.entrypoints.cli", "status", "--json"],
+        [sys.executable, "-m", "cqrskit.entrypoints.cli", "status", "--json", *args],
         env=env,
         capture_output=True,
         timeout=60,
@@ -101,3 +102,37 @@ def test_status_shows_the_leader_the_members_and_the_lag(
         eventually(env, lambda s: lag(s) == 0)
     finally:
         shop.close()
+
+
+def test_status_reads_the_embedded_stores_of_cqrskit_run(
+    fresh_cqrskit: CqrskitProcess, fresh_shop: Shop
+) -> None:
+    all_readable(fresh_shop, add_products(fresh_shop, 5))
+    args = ("--data-dir", str(fresh_cqrskit.data_dir))
+    deadline = time.monotonic() + WAIT
+    while lag(found := status(process_env(), *args)) or found["head"] < 5:
+        assert time.monotonic() < deadline, orjson.dumps(found).decode()
+        time.sleep(0.5)
+
+    assert found["relay"]["embedded"] is True
+    assert found["members"] == []  # one process: no sharing
+    catalog = next(p for p in found["projections"] if p["name"] == "catalog")
+    applied = [part["applied_position"] for part in catalog["partitions"]]
+    assert max(applied) > 0
+    assert catalog["parked_streams"] == 0
+
+
+def test_a_store_that_cannot_be_reached_is_a_message_and_exit_1() -> None:
+    env = process_env(
+        CQRSKIT_EVENT_STORE_URL="postgresql://postgres@127.0.0.1:1/none",
+        CQRSKIT_BROKER_URL="amqp://guest:guest@127.0.0.1:1/",
+    )
+    answer = subprocess.run(
+        [sys.executable, "-m", "cqrskit.entrypoints.cli", "status"],
+        env=env,
+        capture_output=True,
+        timeout=60,
+    )
+    assert answer.returncode == 1
+    assert b"cannot read the status: PostgreSQL cannot serve" in answer.stderr
+    assert b"Traceback" not in answer.stderr
