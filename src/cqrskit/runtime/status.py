@@ -98,14 +98,15 @@ async def projection_lags(
     projections: Sequence[Projection],
     partitions: int,
     head: int,
+    limit: int = SCAN_LIMIT,
 ) -> dict[str, dict[int, Lag]]:
     """Per projection and partition, its lag behind the log's `head`; one read
-    of the log serves them all."""
+    of the log (at most `limit` events) serves them all."""
     applied = {
         p.name: await applied_positions(views, p.name, partitions) for p in projections
     }
     start = min((start_of(a) for a in applied.values()), default=head)
-    pending, capped = await read_log(events, start, head)
+    pending, capped = await read_log(events, start, head, limit)
     now = datetime.now(UTC)
     return {
         p.name: lags(
