@@ -15,10 +15,11 @@ from typing import Any
 
 import orjson
 import pytest
-from credentials import process_env
 from harness import CqrskitProcess, Shop
 from test_failover import add_products, all_readable
 from topology import ServicesTopology, role_ports
+
+from credentials import process_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 

@@ -6,11 +6,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from cqrskit.adapters.memory import InMemoryReadStore
-from cqrskit.core.messages import RecordedEvent
+from prometheus_client import CollectorRegistry, generate_latest
+
+from cqrskit.adapters.memory import (
+    InMemoryBroker,
+    InMemoryEventStore,
+    InMemoryReadStore,
+)
+from cqrskit.core.messages import Metadata, NewEvent, RecordedEvent, StreamAppend
 from cqrskit.core.progress import Lag, age, applied_mark, lags, relay_lag
 from cqrskit.core.projection import ProjectionRunner, View
+from cqrskit.core.relay import Relay
 from cqrskit.core.wire import partition_for
+from cqrskit.runtime.lag import LagMetrics
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
@@ -110,3 +118,37 @@ async def test_the_runner_records_the_partitions_applied_position_with_its_commi
         applied_mark(3)
     ] == 7
     assert runner.progress["carts", 3].position == 7
+
+
+async def test_the_lag_metrics_read_the_relay_and_each_projection_from_the_stores() -> (
+    None
+):
+    events, views = InMemoryEventStore(), InMemoryReadStore()
+    for n in range(1, 4):
+        await events.append(
+            [StreamAppend("cart-1", n - 1, [NewEvent("Happened", {})])],
+            metadata=Metadata(),
+        )
+    relay = Relay(events, events, InMemoryBroker(1))
+    runner = ProjectionRunner([Counting()], views)
+    await runner.handle(0, await events.read_all(0, 1))
+    lags = LagMetrics(
+        lambda: events,
+        relay=lambda: relay,
+        views=lambda: views,
+        projections=[Counting()],
+        partitions=1,
+    )
+    registry = CollectorRegistry()
+    registry.register(lags)
+
+    await lags.refresh()
+    text = generate_latest(registry).decode()
+
+    assert "cqrskit_event_store_head_position 3.0" in text
+    assert "cqrskit_relay_lag_events 3.0" in text
+    assert 'cqrskit_projector_lag_events{partition="0",projection="carts"} 2.0' in text
+    assert 'applied_position{partition="0",projection="carts"} 1.0' in text
+    await relay.pump()
+    await lags.refresh()
+    assert "cqrskit_relay_lag_events 0.0" in generate_latest(registry).decode()
