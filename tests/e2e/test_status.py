@@ -9,14 +9,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 from harness import CqrskitProcess, Shop
-from test_failover import add_products, all_readable
+from test_failover import add_products, all_readable, topology
+
+__all__ = ["topology"]  # the fixture: `cqrskit up` on storage of its own
 from topology import ServicesTopology, role_ports
 
 from credentials import process_env
@@ -24,17 +24,6 @@ from credentials import process_env
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 WAIT = 30.0
-
-
-@pytest.fixture
-def topology(tmp_path: Path) -> Iterator[ServicesTopology]:
-    system = ServicesTopology(tmp_path)
-    system.start()
-    try:
-        yield system
-    finally:
-        if system.running:
-            system.stop()
 
 
 def status(env: dict[str, str], *args: str) -> dict[str, Any]:
