@@ -94,7 +94,7 @@ class PostgresLease:
 
     def _badge(self) -> str:
         """The leader's session names who leads and since when, for `lease_holder`."""
-        since = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        since = datetime.now(UTC).strftime(_SINCE)
         return f"{_badge_prefix(self._name)}{since} {self._holder}"[:63]
 
     async def _wait_for_lock(self, conn: asyncpg.Connection) -> None:
@@ -196,10 +196,14 @@ class PostgresLease:
 
 
 _NAME_SESSION = "SELECT set_config('application_name', $1, false)"
+_SINCE = "%Y%m%dT%H%M%SZ"
+"""Compact, for the holder's name to fit in 63 characters."""
 
 
 def _badge_prefix(name: str) -> str:
-    return f"cqrskit {name} leader "
+    """Every session of the lease is named `cqrskit leader NAME`; the
+    holder's adds the time it took the lock and its own name."""
+    return f"cqrskit leader {name} "
 
 
 async def lease_holder(dsn: str, name: str) -> LeaseHolder | None:
@@ -220,4 +224,5 @@ async def lease_holder(dsn: str, name: str) -> LeaseHolder | None:
     if badge is None:
         return None
     since, _, holder = badge.removeprefix(prefix).partition(" ")
-    return LeaseHolder(holder, since)
+    when = datetime.strptime(since, _SINCE).replace(tzinfo=UTC)
+    return LeaseHolder(holder, when.strftime("%Y-%m-%dT%H:%M:%SZ"))
