@@ -48,8 +48,8 @@ class MembershipContract:
     ) -> None:
         member, onlooker = await open_membership(), await open_membership()
         assert await onlooker.members() == []
-        await member.heartbeat("b", 30)
         await member.heartbeat("a", 0.05)
+        await member.heartbeat("b", 30)
         await asyncio.sleep(0.3)
 
         assert await onlooker.members() == ["b"]
