@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 
 from cqrskit.adapters.postgres import PostgresEventStore, PostgresLease
+from cqrskit.adapters.postgres.leader import lease_holder
 from cqrskit.core.errors import StoreUnavailable
 from cqrskit.core.ports import LeaseLost
 from services import POSTGRES_URL, require
@@ -121,3 +122,20 @@ async def test_an_unreachable_server_is_store_unavailable() -> None:
     with pytest.raises(StoreUnavailable):
         await lease.acquire()
     assert not lease.valid()
+
+
+async def test_an_onlooker_sees_who_holds_the_lease_and_since_when(
+    schema: str, leases: list[PostgresLease]
+) -> None:
+    first, second, _ = leases
+    assert await lease_holder(POSTGRES_URL, schema) is None
+    await first.acquire()
+    standby = asyncio.create_task(second.acquire())
+    await asyncio.sleep(0.2)
+
+    held = await lease_holder(POSTGRES_URL, schema)
+
+    assert held is not None and held.holder and held.since.endswith("Z")
+    standby.cancel()
+    await first.release()
+    assert await lease_holder(POSTGRES_URL, schema) is None

@@ -29,6 +29,11 @@ class EventStore(Protocol):
         """Committed events with `position > after` in log order, never skipping."""
         ...
 
+    async def head(self) -> int:
+        """The position of the last event `read_all` would return now, when
+        read to the end (0 for an empty log): what a relay could publish."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -74,6 +79,11 @@ class Membership(Protocol):
         ...
 
     async def leave(self, member: str) -> None: ...
+
+    async def members(self) -> list[str]:
+        """The live members, sorted, as an onlooker sees them (`cqrskit
+        status`): nobody is marked alive."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -213,6 +223,14 @@ class SearchableStore(ReadStore, TextSearch, Protocol):
 
 class EventLog(EventStore, PositionStore, Protocol):
     """An event store that also keeps the relay's position, in the same database."""
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseHolder:
+    """Who holds a lease (a process's name, host-pid) and since when (RFC 3339)."""
+
+    holder: str
+    since: str
 
 
 class LeaseLost(Exception):

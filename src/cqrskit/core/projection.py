@@ -35,6 +35,7 @@ from cqrskit.core.ports import (
     VersionMove,
     ViewChanges,
 )
+from cqrskit.core.progress import Applied, applied_mark
 
 log = logging.getLogger(__name__)
 
@@ -136,21 +137,29 @@ class ProjectionRunner:
         self.applied = 0
         self.duplicates = 0
         self.gaps_filled = 0
+        self.progress: dict[tuple[str, int], Applied] = {}
+        """By projection and partition, the last event this runner applied
+        (or passed over as a duplicate, skipped or parked)."""
 
     async def handle(self, partition: int, events: Sequence[RecordedEvent]) -> None:
         for projection in self._projections:
             relevant = [e for e in events if e.category in projection.categories]
             if relevant:
-                await self._run(projection, relevant)
+                await self._run(projection, relevant, partition)
+                last, key = relevant[-1], (projection.name, partition)
+                if last.position > self.progress.get(key, Applied(0)).position:
+                    self.progress[key] = Applied(last.position, last.recorded_at)
 
-    async def _run(self, projection: Projection, events: list[RecordedEvent]) -> None:
+    async def _run(
+        self, projection: Projection, events: list[RecordedEvent], partition: int
+    ) -> None:
         """Apply until committed; the time a tool holds the projection paused
         is waited out and not counted as a failed attempt."""
         attempt = 0
         parks: dict[str, Parked] = {}
         while True:
             try:
-                paused = await self._apply_batch(projection, events, parks)
+                paused = await self._apply_batch(projection, events, parks, partition)
             except _Poisoned as poison:
                 record = self._failed(projection.name, poison)
                 parks[record.stream_id] = record
@@ -217,16 +226,20 @@ class ProjectionRunner:
         projection: Projection,
         events: list[RecordedEvent],
         parks: dict[str, Parked],
+        partition: int,
     ) -> int | None:
         """Apply and commit the batch, without the streams parked before or in
         `parks` (which it parks); or, if the projection is paused, return its
-        (negative) generation and do nothing."""
+        (negative) generation and do nothing. The partition's applied position
+        (`core.progress`) moves with the checkpoints, read in the same trip."""
         stream_ids = list(dict.fromkeys(e.stream_id for e in events))
         marks = {sid: parked_mark(sid) for sid in stream_ids}
+        mark = applied_mark(partition)
         before = await self._store.stream_versions(
-            projection.name, [GENERATION, *stream_ids, *marks.values()]
+            projection.name, [GENERATION, mark, *stream_ids, *marks.values()]
         )
         generation = before.pop(GENERATION)
+        was_at = before.pop(mark)
         if generation < 0:
             return generation
         held = {sid for sid, mark in marks.items() if before.pop(mark)}
@@ -258,6 +271,8 @@ class ProjectionRunner:
             moves[marks[sid]] = VersionMove(0, record.version)
         if moves or parks:
             moves[GENERATION] = VersionMove(generation, generation)
+            if events[-1].position > was_at:
+                moves[mark] = VersionMove(was_at, events[-1].position)
             await self._store.commit(projection.name, view.changes, moves)
         return None
 

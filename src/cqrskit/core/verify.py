@@ -18,6 +18,7 @@ from typing import Protocol
 from cqrskit.core.deadletter import Skip, skipped_events
 from cqrskit.core.pause import GENERATION, PauseBroken, Pauses
 from cqrskit.core.ports import EventStore, IndexEntry, Inspectable, ReadStore
+from cqrskit.core.progress import APPLIED
 from cqrskit.core.projection import Projection, ProjectionRunner
 from cqrskit.core.rebuild import Progress
 
@@ -162,10 +163,12 @@ async def _compare(
     fresh_cp = await fresh.checkpoints(projection.name)
     for cp in (live_cp, fresh_cp):
         cp.pop(GENERATION, None)
+    # Where each partition stands depends on how the log was cut into
+    # batches, not on what the views hold.
     found += _diff(
         f"checkpoint {projection.name} ",
-        {k: str(v) for k, v in live_cp.items() if v},
-        {k: str(v) for k, v in fresh_cp.items() if v},
+        {k: str(v) for k, v in live_cp.items() if v and not k.startswith(APPLIED)},
+        {k: str(v) for k, v in fresh_cp.items() if v and not k.startswith(APPLIED)},
     )
     return found
 

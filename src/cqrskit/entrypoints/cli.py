@@ -16,11 +16,13 @@ from cqrskit.core.application import Application
 from cqrskit.core.auth import ADMIN, CUSTOMER
 from cqrskit.core.errors import Misconfigured
 from cqrskit.entrypoints.http.command_app import create_command_app
+from cqrskit.entrypoints.http.metrics import CountersOf
 from cqrskit.entrypoints.http.query_app import create_query_app
+from cqrskit.entrypoints.status import status_command
 from cqrskit.runtime import eventloop, logs
 from cqrskit.runtime.adapters import UnsupportedUrl, token_verifier
 from cqrskit.runtime.applications import ApplicationNotFound, load_application
-from cqrskit.runtime.embedded import borrowed, running_system
+from cqrskit.runtime.embedded import System, borrowed, running_system
 from cqrskit.runtime.redaction import masked
 from cqrskit.runtime.servers import PortInUse, Servers, ensure_free
 from cqrskit.runtime.settings import (
@@ -176,8 +178,18 @@ async def _run(
     qport: int,
     demo: bool,
 ) -> None:
+    from cqrskit.runtime.lag import LagMetrics
+
     verifier, server_key = token_verifier(settings), settings.hmac_key()
     async with running_system(app, settings) as system:
+        lags = LagMetrics(
+            lambda: system.event_store,
+            relay=lambda: system.relay,
+            views=lambda: system.read_store,
+            projections=system.projector.projections,
+            partitions=settings.partitions,
+        )
+        lagging = asyncio.create_task(lags.watch())
         if demo:
             if app.demo is None:
                 raise click.UsageError(f"the application {app.name!r} has no demo")
@@ -189,6 +201,7 @@ async def _run(
             verifier,
             server_key,
             rate_limit=settings.rate_limit,
+            collectors=[lags, *_worker_counters(system)],
         )
         query_app = create_query_app(
             app, lambda: borrowed(system.query), verifier, server_key
@@ -202,7 +215,19 @@ async def _run(
             if demo and settings.auth_secret:
                 click.echo(_demo_tokens(settings, settings.auth_secret))
         await serving
+        lagging.cancel()
         click.echo("cqrskit stopped")
+
+
+def _worker_counters(system: System) -> list[CountersOf]:
+    """The one-process mode's relay and projector counters, as their own
+    processes serve them."""
+    from cqrskit.entrypoints.workers import projector_counters, relay_counters
+
+    return [
+        relay_counters(lambda: system.relay),
+        projector_counters(lambda: system.projector.runner),
+    ]
 
 
 def _banner(settings: Settings, host: str, cport: int, qport: int) -> str:
@@ -698,6 +723,9 @@ def up(
         topology.stop_all(started)
     click.echo("cqrskit stopped")
     sys.exit(code)
+
+
+main.add_command(status_command(app_option, data_dir_option()))
 
 
 def _show_envvars(command: click.Command) -> None:

@@ -24,6 +24,7 @@ from cqrskit.entrypoints.http.metrics import CountersOf, new_registry
 from cqrskit.entrypoints.http.ops import add_ops_routes
 from cqrskit.runtime import adapters, sharing
 from cqrskit.runtime.deadletters import DeadLetterGauges
+from cqrskit.runtime.lag import LagMetrics
 from cqrskit.runtime.roles import projector_role, relay_role
 from cqrskit.runtime.servers import Servers
 from cqrskit.runtime.settings import Settings
@@ -90,17 +91,15 @@ async def run_relay(settings: Settings, host: str, port: int) -> None:
         "cqrskit_relay_leader", "1 while this relay holds the lease", registry=registry
     )
     state = _RelayState()
-    registry.register(
-        CountersOf(
-            lambda: state.relay,
-            [("cqrskit_relay_published_events", "Events published", "published")],
-        )
-    )
+    registry.register(relay_counters(lambda: state.relay))
     Gauge(
         "cqrskit_relay_position",
         "Position in the global log of the last event this relay published",
         registry=registry,
     ).set_function(lambda: float(state.relay.position if state.relay else 0))
+
+    lags = LagMetrics(lambda: state.store, relay=lambda: state.relay)
+    registry.register(lags)
 
     def on_change(leading: bool) -> None:
         state.leading = leading
@@ -109,6 +108,8 @@ async def run_relay(settings: Settings, host: str, port: int) -> None:
     async def work(stack: AsyncExitStack) -> None:
         role = await relay_role(settings, stack, on_store=state.opened)
         state.relay = role.relay
+        watching = asyncio.create_task(lags.watch())
+        stack.callback(watching.cancel)
         await lead_forever(role.lease, role.relay, on_change=on_change)
 
     app = _ops_app("cqrskit relay", state.ready, registry)
@@ -163,11 +164,20 @@ async def run_projector(
         )
         state.broker = role.broker
         projector = role.side
-        _count(registry, projector.runner)
-        watching = asyncio.create_task(
-            dead_letters.watch(role.read_store, list(projector.projections))
-        )
+        registry.register(projector_counters(lambda: projector.runner))
+        projections = list(projector.projections)
+        watching = asyncio.create_task(dead_letters.watch(role.read_store, projections))
         stack.callback(watching.cancel)
+        if role.event_store is not None:  # lag is read from the log
+            lags = LagMetrics(
+                lambda: role.event_store,
+                views=lambda: role.read_store,
+                projections=projections,
+                partitions=settings.partitions,
+            )
+            registry.register(lags)
+            lagging = asyncio.create_task(lags.watch())
+            stack.callback(lagging.cancel)
         await sharing.consume_shared(
             role.broker,
             projector.runner.handle,
@@ -202,7 +212,13 @@ class _ProjectorState:
         return True
 
 
-def _count(registry: CollectorRegistry, runner: object) -> None:
+def relay_counters(relay: Callable[[], object | None]) -> CountersOf:
+    return CountersOf(
+        relay, [("cqrskit_relay_published_events", "Events published", "published")]
+    )
+
+
+def projector_counters(runner: Callable[[], object | None]) -> CountersOf:
     counters = [
         (
             "cqrskit_projector_applied_events",
@@ -220,4 +236,4 @@ def _count(registry: CollectorRegistry, runner: object) -> None:
             "gaps_filled",
         ),
     ]
-    registry.register(CountersOf(lambda: runner, counters))
+    return CountersOf(runner, counters)

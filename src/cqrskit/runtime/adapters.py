@@ -21,6 +21,7 @@ from cqrskit.core.ports import (
     EventLog,
     FullReadStore,
     Lease,
+    LeaseHolder,
     Membership,
     PositionStore,
 )
@@ -117,6 +118,22 @@ def open_lease(event_store_url: str, name: str, positions: PositionStore) -> Lea
         path = _sqlite_file(event_store_url).with_suffix(f".{name}.lock")
         return FileLease(path, positions)
     return InProcessLease(name, positions)
+
+
+async def lease_holder(event_store_url: str, name: str) -> LeaseHolder | None:
+    """Who holds the lease `name` kept beside the event store, if anyone
+    (None where leases live in a process's memory: nobody outside sees them)."""
+    if event_store_url.startswith(("postgresql://", "postgres://")):
+        from cqrskit.adapters.postgres.leader import lease_holder as postgres_holder
+
+        return await postgres_holder(event_store_url, name)
+    if event_store_url.startswith("sqlite:///"):
+        from cqrskit.adapters.sqlite.lease import file_lease_holder
+
+        return file_lease_holder(
+            sqlite_path(event_store_url).with_suffix(f".{name}.lock")
+        )
+    return None
 
 
 _SCHEMES = {

@@ -134,6 +134,8 @@ class ProjectorRole:
     read_store: ReadStore
     broker: Broker
     side: ProjectorSide
+    event_store: EventLog | None = None
+    """Where gaps are filled from (None without gap filling)."""
 
 
 async def projector_role(
@@ -155,7 +157,7 @@ async def projector_role(
     side = bootstrap.projector_side(
         app, read_store, event_store, max_failures=settings.max_failures
     )
-    return ProjectorRole(read_store, broker, side)
+    return ProjectorRole(read_store, broker, side, event_store)
 
 
 def relay_positions(settings: Settings, store: EventLog) -> PositionStore:

@@ -278,6 +278,18 @@ class EventStoreContract(EventStoreFixtures):
         assert [r.position for r in await event_store.read_all(4, 2)] == [5, 6]
         assert await event_store.read_all(10, 5) == []
 
+    async def test_the_head_is_the_last_event_a_reader_of_the_log_gets(
+        self, event_store: EventStore
+    ) -> None:
+        assert await event_store.head() == 0
+        for i in range(5):
+            await append(event_store, f"cart-{i % 2}", i // 2)
+
+        full = await everything(event_store)
+
+        assert await event_store.head() == full[-1].position == 5
+        assert await event_store.read_all(await event_store.head(), 10) == []
+
     async def test_positions_start_at_zero_and_keep_what_was_saved(
         self,
         position_store: PositionStore,

@@ -42,6 +42,19 @@ class MembershipContract:
         assert await second.heartbeat("a", 30) == ["a", "b"]
         assert await first.heartbeat("b", 30) == ["a", "b"]
 
+    async def test_an_onlooker_sees_the_live_members_without_joining(
+        self,
+        open_membership: Opener[Membership],
+    ) -> None:
+        member, onlooker = await open_membership(), await open_membership()
+        assert await onlooker.members() == []
+        await member.heartbeat("a", 0.05)
+        await member.heartbeat("b", 30)
+        await asyncio.sleep(0.3)
+
+        assert await onlooker.members() == ["b"]
+        assert await member.heartbeat("c", 30) == ["b", "c"]
+
     async def test_a_member_that_stops_beating_is_forgotten(
         self,
         open_membership: Opener[Membership],

@@ -64,6 +64,9 @@ class InMemoryEventStore:
     async def read_all(self, after: int, limit: int) -> list[RecordedEvent]:
         return self._log[after : after + limit]
 
+    async def head(self) -> int:
+        return len(self._log)
+
     async def load_position(self, name: str) -> int:
         return self._positions.get(name, 0)
 

@@ -18,6 +18,10 @@ class InMemoryMembership:
         self._expiries[member] = now + ttl
         return sorted(self._expiries)
 
+    async def members(self) -> list[str]:
+        now = self._clock()
+        return sorted(m for m, t in self._expiries.items() if t > now)
+
     async def leave(self, member: str) -> None:
         self._expiries.pop(member, None)
 

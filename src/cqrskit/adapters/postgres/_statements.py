@@ -147,6 +147,12 @@ WHERE {_AFTER_CURSOR}
 ORDER BY tx, position
 LIMIT $2
 """
+HEAD = """
+SELECT position FROM events
+WHERE tx < pg_snapshot_xmin(pg_current_snapshot())
+ORDER BY tx DESC, position DESC
+LIMIT 1
+"""
 # The newest transaction with committed events after the cursor, returned or
 # not, and whether every transaction up to it has ended.
 NEWEST_AFTER = f"SELECT max(tx) FROM events WHERE {_AFTER_CURSOR}"

@@ -125,6 +125,14 @@ class PostgresEventStore:
                 rows = await conn.fetch(sql.READ_ALL, after, limit)
         return [event_from_row(row) for row in rows]
 
+    async def head(self) -> int:
+        """The last event in log order below the snapshot's xmin: an event of
+        a transaction still open, or of one that took its position late, is
+        not the head until the relay may read it."""
+        async with self._connection() as conn:
+            position: int | None = await conn.fetchval(sql.HEAD)
+        return position or 0
+
     async def load_position(self, name: str) -> int:
         async with self._connection() as conn:
             position: int | None = await conn.fetchval(sql.LOAD_POSITION, name)

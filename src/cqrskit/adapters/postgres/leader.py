@@ -22,15 +22,18 @@ notices that its client gave up and goes away).
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import TypeVar
 
 import asyncpg
 
 from cqrskit.adapters.postgres import _statements as sql
 from cqrskit.adapters.postgres._database import quote_ident, translate_errors
-from cqrskit.core.ports import LeaseLost
+from cqrskit.core.ports import LeaseHolder, LeaseLost
 
 IDLE_SESSION_TIMEOUT = 4.0
 """Seconds of silence after which the server ends a leader's session."""
@@ -54,6 +57,7 @@ class PostgresLease:
         idle_timeout: float = IDLE_SESSION_TIMEOUT,
         lock_round: float = LOCK_ROUND,
         clock: Callable[[], float] = time.monotonic,
+        holder: str | None = None,
     ) -> None:
         if validity >= idle_timeout:
             raise ValueError("the validity must end before the server's idle timeout")
@@ -64,6 +68,7 @@ class PostgresLease:
         self._idle_timeout = idle_timeout
         self._lock_round = lock_round
         self._clock = clock
+        self._holder = holder or f"{socket.gethostname()}-{os.getpid()}"
         self._conn: asyncpg.Connection | None = None
         self._renewed_at: float | None = None
         self._busy = asyncio.Lock()  # one statement at a time on the session
@@ -85,6 +90,12 @@ class PostgresLease:
         self._conn = conn
         if not await self.renew():  # start the validity from a fresh round trip
             raise LeaseLost(f"lost the {self._name} lease as soon as it was granted")
+        await self._on_session(lambda conn: conn.execute(_NAME_SESSION, self._badge()))
+
+    def _badge(self) -> str:
+        """The leader's session names who leads and since when, for `lease_holder`."""
+        since = datetime.now(UTC).strftime(_SINCE)
+        return f"{_badge_prefix(self._name)}{since} {self._holder}"[:63]
 
     async def _wait_for_lock(self, conn: asyncpg.Connection) -> None:
         """Wait in rounds of `lock_timeout`, so that a standby whose connection
@@ -182,3 +193,36 @@ class PostgresLease:
             await conn.close(timeout=_CLOSE_TIMEOUT)
         except Exception:  # it cannot close politely: drop it
             conn.terminate()
+
+
+_NAME_SESSION = "SELECT set_config('application_name', $1, false)"
+_SINCE = "%Y%m%dT%H%M%SZ"
+"""Compact, for the holder's name to fit in 63 characters."""
+
+
+def _badge_prefix(name: str) -> str:
+    """Every session of the lease is named `cqrskit leader NAME`; the
+    holder's adds the time it took the lock and its own name."""
+    return f"cqrskit leader {name} "
+
+
+async def lease_holder(dsn: str, name: str) -> LeaseHolder | None:
+    """Who holds the lease `name` now: the leader's session says so in its
+    application_name (a standby's session does not); the server forgets it
+    with the session, so a dead leader is no holder."""
+    prefix = _badge_prefix(name)
+    with translate_errors():
+        conn: asyncpg.Connection = await asyncpg.connect(dsn)
+        try:
+            badge: str | None = await conn.fetchval(
+                "SELECT application_name FROM pg_stat_activity"
+                " WHERE starts_with(application_name, $1) LIMIT 1",
+                prefix,
+            )
+        finally:
+            await conn.close()
+    if badge is None:
+        return None
+    since, _, holder = badge.removeprefix(prefix).partition(" ")
+    when = datetime.strptime(since, _SINCE).replace(tzinfo=UTC)
+    return LeaseHolder(holder, when.strftime("%Y-%m-%dT%H:%M:%SZ"))

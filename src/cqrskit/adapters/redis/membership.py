@@ -25,6 +25,12 @@ redis.call("PEXPIRE", KEYS[1], math.ceil(ttl * 2000))
 return redis.call("ZRANGE", KEYS[1], 0, -1)
 """
 
+_LIVE = """
+local t = redis.call("TIME")
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+return redis.call("ZRANGEBYSCORE", KEYS[1], "(" .. now, "+inf")
+"""
+
 _UNAVAILABLE = (rx.ConnectionError, rx.TimeoutError, rx.ReadOnlyError, OSError)
 
 
@@ -33,6 +39,7 @@ class RedisMembership:
         self._client = client
         self._key = key
         self._heartbeat = client.register_script(_HEARTBEAT)
+        self._live = client.register_script(_LIVE)
 
     @classmethod
     async def open(
@@ -45,6 +52,13 @@ class RedisMembership:
     async def heartbeat(self, member: str, ttl: float) -> list[str]:
         try:
             members = await self._heartbeat(keys=[self._key], args=[member, ttl])
+        except _UNAVAILABLE as e:
+            raise StoreUnavailable(f"Redis cannot serve: {e}") from e
+        return sorted(str(m) for m in members)
+
+    async def members(self) -> list[str]:
+        try:
+            members = await self._live(keys=[self._key])
         except _UNAVAILABLE as e:
             raise StoreUnavailable(f"Redis cannot serve: {e}") from e
         return sorted(str(m) for m in members)

@@ -168,6 +168,10 @@ class SqliteEventStore:
         )
         return [event_from_row(row) for row in rows]
 
+    async def head(self) -> int:
+        rows = await self._db.fetch("SELECT max(position) FROM events", ())
+        return int(rows[0][0] or 0)
+
     async def load_position(self, name: str) -> int:
         rows = await self._db.fetch(
             "SELECT position FROM positions WHERE name = ?", (name,)

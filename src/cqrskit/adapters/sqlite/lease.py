@@ -8,10 +8,12 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
+import socket
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cqrskit.adapters.memory.lease import LocalLease
-from cqrskit.core.ports import PositionStore
+from cqrskit.core.ports import LeaseHolder, PositionStore
 
 
 class FileLease(LocalLease):
@@ -35,6 +37,9 @@ class FileLease(LocalLease):
                     await asyncio.sleep(self._poll_interval)
                     continue
                 self._fd = fd
+                since = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, f"{_me()}\n{since}\n".encode(), 0)
                 return
         except BaseException:
             os.close(fd)
@@ -48,3 +53,26 @@ class FileLease(LocalLease):
         if fd is not None:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
+
+
+def _me() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def file_lease_holder(path: Path) -> LeaseHolder | None:
+    """Who holds the lease at `path` (its holder writes its name and the time
+    into the file): nobody if the file is not locked."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder, _, since = os.pread(fd, 512, 0).decode().partition("\n")
+            return LeaseHolder(holder, since.strip())
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)

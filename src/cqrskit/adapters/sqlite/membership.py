@@ -57,6 +57,14 @@ class SqliteMembership:
             )
         return [str(row[0]) for row in rows]
 
+    async def members(self) -> list[str]:
+        rows = await self._db.fetch(
+            "SELECT member FROM members WHERE member_group = ? AND expires > ?"
+            " ORDER BY member",
+            (self._group, self._clock()),
+        )
+        return [str(row[0]) for row in rows]
+
     async def leave(self, member: str) -> None:
         async with self._db.transaction() as db:
             await db.execute(

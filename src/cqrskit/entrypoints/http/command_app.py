@@ -8,7 +8,7 @@ trail of a stream.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any
 
@@ -72,11 +72,15 @@ def create_command_app(
     server_key: bytes,
     *,
     rate_limit: float = 0.0,
+    collectors: Sequence[Collector] = (),
 ) -> FastAPI:
     """`server_key`: the HMAC key shared with the query service; `rate_limit`:
     commands per second per caller (0: none; processes take
-    CQRSKIT_RATE_LIMIT, on by default)."""
+    CQRSKIT_RATE_LIMIT, on by default); `collectors`: more metrics for its
+    /metrics (the one-process mode's relay and projector)."""
     registry = new_registry()
+    for collector in collectors:
+        registry.register(collector)
     commands_total = Counter(
         "cqrskit_commands",
         "Commands handled",

@@ -1,0 +1,143 @@
+"""Lag metrics for Prometheus, in every process that reads the log: the
+relay (head, its position, lag in events and seconds) and the projectors (per
+projection and partition: applied position, lag in events and seconds).
+
+The numbers come from the stores (`runtime.status`, the same reading as
+`cqrskit status`), refreshed in the background every `every` seconds (reading at
+most `limit` events of the log, so a lag past it reads as `limit`), so a
+scrape never waits on a store. Every projector reports every partition of
+the shared read store: the values agree, so take `max` across processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from cqrskit.core.errors import StoreUnavailable
+from cqrskit.core.ports import EventLog, ReadStore
+from cqrskit.core.progress import Lag, age, relay_lag
+from cqrskit.core.projection import Projection
+from cqrskit.core.relay import Relay
+from cqrskit.runtime.status import projection_lags
+
+log = logging.getLogger(__name__)
+
+
+class LagMetrics(Collector):
+    """`relay` and `views` say which parts a process has (None: not this one);
+    they are callables because a role opens its adapters after it registers
+    its metrics."""
+
+    def __init__(
+        self,
+        events: Callable[[], EventLog | None],
+        *,
+        relay: Callable[[], Relay | None] = lambda: None,
+        views: Callable[[], ReadStore | None] = lambda: None,
+        projections: Sequence[Projection] = (),
+        partitions: int = 1,
+        every: float = 5.0,
+        limit: int = 10_000,
+    ) -> None:
+        self._events, self._relay, self._views = events, relay, views
+        self._projections = projections
+        self._partitions = partitions
+        self._every = every
+        self._limit = limit
+        self.head = 0
+        self.relay_position = 0
+        self.relay_seconds = 0.0
+        self.lags: dict[str, dict[int, Lag]] = {}
+
+    async def refresh(self) -> None:
+        store = self._events()
+        if store is None:
+            return
+        self.head = await store.head()
+        relay = self._relay()
+        if relay is not None:
+            saved = await store.load_position("relay")
+            self.relay_position = max(relay.position, saved)
+            oldest = await store.read_all(self.relay_position, 1)
+            when = oldest[0].recorded_at if oldest else None
+            self.relay_seconds = age(when, datetime.now(UTC))
+        views = self._views()
+        if views is not None and self._projections:
+            self.lags = await projection_lags(
+                store,
+                views,
+                self._projections,
+                self._partitions,
+                self.head,
+                self._limit,
+            )
+
+    async def watch(self) -> None:
+        """Refresh until cancelled; a store that cannot serve is tried again."""
+        while True:
+            try:
+                await self.refresh()
+            except StoreUnavailable as e:
+                log.warning("lag metrics not refreshed: %s", e)
+            await asyncio.sleep(self._every)
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily(
+            "cqrskit_event_store_head_position",
+            "Position of the last event a relay may publish now",
+            value=self.head,
+        )
+        if self._relay() is not None:
+            yield GaugeMetricFamily(
+                "cqrskit_relay_lag_events",
+                "Events committed that the relay has yet to publish",
+                value=relay_lag(self.head, self.relay_position),
+            )
+            yield GaugeMetricFamily(
+                "cqrskit_relay_lag_seconds",
+                "Age of the oldest event not yet published (0 when caught up)",
+                value=self.relay_seconds,
+            )
+        if self._views() is not None and self._projections:
+            yield from self._projection_families()
+
+    def _projection_families(self) -> Iterator[Metric]:
+        labels = ["projection", "partition"]
+        families: list[tuple[GaugeMetricFamily, Callable[[Lag], float]]] = [
+            (
+                GaugeMetricFamily(
+                    "cqrskit_projector_applied_position",
+                    "Position of the last event a projection applied in a partition",
+                    labels=labels,
+                ),
+                lambda lag: float(lag.applied),
+            ),
+            (
+                GaugeMetricFamily(
+                    "cqrskit_projector_lag_events",
+                    "Events of a partition a projection has yet to apply",
+                    labels=labels,
+                ),
+                lambda lag: float(lag.events),
+            ),
+            (
+                GaugeMetricFamily(
+                    "cqrskit_projector_lag_seconds",
+                    "Age of the oldest event a projection has yet to apply "
+                    "in a partition (0 when caught up)",
+                    labels=labels,
+                ),
+                lambda lag: lag.seconds,
+            ),
+        ]
+        for family, reading in families:
+            for name, partitions in self.lags.items():
+                for partition, lag in sorted(partitions.items()):
+                    family.add_metric([name, str(partition)], reading(lag))
+            yield family
