@@ -338,7 +338,14 @@ def rebuild(projection: str | None, page: int, data_dir: str, named: Named) -> N
     settings = Settings.from_env(data_dir=Path(data_dir))
     try:
         asyncio.run(
-            rebuild_views(named.app, settings, projection, page=page, out=click.echo)
+            rebuild_views(
+                named.app,
+                settings,
+                projection,
+                page=page,
+                out=click.echo,
+                live=sys.stdout.isatty(),
+            )
         )
     except UnknownProjection as e:
         raise click.UsageError(str(e)) from e
@@ -362,7 +369,14 @@ def verify(projection: str | None, page: int, data_dir: str, named: Named) -> No
     settings = Settings.from_env(data_dir=Path(data_dir))
     try:
         found = asyncio.run(
-            verify_views(named.app, settings, projection, page=page, out=click.echo)
+            verify_views(
+                named.app,
+                settings,
+                projection,
+                page=page,
+                out=click.echo,
+                live=sys.stdout.isatty(),
+            )
         )
     except UnknownProjection as e:
         raise click.UsageError(str(e)) from e

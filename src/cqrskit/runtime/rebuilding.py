@@ -12,6 +12,7 @@ from cqrskit.core.application import Application
 from cqrskit.core.ports import EventLog, FullReadStore
 from cqrskit.core.projection import Projection
 from cqrskit.core.rebuild import rebuild
+from cqrskit.runtime.progress import Progress
 from cqrskit.runtime.redaction import masked
 from cqrskit.runtime.roles import operator_stores
 from cqrskit.runtime.settings import Settings
@@ -19,27 +20,6 @@ from cqrskit.runtime.settings import Settings
 
 class UnknownProjection(ValueError):
     pass
-
-
-class Progress:
-    """Prints the count at most twice a second, and once at the end."""
-
-    def __init__(self, out: Callable[[str], None], interval: float = 0.5) -> None:
-        self._out = out
-        self._interval = interval
-        self._started = time.monotonic()
-        self._last = 0.0
-        self.done = 0
-
-    def __call__(self, done: int, position: int) -> None:
-        self.done = done
-        now = time.monotonic()
-        if now - self._last >= self._interval:
-            self._last = now
-            rate = done / max(now - self._started, 1e-9)
-            self._out(
-                f"  {done:,} events applied, log position {position} ({rate:,.0f}/s)"
-            )
 
 
 def chosen_projections(
@@ -91,15 +71,22 @@ async def operator_run(
     name: str | None,
     heading: str,
     out: Callable[[str], None],
+    live: bool = False,
 ) -> AsyncIterator[OperatorRun]:
     """Open both stores and print `heading` (with `{names}` and `{url}`, the
-    event store's, masked) before the pass starts."""
+    event store's, masked) before the pass starts; `live`: progress redrawn
+    in place (a terminal)."""
     projections = chosen_projections(app, name)
     async with both_stores(settings) as (store, target):
         names = ", ".join(p.name for p in projections)
         out(heading.format(names=names, url=masked(settings.event_store_url)))
-        progress = Progress(out)
-        yield OperatorRun(store, target, projections, names, progress, time.monotonic())
+        progress = Progress(out, head=await store.head(), live=live)
+        try:
+            yield OperatorRun(
+                store, target, projections, names, progress, time.monotonic()
+            )
+        finally:
+            progress.finish()
 
 
 async def rebuild_views(
@@ -109,11 +96,13 @@ async def rebuild_views(
     *,
     page: int = 1000,
     out: Callable[[str], None] = print,
+    live: bool = False,
 ) -> int:
     heading = "rebuilding {names} from {url}"
-    async with operator_run(app, settings, name, heading, out) as run:
+    async with operator_run(app, settings, name, heading, out, live) as run:
         total = await rebuild(
             run.store, run.target, run.projections, page=page, progress=run.progress
         )
+        run.progress.finish()
         out(f"rebuilt {run.names}: {total:,} events in {run.elapsed:.1f} s, swapped in")
         return total

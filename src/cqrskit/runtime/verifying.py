@@ -38,10 +38,12 @@ async def verify_views(
     *,
     page: int = 1000,
     out: Callable[[str], None] = print,
+    live: bool = False,
 ) -> list[Difference]:
-    """Print the differences found (and progress); return them."""
+    """Print the differences found (and progress, redrawn in place when
+    `live`); return them."""
     heading = "verifying {names} against {url}"
-    async with operator_run(app, settings, name, heading, out) as run:
+    async with operator_run(app, settings, name, heading, out, live) as run:
         differences = await verify(
             run.store,
             run.target,
@@ -52,6 +54,7 @@ async def verify_views(
             progress=run.progress,
             wait=asyncio.sleep,
         )
+        run.progress.finish()
         elapsed = run.elapsed
         done = run.progress.done
         rate = done / max(elapsed, 1e-9)
