@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import click
 
@@ -34,6 +34,7 @@ from cqrskit.runtime.settings import (
 
 LEVEL = click.Choice(logs.LEVELS, case_sensitive=False)
 F = Callable[..., Any]
+T = TypeVar("T")
 
 
 def data_dir_option(
@@ -335,18 +336,8 @@ def rebuild(projection: str | None, page: int, data_dir: str, named: Named) -> N
     from cqrskit.core.pause import PauseBroken
     from cqrskit.runtime.rebuilding import UnknownProjection, rebuild_views
 
-    settings = Settings.from_env(data_dir=Path(data_dir))
     try:
-        asyncio.run(
-            rebuild_views(
-                named.app,
-                settings,
-                projection,
-                page=page,
-                out=click.echo,
-                live=sys.stdout.isatty(),
-            )
-        )
+        _over_the_log(rebuild_views, named, projection, page, data_dir)
     except UnknownProjection as e:
         raise click.UsageError(str(e)) from e
     except (UnsupportedUrl, PauseBroken) as e:
@@ -366,18 +357,8 @@ def verify(projection: str | None, page: int, data_dir: str, named: Named) -> No
     from cqrskit.runtime.rebuilding import UnknownProjection
     from cqrskit.runtime.verifying import verify_views
 
-    settings = Settings.from_env(data_dir=Path(data_dir))
     try:
-        found = asyncio.run(
-            verify_views(
-                named.app,
-                settings,
-                projection,
-                page=page,
-                out=click.echo,
-                live=sys.stdout.isatty(),
-            )
-        )
+        found = _over_the_log(verify_views, named, projection, page, data_dir)
     except UnknownProjection as e:
         raise click.UsageError(str(e)) from e
     except UnsupportedUrl as e:
@@ -386,6 +367,22 @@ def verify(projection: str | None, page: int, data_dir: str, named: Named) -> No
         click.echo(f"Error: {e}", err=True)
         sys.exit(3)
     sys.exit(1 if found else 0)
+
+
+def _over_the_log(
+    work: Callable[..., Coroutine[Any, Any, T]],
+    named: Named,
+    projection: str | None,
+    page: int,
+    data_dir: str,
+) -> T:
+    """Run a pass over the log (rebuild, verify), its progress redrawn in
+    place on a terminal."""
+    settings = Settings.from_env(data_dir=Path(data_dir))
+    live = sys.stdout.isatty()
+    return asyncio.run(
+        work(named.app, settings, projection, page=page, out=click.echo, live=live)
+    )
 
 
 @main.group()
