@@ -489,8 +489,12 @@ def bench(
         click.echo(
             f"bench: {concurrency} clients, {seconds:g} s a phase, {urls[0]} {urls[1]}"
         )
-        phases = asyncio.run(b.run_bench(*urls, seconds, concurrency, token))
-        click.echo(b.report(phases))
+        click.echo(b.HEADING)  # then each phase's row as it ends
+        asyncio.run(
+            b.run_bench(
+                *urls, seconds, concurrency, token, lambda p: click.echo(p.row())
+            )
+        )
 
     if bool(command_url) != bool(query_url):
         raise click.UsageError("--command-url and --query-url go together")

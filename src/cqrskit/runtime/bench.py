@@ -115,9 +115,15 @@ class _Steps:
 
 
 async def run_bench(
-    command_url: str, query_url: str, seconds: float, concurrency: int, token: str
+    command_url: str,
+    query_url: str,
+    seconds: float,
+    concurrency: int,
+    token: str,
+    on_phase: Callable[[Phase], None] = lambda _: None,
 ) -> list[Phase]:
-    """`token`: an admin's bearer token (the bench sets up the catalog)."""
+    """`token`: an admin's bearer token (the bench sets up the catalog);
+    `on_phase`: told of each phase as it ends."""
     limits = httpx.Limits(max_connections=concurrency * 2)
     auth = {"Authorization": f"Bearer {token}"}
     async with (
@@ -136,15 +142,18 @@ async def run_bench(
             ("order (cart, item, order)", concurrency, steps.place_order),
             ("command -> visible on read", 1, steps.write_then_read),
         ]
-        return [
-            await _drive(Phase(name), clients, seconds, step)
-            for name, clients, step in phases
-        ]
+        done = []
+        for name, clients, step in phases:
+            done.append(await _drive(Phase(name), clients, seconds, step))
+            on_phase(done[-1])
+        return done
+
+
+HEADING = f"{'phase':<28} {'per second':>10} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7}"
 
 
 def report(phases: list[Phase]) -> str:
-    head = f"{'phase':<28} {'per second':>10} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7}"
-    return "\n".join([head, *(p.row() for p in phases)])
+    return "\n".join([HEADING, *(p.row() for p in phases)])
 
 
 def _free_port() -> int:
