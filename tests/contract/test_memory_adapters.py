@@ -29,6 +29,7 @@ from cqrskit.testing import (
     ReadStoreContract,
     RebuildContract,
     SnapshotStoreContract,
+    StreamCatalogContract,
     TextSearchContract,
 )
 
@@ -57,6 +58,10 @@ class TestInMemoryEventStore(EventStoreContract):
 
 
 class TestInMemorySnapshots(SnapshotStoreContract):
+    shares_storage = False
+
+
+class TestInMemoryStreams(StreamCatalogContract):
     shares_storage = False
 
 

@@ -19,6 +19,7 @@ from cqrskit.testing import (
     MakeLease,
     Opener,
     SnapshotStoreContract,
+    StreamCatalogContract,
 )
 from services import POSTGRES_URL, require
 
@@ -50,6 +51,10 @@ class TestPostgresEventStore(EventStoreContract):
 
 
 class TestPostgresSnapshots(SnapshotStoreContract):
+    pass
+
+
+class TestPostgresStreams(StreamCatalogContract):
     pass
 
 

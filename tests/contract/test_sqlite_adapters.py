@@ -23,6 +23,7 @@ from cqrskit.testing import (
     ReadStoreContract,
     RebuildContract,
     SnapshotStoreContract,
+    StreamCatalogContract,
     TextSearchContract,
 )
 
@@ -48,6 +49,10 @@ class TestSqliteEventStore(EventStoreContract):
 
 
 class TestSqliteSnapshots(SnapshotStoreContract):
+    pass
+
+
+class TestSqliteStreams(StreamCatalogContract):
     pass
 
 

@@ -221,6 +221,27 @@ class SearchableStore(ReadStore, TextSearch, Protocol):
     """A read store that also searches its indexes by text."""
 
 
+@dataclass(frozen=True, slots=True)
+class StreamSummary:
+    """A stream as a list of streams shows it: its id and its last version."""
+
+    stream_id: str
+    version: int
+
+
+@runtime_checkable
+class StreamCatalog(Protocol):
+    """Listing the streams of an event store (the operator's console): a
+    capability of its own beside the log, which only reads a stream by id."""
+
+    async def streams(
+        self, prefix: str = "", after: str | None = None, limit: int = 50
+    ) -> list[StreamSummary]:
+        """Up to `limit` streams whose id starts with `prefix`, in id order,
+        after the stream `after` (the last of the page before) when given."""
+        ...
+
+
 class EventLog(EventStore, PositionStore, Protocol):
     """An event store that also keeps the relay's position, in the same database."""
 

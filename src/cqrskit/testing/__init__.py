@@ -23,6 +23,7 @@ from cqrskit.testing.read_store import ReadStoreContract
 from cqrskit.testing.rebuild import RebuildContract
 from cqrskit.testing.search import TextSearchContract
 from cqrskit.testing.snapshot_store import SnapshotStoreContract
+from cqrskit.testing.stream_catalog import StreamCatalogContract
 
 __all__ = [
     "BreakLease",
@@ -36,6 +37,7 @@ __all__ = [
     "ReadStoreContract",
     "RebuildContract",
     "SnapshotStoreContract",
+    "StreamCatalogContract",
     "TextSearchContract",
     "given",
     "given_streams",

@@ -10,7 +10,7 @@ import orjson
 
 from cqrskit.core.errors import ConcurrencyError
 from cqrskit.core.messages import Metadata, RecordedEvent, StreamAppend
-from cqrskit.core.ports import Snapshot
+from cqrskit.core.ports import Snapshot, StreamSummary
 
 
 class InMemoryEventStore:
@@ -60,6 +60,14 @@ class InMemoryEventStore:
         self, stream_id: str, from_version: int = 1
     ) -> list[RecordedEvent]:
         return list(self._streams.get(stream_id, [])[max(from_version, 1) - 1 :])
+
+    async def streams(
+        self, prefix: str = "", after: str | None = None, limit: int = 50
+    ) -> list[StreamSummary]:
+        chosen = sorted(
+            s for s in self._streams if s.startswith(prefix) and s > (after or "")
+        )
+        return [StreamSummary(s, len(self._streams[s])) for s in chosen[:limit]]
 
     async def read_all(self, after: int, limit: int) -> list[RecordedEvent]:
         return self._log[after : after + limit]

@@ -129,6 +129,13 @@ READ_STREAM = (
     f"SELECT {EVENT_COLUMNS} FROM events"
     " WHERE stream_id = $1 AND version >= $2 ORDER BY version"
 )
+# The streams whose id starts with $1, after $2, a page of $3: the unique
+# index on (stream_id, version) serves the range and the grouping.
+STREAMS = (
+    "SELECT stream_id, max(version) AS version FROM events"
+    " WHERE stream_id >= $1 AND stream_id > $2 AND starts_with(stream_id, $1)"
+    " GROUP BY stream_id ORDER BY stream_id LIMIT $3"
+)
 # The log order is (tx, position): the writing transaction's id, then the
 # position within it. Only transactions below the snapshot's xmin are read;
 # each of them has ended, so none can still add an event before the cursor.

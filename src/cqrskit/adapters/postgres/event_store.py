@@ -44,7 +44,7 @@ from cqrskit.adapters.postgres import _statements as sql
 from cqrskit.adapters.postgres._database import migrate, open_pool, translate_errors
 from cqrskit.core.errors import ConcurrencyError, Invalid, StoreUnavailable
 from cqrskit.core.messages import Metadata, RecordedEvent, StreamAppend
-from cqrskit.core.ports import Snapshot
+from cqrskit.core.ports import Snapshot, StreamSummary
 
 _SETTLE_POLL = 0.002
 
@@ -113,6 +113,13 @@ class PostgresEventStore:
         async with self._connection() as conn:
             rows = await conn.fetch(sql.READ_STREAM, stream_id, from_version)
         return [event_from_row(row) for row in rows]
+
+    async def streams(
+        self, prefix: str = "", after: str | None = None, limit: int = 50
+    ) -> list[StreamSummary]:
+        async with self._connection() as conn:
+            rows = await conn.fetch(sql.STREAMS, prefix, after or "", limit)
+        return [StreamSummary(row["stream_id"], row["version"]) for row in rows]
 
     async def read_all(self, after: int, limit: int) -> list[RecordedEvent]:
         """Committed events after the one at position `after`, in log order.

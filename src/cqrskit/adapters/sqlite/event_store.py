@@ -26,7 +26,7 @@ from cqrskit.adapters.sqlite._database import (
 )
 from cqrskit.core.errors import ConcurrencyError
 from cqrskit.core.messages import Metadata, NewEvent, RecordedEvent, StreamAppend
-from cqrskit.core.ports import Snapshot
+from cqrskit.core.ports import Snapshot, StreamSummary
 
 _MIGRATIONS: tuple[Migration, ...] = (
     (
@@ -159,6 +159,17 @@ class SqliteEventStore:
             (stream_id, from_version),
         )
         return [event_from_row(row) for row in rows]
+
+    async def streams(
+        self, prefix: str = "", after: str | None = None, limit: int = 50
+    ) -> list[StreamSummary]:
+        rows = await self._db.fetch(
+            "SELECT stream_id, max(version) FROM events"
+            " WHERE stream_id >= ? AND stream_id > ? AND substr(stream_id, 1, ?) = ?"
+            " GROUP BY stream_id ORDER BY stream_id LIMIT ?",
+            (prefix, after or "", len(prefix), prefix, limit),
+        )
+        return [StreamSummary(str(row[0]), int(row[1])) for row in rows]
 
     async def read_all(self, after: int, limit: int) -> list[RecordedEvent]:
         rows = await self._db.fetch(
