@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from cqrskit.core.application import Application, Kit
 from cqrskit.core.codec import EventCodec
+from cqrskit.core.history import StateView
 from examples.bank import domain, models
 from examples.bank.commands import BankCommands
 from examples.bank.demo import load_demo_data
@@ -31,4 +32,8 @@ app: Bank = Application(
     query_routes=QUERY_ROUTES,
     demo=load_demo_data,
     answer_model=models.CommandAnswer,
+    states={
+        "account": StateView(domain.account_decider),
+        "transfer": StateView(domain.transfer_decider, lambda made: {"made": made}),
+    },
 )

@@ -8,16 +8,17 @@ imports a domain; a domain imports the kit.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
 from cqrskit.core.codec import EventCodec
 from cqrskit.core.dispatcher import REFUSALS, Dispatcher
 from cqrskit.core.errors import CqrskitError
+from cqrskit.core.history import StateView
 from cqrskit.core.ports import SearchableStore
 from cqrskit.core.projection import Projection
 from cqrskit.core.routes import CommandRoute, QueryRoute
@@ -57,7 +58,9 @@ class Application(Generic[H, Q]):
     `queries` the queries object (`Q`) over a read store that the query
     routes read; `projections` the read models from the codec; `demo`, if
     given, loads demo data through the handlers and says how many items it
-    added (`cqrskit run --demo`, `up --demo`, `demo-data`)."""
+    added (`cqrskit run --demo`, `up --demo`, `demo-data`); `states`, per
+    stream category, how the console folds and shows a stream's state at any
+    version (core/history.py; a category without one shows only its events)."""
 
     name: str
     codec: EventCodec
@@ -70,6 +73,7 @@ class Application(Generic[H, Q]):
     demo: Callable[[H], Awaitable[int]] | None = None
     answer_model: type[BaseModel] | None = None
     """Documents a command's answer (default: the kit's, without extra ids)."""
+    states: Mapping[str, StateView[Any]] = field(default_factory=dict)
 
     def refusals(self) -> dict[str, type[CqrskitError]]:
         """Every refusal a stored answer may replay, by name: the kit's and

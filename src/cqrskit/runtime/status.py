@@ -128,36 +128,43 @@ async def relay_status(store: EventLog, settings: Settings, head: int) -> RelayS
 
 async def gather(settings: Settings, projections: Sequence[Projection]) -> Status:
     """Read where everything stands (StoreUnavailable if a store cannot serve)."""
-    partitions = settings.partitions
     async with AsyncExitStack() as stack:
         events, views = await operator_stores(settings, stack)
-        head = await events.head()
-        relay = await relay_status(events, settings, head)
         members: list[str] = []
         if not settings.broker_url.startswith("memory://"):
             membership = await adapters.open_membership(settings.read_store_url)
             stack.push_async_callback(membership.close)
             members = await membership.members()
-        owners = assign(members, partitions)
-        found = await projection_lags(events, views, projections, partitions, head)
-        shown = [
-            ProjectionStatus(
-                p.name,
-                len(await parked(views, p.name)),
-                [
-                    PartitionStatus(
-                        n,
-                        owners.get(n),
-                        lag.applied,
-                        lag.events,
-                        lag.seconds,
-                        lag.capped,
-                    )
-                    for n, lag in sorted(found[p.name].items())
-                ],
-            )
-            for p in projections
-        ]
+        return await status_of(events, views, settings, projections, members)
+
+
+async def status_of(
+    events: EventLog,
+    views: ReadStore,
+    settings: Settings,
+    projections: Sequence[Projection],
+    members: list[str],
+) -> Status:
+    """Where everything stands, read from stores already open (the console
+    keeps them open); `members`: the live projectors."""
+    partitions = settings.partitions
+    head = await events.head()
+    relay = await relay_status(events, settings, head)
+    owners = assign(members, partitions)
+    found = await projection_lags(events, views, projections, partitions, head)
+    shown = [
+        ProjectionStatus(
+            p.name,
+            len(await parked(views, p.name)),
+            [
+                PartitionStatus(
+                    n, owners.get(n), lag.applied, lag.events, lag.seconds, lag.capped
+                )
+                for n, lag in sorted(found[p.name].items())
+            ],
+        )
+        for p in projections
+    ]
     held = [
         {"member": m, "partitions": sorted(n for n, o in owners.items() if o == m)}
         for m in members
