@@ -25,7 +25,7 @@ from services import AMQP_URL, POSTGRES_URL, REDIS_URL, require
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
-WORKER_PORTS = 4  # two relays (one on standby) and two projectors
+WORKER_PORTS = 5  # two relays (one on standby), two projectors, the console
 
 
 def free_port_run(count: int) -> int:

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 import click
+from fastapi import FastAPI
 
 from cqrskit.adapters.pyjwt import mint
 from cqrskit.core.application import Application
-from cqrskit.core.auth import ADMIN, CUSTOMER
+from cqrskit.core.auth import ADMIN, CUSTOMER, TokenVerifier
 from cqrskit.core.errors import Misconfigured
 from cqrskit.entrypoints.http.command_app import create_command_app
 from cqrskit.entrypoints.http.metrics import CountersOf
@@ -204,6 +205,7 @@ async def _run(
             rate_limit=settings.rate_limit,
             collectors=[lags, *_worker_counters(system)],
         )
+        _mount_console(command_app, app, settings, system, verifier)
         query_app = create_query_app(
             app, lambda: borrowed(system.query), verifier, server_key
         )
@@ -218,6 +220,22 @@ async def _run(
         await serving
         lagging.cancel()
         click.echo("cqrskit stopped")
+
+
+def _mount_console(
+    command_app: FastAPI,
+    app: Application[Any, Any],
+    settings: Settings,
+    system: System,
+    verifier: TokenVerifier,
+) -> None:
+    """The console on the command service's port, at /console/, on the
+    system's stores (its own role, `serve console`, elsewhere)."""
+    from cqrskit.entrypoints.http.console import create_console_app
+    from cqrskit.runtime.console import ConsoleSide
+
+    side = ConsoleSide(app, settings, system.event_store, system.read_store)
+    command_app.mount("/console", create_console_app(lambda: side, verifier))
 
 
 def _worker_counters(system: System) -> list[CountersOf]:
@@ -237,6 +255,7 @@ def _banner(settings: Settings, host: str, cport: int, qport: int) -> str:
             "cqrskit is running",
             f"  command service  http://{host}:{cport}   (docs: http://{host}:{cport}/docs)",
             f"  query service    http://{host}:{qport}   (docs: http://{host}:{qport}/docs)",
+            f"  console          http://{host}:{cport}/console/   (an admin token)",
             f"  event store      {masked(settings.event_store_url)}",
             f"  read store       {masked(settings.read_store_url)}",
             f"  broker           {masked(settings.broker_url)}",
@@ -608,6 +627,17 @@ def serve_query(
     _serve(named, "query_app", host, port, workers, access_log_level)
 
 
+@serve.command("console")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=8002)
+@access_log_option
+@app_option
+def serve_console(host: str, port: int, access_log_level: str, named: Named) -> None:
+    """The operator's web console at /console/ (admin tokens only); it is
+    given CQRSKIT_EVENT_STORE_URL and CQRSKIT_READ_STORE_URL."""
+    _serve(named, "console_app", host, port, 1, access_log_level)
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=8002, help="For /healthz, /metrics.")
@@ -675,7 +705,7 @@ def _run_worker(work: Any) -> Any:
 @click.option(
     "--first-worker-port",
     default=8002,
-    help="Relays and projectors serve /metrics from here up.",
+    help="Relays, projectors (/metrics) and the console take ports from here up.",
 )
 @click.option("--demo", is_flag=True, help="Load the demo catalog with stock first.")
 @app_option
@@ -729,7 +759,8 @@ def up(
         click.echo("cqrskit is up")
         for role in started:
             pid = role.process.pid if role.process else "-"
-            click.echo(f"  {role.name:<28} http://{host}:{role.port}  pid {pid}")
+            url = f"http://{host}:{role.port}{role.path}"
+            click.echo(f"  {role.name:<28} {url}  pid {pid}")
         for key in topology.LOCAL_SERVICES:
             click.echo(f"  {key} = {topology.masked(env[key])}")
         click.echo("Press Ctrl-C to stop.")

@@ -37,6 +37,8 @@ class Role:
     args: list[str]
     port: int
     env: dict[str, str]
+    path: str = ""
+    """Where a person opens it (the console's page)."""
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     started_at: float = 0.0
     restarts: int = 0
@@ -79,7 +81,7 @@ class Layout:
     projectors: int
     standby: bool
     first_port: int
-    """Relays and projectors serve /metrics from here up."""
+    """Relays, projectors and the console take ports from here up."""
 
 
 def roles(env: dict[str, str], layout: Layout) -> list[Role]:
@@ -106,17 +108,24 @@ def _services(env: dict[str, str], layout: Layout) -> list[Role]:
 
 
 def _workers(env: dict[str, str], layout: Layout) -> list[Role]:
-    """The relay (and its standby) and the projectors, one port each."""
+    """The relay (and its standby), the projectors and the console (which
+    reads both stores, so it is no part of the query service), one port each."""
     relays = ["relay", "relay (standby)"] if layout.standby else ["relay"]
-    wanted: list[tuple[str, str, list[str]]] = [
-        (name, "relay", []) for name in relays
-    ] + [
-        (f"projector {n}", "project", ["--name", f"projector-{n}"])
-        for n in range(1, layout.projectors + 1)
+    wanted: list[tuple[str, list[str], list[str]]] = [
+        *((name, ["relay"], []) for name in relays),
+        *(
+            (f"projector {n}", ["project"], ["--name", f"projector-{n}"])
+            for n in range(1, layout.projectors + 1)
+        ),
+        ("console", ["serve", "console"], []),
     ]
     return [
         Role(
-            name, [verb, "--host", layout.host, "--port", str(port), *extra], port, env
+            name,
+            [*verb, "--host", layout.host, "--port", str(port), *extra],
+            port,
+            env,
+            "/console/" if name == "console" else "",
         )
         for port, (name, verb, extra) in enumerate(wanted, start=layout.first_port)
     ]

@@ -1,7 +1,7 @@
 """App factories for `cqrskit serve` (uvicorn imports these by name, once per
 worker), for the application CQRSKIT_APP names. Each service opens only the
 store it is given: the command service the event store, the query service
-the read store (DESIGN.md rule 5). The
+the read store (DESIGN.md rule 5); the console both. The
 apps open them in the background of their lifespan and answer 503 until then
 (entrypoints/http/lifespan.py)."""
 
@@ -17,8 +17,9 @@ from fastapi import FastAPI
 from cqrskit.core.application import Application
 from cqrskit.core.auth import TokenVerifier
 from cqrskit.entrypoints.http.command_app import create_command_app
+from cqrskit.entrypoints.http.console import create_console_service
 from cqrskit.entrypoints.http.query_app import create_query_app
-from cqrskit.runtime import adapters, roles
+from cqrskit.runtime import adapters, console, roles
 from cqrskit.runtime.applications import load_application
 from cqrskit.runtime.settings import Settings
 
@@ -70,3 +71,11 @@ def query_app() -> FastAPI:
     s = _Service.from_env("read store", lambda settings: settings.read_store_url)
     provide = s.provider(roles.query_role)
     return create_query_app(s.application, provide, s.verifier, s.server_key)
+
+
+def console_app() -> FastAPI:
+    """The console needs both stores (a role of its own, not the query
+    service's: DESIGN.md rule 5)."""
+    s = _Service.from_env("event store", lambda settings: settings.event_store_url)
+    adapters.check_url("read store", s.settings.read_store_url)
+    return create_console_service(s.provider(console.console_role), s.verifier)
