@@ -171,6 +171,12 @@ async function loadStatus() {
   $("status-summary").textContent = `event store head ${s.head}; ${relayText(s.relay)}; ` +
     `${s.partitions} partitions`;
   $("members").replaceChildren();
+  if (s.relay.embedded && s.members.length === 0) {
+    const row = document.createElement("tr");
+    cell(row, "the projector inside `cqrskit run`");
+    cell(row, "all");
+    $("members").appendChild(row);
+  }
   for (const m of s.members) {
     const row = document.createElement("tr");
     cell(row, m.member);
