@@ -11,6 +11,7 @@ import sys
 import time
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 from harness import CqrskitProcess, Shop
@@ -19,7 +20,7 @@ from test_failover import add_products, all_readable, topology
 __all__ = ["topology"]  # the fixture: `cqrskit up` on storage of its own
 from topology import ServicesTopology, role_ports
 
-from credentials import process_env
+from credentials import ADMIN_HEADERS, process_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -72,6 +73,12 @@ def test_status_shows_the_leader_the_members_and_the_lag(
         assert max(part["applied_position"] for part in catalog["partitions"]) > 0
 
         roles = role_ports(topology)
+        console = f"http://127.0.0.1:{roles['console'][0]}/console/api/status"
+        seen = httpx.get(console, headers=ADMIN_HEADERS, timeout=10).json()
+        assert [m["member"] for m in seen["members"]] == [
+            m["member"] for m in found["members"]
+        ]
+        assert seen["relay"]["leader"]["holder"] == found["relay"]["leader"]["holder"]
         frozen = [roles["projector 1"][1], roles["projector 2"][1]]
         for pid in frozen:
             os.kill(pid, signal.SIGSTOP)

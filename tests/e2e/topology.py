@@ -200,7 +200,7 @@ def role_ports(system: ServicesTopology) -> dict[str, tuple[int, int]]:
     """Role name -> (port, pid), from the table `cqrskit up` prints."""
     roles = {}
     for name, port, pid in re.findall(
-        r"^  (\S.*?)\s+http://[\d.]+:(\d+)\s+pid (\d+)$", system.output(), re.M
+        r"^  (\S.*?)\s+http://[\d.]+:(\d+)\S*\s+pid (\d+)$", system.output(), re.M
     ):
         roles[name] = (int(port), int(pid))
     return roles

@@ -68,6 +68,8 @@ def create_console_app(
         title="cqrskit console",
         description="The operator's console: streams, their audit trail and "
         "state at any version, lag and partitions, parked events. Admin only.",
+        docs_url=None,  # Swagger's page loads its files from a CDN; the
+        redoc_url=None,  # console loads nothing from elsewhere
     )
     problems.install(app)
     access.install(app, verifier)
