@@ -1,7 +1,8 @@
 """The web console end to end, in headless Chromium: `cqrskit run` on free
 ports, an order placed through the API, then in the browser an operator signs
 in, browses to the order's stream, reads its audit trail, time-travels to
-version 1, watches lag and partitions refresh, and sees the parked list.
+version 1, watches lag and partitions refresh, and retries a parked stream
+(a poison event parked before the start; it fails again, as it must).
 
 Playwright drives Debian's `chromium` (its own browser download cannot work
 here). Without it the test skips, unless CQRSKIT_REQUIRE_SERVICES is set (CI),
@@ -11,6 +12,7 @@ CQRSKIT_SCREENSHOTS_DIR=docs/img it writes the ones docs/console.md shows.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from collections.abc import Iterator
@@ -18,8 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import Shop
+from harness import Shop, running_cqrskit
 
+from cqrskit.adapters.sqlite import SqliteEventStore, SqliteReadStore
+from cqrskit.core.messages import Metadata, NewEvent, StreamAppend
+from cqrskit.core.projection import ProjectionRunner
+from cqrskit.shop.domain.events import shop_codec
+from cqrskit.shop.views import shop_projections
 from credentials import ADMIN_TOKEN, customer, token
 
 pytestmark = pytest.mark.e2e
@@ -46,6 +53,33 @@ def browser_page(tmp_path: Path) -> Iterator[Any]:
             yield page
         finally:
             browser.close()
+
+
+async def _park_a_poison_event(data_dir: Path) -> None:
+    """Before the system starts: an event no projection can read, on
+    `product-BAD-1`, that the catalog projection parks."""
+    events = await SqliteEventStore.open(data_dir / "events.db")
+    views = await SqliteReadStore.open(data_dir / "views.db")
+    try:
+        poison = StreamAppend("product-BAD-1", 0, [NewEvent("Garbled", {"x": 1})])
+        recorded = await events.append([poison], metadata=Metadata())
+        projections = shop_projections(shop_codec())
+        await ProjectionRunner(projections, views, max_failures=1).handle(0, recorded)
+    finally:
+        await views.close()
+        await events.close()
+
+
+@pytest.fixture
+def shop_with_a_parked_stream(tmp_path: Path) -> Iterator[Shop]:
+    (tmp_path / "data").mkdir()
+    asyncio.run(_park_a_poison_event(tmp_path / "data"))
+    for system in running_cqrskit(tmp_path / "data", tmp_path):
+        client = Shop(system)
+        try:
+            yield client
+        finally:
+            client.close()
 
 
 def _screenshot(page: Any, name: str, tmp_path: Path) -> None:
@@ -79,11 +113,11 @@ def _place_order(shop: Shop) -> str:
 
 
 def test_an_operator_browses_time_travels_and_watches_lag(
-    fresh_shop: Shop, browser_page: Any, tmp_path: Path
+    shop_with_a_parked_stream: Shop, browser_page: Any, tmp_path: Path
 ) -> None:
     from playwright.sync_api import expect
 
-    page = browser_page
+    page, fresh_shop = browser_page, shop_with_a_parked_stream
     stream = _place_order(fresh_shop)
     page.goto(f"{fresh_shop.system.command_url}/console/")
 
@@ -128,7 +162,16 @@ def test_an_operator_browses_time_travels_and_watches_lag(
     expect(page.locator("#status-summary")).to_contain_text(f"event store head {head}")
     _screenshot(page, "status", tmp_path)
 
-    # nothing is parked on a healthy system
+    # the parked stream, retried: its event fails again, one attempt more
     page.click("nav a[data-tab=parked]")
-    expect(page.locator("#parked-empty")).to_be_visible()
+    parked = page.locator("#parked-list tr")
+    expect(parked).to_have_count(1)
+    expect(parked).to_contain_text("product-BAD-1")
+    expect(parked).to_contain_text("Garbled")
+    expect(parked.locator("td.num")).to_have_text("1")
+    parked.locator("button").click()
+    expect(page.locator("#retry-result")).to_contain_text(
+        "product-BAD-1 failed again at v1"
+    )
+    expect(parked.locator("td.num")).to_have_text("2")
     _screenshot(page, "parked", tmp_path)
