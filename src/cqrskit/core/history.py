@@ -2,9 +2,10 @@
 
 The kit knows no domain: an application names, per stream category, the
 decider whose `evolve` folds that category's events and how a state becomes
-JSON (`Application.states`). Folding up to version `v` reads the stream and
-folds its first `v` events from the decider's initial state, the same pure
-fold a command handler uses; nothing is cached or written.
+JSON (`Application.states`). Folding up to version `v` reads the stream's
+first `v` events (not the rest of it) and folds them from the decider's
+initial state, the same pure fold a command handler uses; nothing is cached
+or written.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from cqrskit.core.codec import EventCodec
 from cqrskit.core.decider import Decider
 from cqrskit.core.errors import Invalid, NotFound
 from cqrskit.core.messages import stream_category
-from cqrskit.core.ports import EventStore
+from cqrskit.core.ports import StreamCatalog
 
 S = TypeVar("S")
 
@@ -52,8 +53,16 @@ class StateAt:
     """The state as JSON."""
 
 
+async def last_version(store: StreamCatalog, stream_id: str) -> int:
+    """The stream's last version; NotFound for a stream without events."""
+    found = await store.streams(stream_id, None, 1)
+    if not found or found[0].stream_id != stream_id:
+        raise NotFound(f"stream {stream_id} has no events")
+    return found[0].version
+
+
 async def state_at(
-    store: EventStore,
+    store: StreamCatalog,
     codec: EventCodec,
     views: Mapping[str, StateView[Any]],
     stream_id: str,
@@ -66,12 +75,10 @@ async def state_at(
     view = views.get(category)
     if view is None:
         raise NotFound(f"the application shows no state of {category} streams")
-    records = await store.read_stream(stream_id)
-    if not records:
-        raise NotFound(f"stream {stream_id} has no events")
-    last = records[-1].version
+    last = await last_version(store, stream_id)
     upto = last if version is None else version
     if upto > last:
         raise Invalid(f"stream {stream_id} ends at version {last}; {upto} is past it")
-    state = view.decider.fold(codec.decode(r) for r in records[:upto])
+    records = await store.read_stream_page(stream_id, 1, upto) if upto else []
+    state = view.decider.fold(codec.decode(r) for r in records)
     return StateAt(stream_id, upto, last, view.as_json(state))

@@ -241,6 +241,13 @@ class StreamCatalog(Protocol):
         after the stream `after` (the last of the page before) when given."""
         ...
 
+    async def read_stream_page(
+        self, stream_id: str, from_version: int, limit: int
+    ) -> list[RecordedEvent]:
+        """Up to `limit` events of a stream from `from_version` on, in order:
+        a page of a long stream without reading the rest of it."""
+        ...
+
 
 class EventLog(EventStore, PositionStore, Protocol):
     """An event store that also keeps the relay's position, in the same database."""

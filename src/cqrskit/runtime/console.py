@@ -15,9 +15,9 @@ from typing import Any
 
 from cqrskit.core.application import Application
 from cqrskit.core.deadletter import Parked, parked
-from cqrskit.core.errors import NotFound
-from cqrskit.core.history import StateAt, state_at
-from cqrskit.core.messages import stream_category
+from cqrskit.core.errors import Invalid, NotFound
+from cqrskit.core.history import StateAt, last_version, state_at
+from cqrskit.core.messages import RecordedEvent, stream_category
 from cqrskit.core.ports import (
     EventLog,
     Membership,
@@ -46,19 +46,33 @@ class ConsoleSide:
     def projections(self) -> list[Projection]:
         return self.app.projection_list()
 
+    @property
+    def catalog(self) -> StreamCatalog:
+        if not isinstance(self.events, StreamCatalog):
+            raise NotFound("this event store cannot list its streams")
+        return self.events
+
     async def streams(
         self, prefix: str, after: str | None, limit: int
     ) -> list[StreamSummary]:
-        if not isinstance(self.events, StreamCatalog):
-            raise NotFound("this event store cannot list its streams")
-        return await self.events.streams(prefix, after, limit)
+        return await self.catalog.streams(prefix, after, limit)
+
+    async def trail(
+        self, stream_id: str, from_version: int, limit: int
+    ) -> tuple[list[RecordedEvent], int]:
+        """A page of the stream's events and its last version (NotFound for a
+        stream without events, Invalid for a page past its end)."""
+        last = await last_version(self.catalog, stream_id)
+        if from_version > last:
+            raise Invalid(f"stream {stream_id} ends at version {last}")
+        return await self.catalog.read_stream_page(stream_id, from_version, limit), last
 
     def shows_state(self, stream_id: str) -> bool:
         return stream_category(stream_id) in self.app.states
 
     async def state(self, stream_id: str, version: int | None) -> StateAt:
         app = self.app
-        return await state_at(self.events, app.codec, app.states, stream_id, version)
+        return await state_at(self.catalog, app.codec, app.states, stream_id, version)
 
     async def status(self) -> Status:
         members = await self.membership.members() if self.membership else []

@@ -44,3 +44,19 @@ class StreamCatalogContract(EventStoreFixtures):
         assert [s.stream_id for s in first] == ["order-1", "order-2"]
         assert [s.stream_id for s in rest] == ["order-3", "order-4", "order-5"]
         assert await event_store.streams("nothing-") == []
+
+    async def test_a_page_of_a_stream_reads_only_that_page(
+        self, event_store: Any
+    ) -> None:
+        await append(event_store, "cart-1", 0, count=5)
+        await append(event_store, "cart-2", 0, count=3)
+
+        async def versions(from_version: int, limit: int) -> list[int]:
+            page = await event_store.read_stream_page("cart-1", from_version, limit)
+            assert all(r.stream_id == "cart-1" for r in page)
+            return [r.version for r in page]
+
+        assert await versions(1, 2) == [1, 2]
+        assert await versions(3, 9) == [3, 4, 5]
+        assert await versions(6, 2) == []
+        assert await event_store.read_stream_page("cart-9", 1, 5) == []

@@ -110,6 +110,25 @@ async def test_the_audit_trail_shows_who_when_and_the_correlation_id(
     assert placed["recorded_at"]
 
 
+async def test_the_audit_trail_pages_through_a_long_stream(
+    shop: Shop, console: httpx.AsyncClient
+) -> None:
+    await shop.add_product("MUG-01", price=1000)
+    for price in (1100, 1200):
+        await shop.do("POST", "/products/MUG-01/price", {"price_cents": price})
+    trail = f"{API}/streams/product-MUG-01"
+
+    first = (await console.get(trail, params={"limit": 2})).json()
+    rest = (
+        await console.get(trail, params={"from_version": first["next_from"]})
+    ).json()
+
+    assert [e["version"] for e in first["events"]] == [1, 2]
+    assert (first["version"], first["next_from"]) == (3, 3)
+    assert [e["type"] for e in rest["events"]] == ["PriceChanged"]
+    assert rest["next_from"] is None
+
+
 async def test_the_state_folds_to_the_version_asked(
     shop: Shop, console: httpx.AsyncClient
 ) -> None:

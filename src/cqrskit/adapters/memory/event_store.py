@@ -69,6 +69,12 @@ class InMemoryEventStore:
         )
         return [StreamSummary(s, len(self._streams[s])) for s in chosen[:limit]]
 
+    async def read_stream_page(
+        self, stream_id: str, from_version: int, limit: int
+    ) -> list[RecordedEvent]:
+        start = max(from_version, 1) - 1
+        return list(self._streams.get(stream_id, [])[start : start + limit])
+
     async def read_all(self, after: int, limit: int) -> list[RecordedEvent]:
         return self._log[after : after + limit]
 

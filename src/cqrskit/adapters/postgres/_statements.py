@@ -136,6 +136,7 @@ STREAMS = (
     " WHERE stream_id >= $1 AND stream_id > $2 AND starts_with(stream_id, $1)"
     " GROUP BY stream_id ORDER BY stream_id LIMIT $3"
 )
+READ_STREAM_PAGE = f"{READ_STREAM} LIMIT $3"
 # The log order is (tx, position): the writing transaction's id, then the
 # position within it. Only transactions below the snapshot's xmin are read;
 # each of them has ended, so none can still add an event before the cursor.

@@ -121,6 +121,15 @@ class PostgresEventStore:
             rows = await conn.fetch(sql.STREAMS, prefix, after or "", limit)
         return [StreamSummary(row["stream_id"], row["version"]) for row in rows]
 
+    async def read_stream_page(
+        self, stream_id: str, from_version: int, limit: int
+    ) -> list[RecordedEvent]:
+        async with self._connection() as conn:
+            rows = await conn.fetch(
+                sql.READ_STREAM_PAGE, stream_id, from_version, limit
+            )
+        return [event_from_row(row) for row in rows]
+
     async def read_all(self, after: int, limit: int) -> list[RecordedEvent]:
         """Committed events after the one at position `after`, in log order.
 

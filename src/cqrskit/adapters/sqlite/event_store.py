@@ -171,6 +171,16 @@ class SqliteEventStore:
         )
         return [StreamSummary(str(row[0]), int(row[1])) for row in rows]
 
+    async def read_stream_page(
+        self, stream_id: str, from_version: int, limit: int
+    ) -> list[RecordedEvent]:
+        rows = await self._db.fetch(
+            f"SELECT {_EVENT_COLUMNS} FROM events"
+            " WHERE stream_id = ? AND version >= ? ORDER BY version LIMIT ?",
+            (stream_id, from_version, limit),
+        )
+        return [event_from_row(row) for row in rows]
+
     async def read_all(self, after: int, limit: int) -> list[RecordedEvent]:
         rows = await self._db.fetch(
             f"SELECT {_EVENT_COLUMNS} FROM events"

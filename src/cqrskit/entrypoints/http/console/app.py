@@ -27,7 +27,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cqrskit.core.auth import Access, TokenVerifier
 from cqrskit.core.deadletter import Parked
-from cqrskit.core.errors import Invalid, NotFound
 from cqrskit.core.history import StateAt
 from cqrskit.core.messages import STREAM_ID_PATTERN
 from cqrskit.core.wire import event_to_dict
@@ -101,19 +100,12 @@ def create_console_app(
     ) -> Response:
         """A stream's events from `from_version`, in order, with their metadata."""
         current = side()
-        records = await current.events.read_stream(stream_id, from_version)
-        if not records:
-            if from_version == 1:
-                raise NotFound(f"stream {stream_id} has no events")
-            raise Invalid(
-                f"stream {stream_id} has no events from version {from_version}"
-            )
-        page = records[:limit]
+        page, last = await current.trail(stream_id, from_version, limit)
         body = {
             "stream_id": stream_id,
-            "version": records[-1].version,
+            "version": last,
             "events": [event_to_dict(r) for r in page],
-            "next_from": page[-1].version + 1 if len(records) > limit else None,
+            "next_from": page[-1].version + 1 if page[-1].version < last else None,
             "has_state": current.shows_state(stream_id),
         }
         return _json(body)
