@@ -72,11 +72,24 @@ def create_console_app(
     )
     problems.install(app)
     access.install(app, verifier)
-    admin: dict[str, Any] = {
+    _add_stream_routes(app, side)
+    _add_operations_routes(app, side)
+    app.mount("/", _SecurityHeaders(StaticFiles(directory=STATIC, html=True)))
+    return app
+
+
+def _admin(*statuses: int) -> dict[str, Any]:
+    """A console route's decorator arguments: admin only, its problem answers."""
+    return {
         **rule(Access.ADMIN),
-        "responses": problems.answers(404, 422, 503),
+        "responses": problems.answers(*statuses),
         "tags": ["console"],
     }
+
+
+def _add_stream_routes(app: FastAPI, side: Callable[[], ConsoleSide]) -> None:
+    """Streams, a stream's audit trail, its state at a version."""
+    admin = _admin(404, 422, 503)
 
     @app.get("/api/streams", response_model=m.StreamPage, **admin)
     async def list_streams(
@@ -118,6 +131,11 @@ def create_console_app(
         """The stream's state folded up to `version` (default: its last)."""
         return _json(asdict(await side().state(stream_id, version)))
 
+
+def _add_operations_routes(app: FastAPI, side: Callable[[], ConsoleSide]) -> None:
+    """Status (lag and partitions), parked events and their retry."""
+    admin = _admin(503)
+
     @app.get("/api/status", response_model=Status, **admin)
     async def status() -> Response:
         """Relay, projectors, and lag per projection and partition."""
@@ -131,7 +149,7 @@ def create_console_app(
     @app.post(
         "/api/parked/{projection}/{stream_id}/retry",
         response_model=m.RetryAnswer,
-        **{**admin, "responses": problems.answers(404, 409, 422, 503)},
+        **_admin(404, 409, 422, 503),
     )
     async def retry(projection: ProjectionName, stream_id: StreamId) -> Response:
         """Apply a parked stream again from its poison event (`cqrskit dlq retry`)."""
@@ -144,9 +162,6 @@ def create_console_app(
                 "failure": asdict(failure) if failure else None,
             }
         )
-
-    app.mount("/", _SecurityHeaders(StaticFiles(directory=STATIC, html=True)))
-    return app
 
 
 class _SecurityHeaders:
