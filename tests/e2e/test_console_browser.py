@@ -121,13 +121,13 @@ def test_an_operator_browses_time_travels_and_watches_lag(
     stream = _place_order(fresh_shop)
     page.goto(f"{fresh_shop.system.command_url}/console/")
 
-    # a customer's token is refused; an admin's is kept for the tab
+    # a customer's token is refused and forgotten; an admin's is kept for the tab
     expect(page.locator("#sign-in")).to_be_visible()
     _screenshot(page, "sign-in", tmp_path)
     page.fill("#token", token("alice"))
     page.click("#sign-in-form button")
     expect(page.locator("#error")).to_contain_text("403")
-    page.click("#sign-out")
+    expect(page.locator("#sign-in")).to_be_visible()
     page.fill("#token", ADMIN_TOKEN)
     page.click("#sign-in-form button")
     expect(page.locator("#streams")).to_be_visible()
@@ -175,3 +175,8 @@ def test_an_operator_browses_time_travels_and_watches_lag(
     )
     expect(parked.locator("td.num")).to_have_text("2")
     _screenshot(page, "parked", tmp_path)
+
+    # signing out forgets the token
+    page.click("#sign-out")
+    expect(page.locator("#sign-in")).to_be_visible()
+    assert page.evaluate("sessionStorage.length") == 0

@@ -23,8 +23,8 @@ async function api(path, options = {}) {
   const headers = { Authorization: `Bearer ${token()}` };
   const answer = await fetch(`api/${path}`, { ...options, headers });
   const body = await answer.json().catch(() => null);
-  if (answer.status === 401) {
-    sessionStorage.removeItem(TOKEN_KEY);
+  if (answer.status === 401 || answer.status === 403) {
+    sessionStorage.removeItem(TOKEN_KEY);  // expired, or not an operator's: ask again
   }
   if (!answer.ok) {
     const detail = body && body.detail ? body.detail : answer.statusText;
