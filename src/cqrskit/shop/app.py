@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from cqrskit.core.application import Application, Kit
 from cqrskit.shop import models
+from cqrskit.shop.bench import shop_workload
 from cqrskit.shop.commands import COMMAND_ROUTES
 from cqrskit.shop.demo import load_demo_data
 from cqrskit.shop.domain.events import shop_codec
@@ -42,6 +43,7 @@ def shop_application(gateway: PaymentGateway | None = None) -> Shop:
         errors=SHOP_ERRORS,
         demo=load_demo_data,
         answer_model=models.CommandAnswer,
+        bench=shop_workload,
     )
 
 

@@ -74,6 +74,22 @@ _TRAIL: JsonDict = {
 }
 
 
+class Caller(BaseModel):
+    sub: str
+    roles: list[str]
+
+
+class Metadata(BaseModel):
+    # What the command service records with each event; the system's own
+    # events (a demo catalog) name no principal.
+    model_config = ConfigDict(extra="allow")
+
+    command_id: str | None = None
+    correlation_id: str | None = None
+    causation_id: str | None = None
+    principal: Caller | None = None
+
+
 class Event(BaseModel):
     stream_id: str
     version: int
@@ -81,7 +97,7 @@ class Event(BaseModel):
     type: str
     schema_version: int
     recorded_at: str
-    metadata: dict[str, str]
+    metadata: Metadata
     data: dict[str, Any]
 
 
