@@ -91,6 +91,21 @@ KINDS: Mapping[str, type[ProblemError]] = {
 }
 
 
+_BY_STATUS: Mapping[int, type[ProblemError]] = {
+    400: BadRequest,
+    401: Unauthorized,
+    402: PaymentDeclined,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    422: Invalid,
+    429: RateLimited,
+    503: Unavailable,
+}
+"""A problem of no known type (`about:blank`, another server): its status
+says no more than the first kind of that status."""
+
+
 def problem_of(answer: httpx.Response) -> ProblemError:
     """The exception for a non-2xx answer (a plain one from a proxy too)."""
     try:
@@ -101,4 +116,5 @@ def problem_of(answer: httpx.Response) -> ProblemError:
     except (orjson.JSONDecodeError, TypeError):
         phrase = answer.reason_phrase
         problem = Problem("about:blank", phrase, answer.status_code, answer.text)
-    return KINDS.get(problem.type, ProblemError)(problem)
+    kind = KINDS.get(problem.type) or _BY_STATUS.get(problem.status, ProblemError)
+    return kind(problem)
