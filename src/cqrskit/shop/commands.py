@@ -117,27 +117,23 @@ COMMAND_ROUTES: tuple[Route, ...] = (
     Route(
         "change_price", "ChangePrice", "POST", "/products/{sku}/price",
         _change_price, body=m.NewPrice, params=SKU, access=Access.ADMIN,
-        ids=id_from_path("sku"), problems=(404,),
-        summary="Change a product's price", tag="catalog",
+        ids=id_from_path("sku"), summary="Change a product's price", tag="catalog",
     ),
     Route(
         "rename_product", "RenameProduct", "POST", "/products/{sku}/name", _rename,
         body=m.NewName, params=SKU, access=Access.ADMIN, ids=id_from_path("sku"),
-        problems=(404,),
         summary="Rename a product", tag="catalog",
     ),
     Route(
         "discontinue_product", "DiscontinueProduct", "POST",
         "/products/{sku}/discontinue", _discontinue, params=SKU,
         access=Access.ADMIN, ids=id_from_path("sku"),
-        problems=(404,),
         summary="Discontinue a product", tag="catalog",
     ),
     Route(
         "restock", "Restock", "POST", "/inventory/{sku}/restock", _restock,
         body=m.RestockBody, params=SKU, access=Access.ADMIN,
-        ids=id_from_path("sku"), problems=(404,),
-        summary="Add stock of a product", tag="inventory",
+        ids=id_from_path("sku"), summary="Add stock of a product", tag="inventory",
     ),
     Route(
         "create_cart", "CreateCart", "POST", "/carts", _create_cart,
@@ -147,19 +143,16 @@ COMMAND_ROUTES: tuple[Route, ...] = (
     Route(
         "add_item", "AddItem", "POST", "/carts/{cart_id}/items", _add_item,
         body=m.NewItem, params=CART, ids=id_from_path("cart_id"),
-        problems=(404,),
         summary="Add an item to a cart (to its line, if there is one)", tag="carts",
     ),
     Route(
         "change_quantity", "ChangeQuantity", "PUT", "/carts/{cart_id}/items/{sku}",
         _change_quantity, body=m.LineQuantity, params=CART_LINE,
-        ids=id_from_path("cart_id"), problems=(404,),
-        summary="Change a line's quantity", tag="carts",
+        ids=id_from_path("cart_id"), summary="Change a line's quantity", tag="carts",
     ),
     Route(
         "remove_item", "RemoveItem", "DELETE", "/carts/{cart_id}/items/{sku}",
         _remove_item, params=CART_LINE, ids=id_from_path("cart_id"),
-        problems=(404,),
         summary="Remove a line from a cart", tag="carts",
     ),
     Route(
@@ -171,14 +164,12 @@ COMMAND_ROUTES: tuple[Route, ...] = (
     Route(
         "ship_order", "ShipOrder", "POST", "/orders/{order_id}/ship", _ship,
         params=ORDER, access=Access.ADMIN, ids=id_from_path("order_id"),
-        problems=(404,),
         summary="Ship an order", tag="orders",
     ),
     Route(
         "cancel_order", "CancelOrder", "POST", "/orders/{order_id}/cancel", _cancel,
         body=m.CancelBody, body_required=False, params=ORDER,
         ids=id_from_path("order_id"),
-        problems=(404,),
         summary="Cancel an order (its stock is released)", tag="orders",
     ),
 )  # fmt: skip

@@ -63,9 +63,9 @@ IdempotencyKey = Annotated[
 READY_PROBE = "readyz-probe"
 # Every route reads (and may refuse) a body; those that take one may find it
 # is not JSON. The bodiless ones still read it, to refuse one that is too big.
-# Any command may meet writers that keep colliding (409); the rest (a 404, an
-# application's own refusals) each route's entry names; the access rule adds
-# 401, 403 and 429 (access.py).
+# Any command may meet writers that keep colliding (409). A path that names an
+# entity may name none (404); the entry names the rest (a 404 for an id in the
+# body, an application's own refusals); the access rule adds 401, 403 and 429.
 BODILESS = (409, 413, 422, 503)
 WITH_BODY = (400, *BODILESS)
 Run = Callable[
@@ -146,6 +146,7 @@ def _add_command_routes(
     types = (*t.COMMAND_TYPES, *problems.types_of(application.errors))
     for route in application.command_routes:
         statuses = (*(WITH_BODY if route.body else BODILESS), *route.problems)
+        statuses += (404,) if route.params else ()
         app.add_api_route(
             route.path,
             _endpoint(route, run, server_key),
