@@ -93,7 +93,7 @@ COMMAND_ROUTES: tuple[Command, ...] = (
     Command(
         "transfer", "Transfer", "POST", "/transfers", _transfer,
         body=m.NewTransfer, status=201, ids=id_from_stream("transfer_id"),
-        summary="Move money between two accounts, both or neither",
+        problems=(404,), summary="Move money between two accounts, both or neither",
         description="Records the transfer (its own stream, `transfer-{id}`) "
         "and both its halves in one append. 409 if the paying account holds "
         "less than the amount or the transfer id is taken; 404 if either "

@@ -11,6 +11,7 @@ import os
 import platform
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -21,9 +22,10 @@ import pytest
 from private_services import PrivatePostgres, PrivateRabbitMq, PrivateRedis, listening
 from topology import ServicesTopology, free_port_run
 
+from cqrskit.runtime.progress import Countdown
 from faults.load import Load
 from faults.processes import cmdline, descendants
-from faults.runner import Faulted, PrivateServices
+from faults.runner import Faulted, PrivateServices, Tick
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = Path(os.environ.get("CQRSKIT_FAULTS_RESULTS", ROOT / "faults-results.json"))
@@ -139,3 +141,33 @@ def _run_facts(
 @pytest.fixture
 def repetitions() -> int:
     return REPETITIONS
+
+
+@pytest.fixture(scope="session")
+def progress(request: pytest.FixtureRequest) -> Iterator[Tick]:
+    """The suite's progress, by repetition: a bar with the total and the
+    time left redrawn on a terminal, a plain line per step otherwise. It
+    writes past pytest's capture, as pytest's own report does."""
+    selected = [i for i in request.session.items if i.get_closest_marker("faults")]
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+
+    def uncaptured() -> contextlib.AbstractContextManager[object]:
+        if capture is None:
+            return contextlib.nullcontext()
+        return capture.global_and_fixture_disabled()  # type: ignore[no-any-return]
+
+    def write(text: str) -> None:
+        with uncaptured():
+            sys.stdout.write(text)
+            sys.stdout.flush()
+
+    with uncaptured():
+        live = sys.stdout.isatty()
+    countdown = Countdown(
+        len(selected) * REPETITIONS,
+        lambda line: write(f"\nfaults {line.strip()}\n"),
+        live=live,
+        draw=write,
+    )
+    yield lambda what, steps: countdown.step(what, steps)
+    countdown.finish()

@@ -91,13 +91,26 @@ class Scenario:
     """An operator's step after the fault (a rebuild); part of the heal time."""
 
 
+Tick = Callable[[str, int], None]
+"""Told of repetitions done: what, and how many (the suite's progress)."""
+
+
 async def run_scenario(
     scenario: Scenario,
     faulted: Faulted,
     repetitions: int,
     record: Callable[[dict[str, Any]], None],
+    tick: Tick = lambda _, __: None,
 ) -> None:
-    """Run, record the result, then fail on any problem."""
+    """Run, record the result, then fail on any problem. Each repetition
+    ticks as it ends; those a failure skips tick with the result."""
+    ticked = 0
+
+    def repeated(what: str) -> None:
+        nonlocal ticked
+        ticked += 1
+        tick(what, 1)
+
     result: dict[str, Any] = {
         "scenario": scenario.name,
         "fault": scenario.fault,
@@ -108,7 +121,9 @@ async def run_scenario(
     try:
         load = Load(faulted.system.command_url, [_sku() for _ in range(SKUS)])
         try:
-            await _under_load(scenario, faulted, repetitions, load, result, problems)
+            await _under_load(
+                scenario, faulted, repetitions, load, result, problems, repeated
+            )
             await _check(faulted, load.tally, result, problems)
         finally:
             await load.close()
@@ -120,6 +135,8 @@ async def run_scenario(
         result["passed"] = not problems
         result["problems"] = [p[:2000] for p in problems]
         record(result)
+        outcome = "passed" if not problems else "failed"
+        tick(f"{scenario.name}: {outcome}", repetitions - ticked)
     assert not problems, "\n".join(problems)
 
 
@@ -134,6 +151,7 @@ async def _under_load(
     load: Load,
     result: dict[str, Any],
     problems: list[str],
+    repeated: Callable[[str], None],
 ) -> None:
     first = [add_product(sku) for sku in load.skus]
     first += [restock(sku, INITIAL_STOCK) for sku in load.skus]
@@ -156,6 +174,8 @@ async def _under_load(
         except (AssertionError, checks.NotHealed) as e:
             problems.append(f"repetition {n}: {e}")
             break
+        if n < repetitions:  # the last is told with the checks' outcome
+            repeated(f"{scenario.name}: repetition {n} of {repetitions}")
         await asyncio.sleep(BETWEEN)
     await (load.abort() if problems else load.stop())
     rate = len(load.tally.acks) / (time.monotonic() - load_started)

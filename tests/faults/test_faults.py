@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from faults.runner import Faulted, Scenario, run_scenario
+from faults.runner import Faulted, Scenario, Tick, run_scenario
 from faults.scenarios import SCENARIOS
 
 pytestmark = [pytest.mark.faults, pytest.mark.e2e]
@@ -22,5 +22,6 @@ async def test_the_system_rides_out(
     faulted: Faulted,
     repetitions: int,
     record: Callable[[dict[str, Any]], None],
+    progress: Tick,
 ) -> None:
-    await run_scenario(scenario, faulted, repetitions, record)
+    await run_scenario(scenario, faulted, repetitions, record, progress)

@@ -3,7 +3,7 @@ left; a bar redrawn in place on a terminal, plain lines elsewhere."""
 
 from __future__ import annotations
 
-from cqrskit.runtime.progress import Progress
+from cqrskit.runtime.progress import Countdown, Progress
 
 
 def test_a_plain_line_names_the_total_and_the_time_left() -> None:
@@ -55,3 +55,31 @@ def test_lines_come_at_most_once_per_interval() -> None:
 
     assert len(lines) == 1
     assert progress.done == 999
+
+
+def test_a_countdown_names_the_step_the_total_and_the_time_left() -> None:
+    lines: list[str] = []
+    countdown = Countdown(8, lines.append)
+    countdown._started -= 60.0  # a minute in
+
+    countdown.step("relay killed, repetition 1 of 2")
+    countdown.step("relay killed, repetition 2 of 2")
+    countdown.step("projector killed: failed", steps=2)
+
+    assert (
+        lines[1] == "  2 of 8 (25%), relay killed, repetition 2 of 2, 3 min 00 s left"
+    )
+    assert lines[2].startswith("  4 of 8 (50%), projector killed: failed, 1 min 00 s")
+    countdown.step("the rest", steps=9)
+    assert lines[-1] == "  8 of 8 (100%), the rest"  # never past the total
+
+
+def test_a_countdown_on_a_terminal_redraws_its_bar() -> None:
+    drawn: list[str] = []
+    countdown = Countdown(4, drawn.append, live=True, draw=drawn.append)
+
+    countdown.step("one")
+    countdown.finish()
+
+    assert drawn[0].startswith("\r\033[K  [######------------------] 1 of 4 (25%), one")
+    assert drawn[1] == "\n"

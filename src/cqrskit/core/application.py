@@ -9,6 +9,7 @@ imports a domain; a domain imports the kit.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -51,6 +52,31 @@ class ErrorKind:
 
 
 @dataclass(frozen=True)
+class BenchTarget:
+    """A running system to measure, as `cqrskit bench` hands it to a workload."""
+
+    command_url: str
+    query_url: str
+    token: str
+    """An admin's bearer token (a workload sets up its own data)."""
+    concurrency: int
+
+
+@dataclass(frozen=True)
+class BenchPhase:
+    """A phase of a benchmark: `clients` callers repeat `step` (one request
+    or a chain of them, saying whether it succeeded) for the phase's time."""
+
+    name: str
+    clients: int
+    step: Callable[[], Awaitable[bool]]
+
+
+Workload = Callable[[BenchTarget], AbstractAsyncContextManager[Sequence[BenchPhase]]]
+"""Sets up its data on the target, then hands over the phases to time."""
+
+
+@dataclass(frozen=True)
 class Application(Generic[H, Q]):
     """A domain as the kit runs it.
 
@@ -74,6 +100,8 @@ class Application(Generic[H, Q]):
     answer_model: type[BaseModel] | None = None
     """Documents a command's answer (default: the kit's, without extra ids)."""
     states: Mapping[str, StateView[Any]] = field(default_factory=dict)
+    bench: Workload | None = None
+    """What `cqrskit bench` drives over HTTP, through the application's client."""
 
     def refusals(self) -> dict[str, type[CqrskitError]]:
         """Every refusal a stored answer may replay, by name: the kit's and

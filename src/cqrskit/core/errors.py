@@ -43,6 +43,10 @@ class StoreUnavailable(CqrskitError):
     """A store or broker could not be reached (HTTP 503)."""
 
 
+class NotCaughtUp(StoreUnavailable):
+    """The read side did not reach a consistency token in time (HTTP 503)."""
+
+
 class Misconfigured(CqrskitError):
     """The configuration cannot work (refused credentials, a database that does
     not exist): waiting would not help, so a process exits with it."""

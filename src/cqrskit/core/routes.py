@@ -116,7 +116,10 @@ class CommandRoute(Generic[H]):
     access: Access = Access.CUSTOMER
     ids: Ids = no_ids
     problems: tuple[int, ...] = ()
-    """Statuses it may answer besides the kit's own (402, 403)."""
+    """Statuses it may answer besides those the kit derives (400 with a
+    body; 401, 403 and 429 by access; 404 with path parameters; 409, 413,
+    422 and 503 always): a 404 for an id in the body, an application's own
+    (402)."""
     summary: str = ""
     description: str = ""
     tag: str = ""

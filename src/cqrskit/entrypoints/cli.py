@@ -491,28 +491,35 @@ def _dlq_run(work: Any) -> Any:
     help="An admin's bearer token for running services (default: minted "
     "with CQRSKIT_AUTH_SECRET).",
 )
+@app_option
 def bench(
     command_url: str | None,
     query_url: str | None,
     seconds: float,
     concurrency: int,
     token: str | None,
+    named: Named,
 ) -> None:
-    """Measure throughput and latency from outside, over HTTP. Services that
-    are already running should have their rate limit off (CQRSKIT_RATE_LIMIT=0)."""
+    """Measure throughput and latency from outside, over HTTP, with the
+    application's workload. Services that are already running should have
+    their rate limit off (CQRSKIT_RATE_LIMIT=0)."""
     import secrets
 
+    from cqrskit.core.application import BenchTarget
     from cqrskit.runtime import bench as b
+
+    workload = named.app.bench
+    if workload is None:
+        raise click.UsageError(f"the application {named.app.name!r} has no bench")
 
     def measure(urls: tuple[str, str], token: str) -> None:
         click.echo(
             f"bench: {concurrency} clients, {seconds:g} s a phase, {urls[0]} {urls[1]}"
         )
         click.echo(b.HEADING)  # then each phase's row as it ends
+        target = BenchTarget(*urls, token, concurrency)
         asyncio.run(
-            b.run_bench(
-                *urls, seconds, concurrency, token, lambda p: click.echo(p.row())
-            )
+            b.run_bench(workload, target, seconds, lambda p: click.echo(p.row()))
         )
 
     if bool(command_url) != bool(query_url):
@@ -527,7 +534,7 @@ def bench(
         )
         return
     secret = secrets.token_urlsafe(48)
-    with b.embedded_system(secret) as urls:
+    with b.embedded_system(secret, named.spec) as urls:
         measure(urls, mint(secret, "bench", [ADMIN], 3600))
 
 

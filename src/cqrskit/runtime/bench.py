@@ -1,8 +1,10 @@
 """`cqrskit bench`: throughput and latency of a running system, from outside.
 
 Without URLs it starts `cqrskit run` on free ports in a temporary directory.
-Each phase runs `concurrency` clients for `seconds`; figures are measured in
-one run, side by side, so their ratios mean something on a noisy machine.
+What it drives is the application's workload (`Application.bench`: the shop's
+is in cqrskit/shop/bench.py, over its typed client); each phase runs its
+clients for `seconds`; figures are measured in one run, side by side, so their
+ratios mean something on a noisy machine.
 """
 
 from __future__ import annotations
@@ -16,14 +18,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 
 import httpx
 
-SKUS = [f"BENCH-{n:02d}" for n in range(20)]
-CARD = {"card_number": "4242424242424242", "expiry": "12/39", "cvc": "123"}
+from cqrskit.core.application import BenchTarget, Workload
 
 
 @dataclass
@@ -65,88 +65,22 @@ async def _drive(
     return phase
 
 
-async def _setup(cmd: httpx.AsyncClient) -> None:
-    for sku in SKUS:
-        body = {"sku": sku, "name": f"Bench {sku}", "price_cents": 100}
-        await cmd.post("/products", json=body, headers={"Idempotency-Key": f"b-{sku}"})
-        await cmd.post(f"/inventory/{sku}/restock", json={"quantity": 1_000_000})
-
-
-class _Steps:
-    """One request (or chain) per phase; each says whether it succeeded."""
-
-    def __init__(self, cmd: httpx.AsyncClient, qry: httpx.AsyncClient) -> None:
-        self.cmd, self.qry = cmd, qry
-        self.n = iter(range(10**9))
-
-    def sku(self) -> str:
-        return SKUS[next(self.n) % 20]
-
-    async def _cart_with_item(self) -> tuple[str, httpx.Response]:
-        cart = f"bench-{uuid.uuid4().hex[:12]}"
-        await self.cmd.post("/carts", json={"customer_id": "bench", "cart_id": cart})
-        item = {"sku": self.sku(), "quantity": 1}
-        return cart, await self.cmd.post(f"/carts/{cart}/items", json=item)
-
-    async def add_item(self) -> bool:
-        _, answer = await self._cart_with_item()
-        return answer.status_code == 202
-
-    async def read_product(self) -> bool:
-        answer = await self.qry.get(f"/products/{self.sku()}")
-        return answer.status_code == 200
-
-    async def place_order(self) -> bool:
-        cart, _ = await self._cart_with_item()
-        body = {"cart_id": cart, "payment": CARD}
-        answer = await self.cmd.post("/orders", json=body)
-        return answer.status_code == 201
-
-    async def write_then_read(self) -> bool:
-        sku = self.sku()
-        price = 100 + next(self.n) % 1000
-        await self.cmd.post(f"/products/{sku}/price", json={"price_cents": price})
-        for _ in range(2000):
-            answer = await self.qry.get(f"/products/{sku}")
-            if answer.status_code == 200 and answer.json()["price_cents"] == price:
-                return True
-            await asyncio.sleep(0.001)
-        return False
-
-
 async def run_bench(
-    command_url: str,
-    query_url: str,
+    workload: Workload,
+    target: BenchTarget,
     seconds: float,
-    concurrency: int,
-    token: str,
     on_phase: Callable[[Phase], None] = lambda _: None,
 ) -> list[Phase]:
-    """`token`: an admin's bearer token (the bench sets up the catalog);
+    """The application's `workload` on `target`, phase after phase;
     `on_phase`: told of each phase as it ends."""
-    limits = httpx.Limits(max_connections=concurrency * 2)
-    auth = {"Authorization": f"Bearer {token}"}
-    async with (
-        httpx.AsyncClient(
-            base_url=command_url, limits=limits, timeout=30, headers=auth
-        ) as cmd,
-        httpx.AsyncClient(
-            base_url=query_url, limits=limits, timeout=30, headers=auth
-        ) as qry,
-    ):
-        await _setup(cmd)
-        steps = _Steps(cmd, qry)
-        phases = [
-            ("query GET /products/{sku}", concurrency, steps.read_product),
-            ("cart (create + add item)", concurrency, steps.add_item),
-            ("order (cart, item, order)", concurrency, steps.place_order),
-            ("command -> visible on read", 1, steps.write_then_read),
-        ]
-        done = []
-        for name, clients, step in phases:
-            done.append(await _drive(Phase(name), clients, seconds, step))
+    done: list[Phase] = []
+    async with workload(target) as phases:
+        for phase in phases:
+            done.append(
+                await _drive(Phase(phase.name), phase.clients, seconds, phase.step)
+            )
             on_phase(done[-1])
-        return done
+    return done
 
 
 HEADING = f"{'phase':<28} {'per second':>10} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7}"
@@ -164,9 +98,9 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def embedded_system(secret: str) -> Iterator[tuple[str, str]]:
-    """`cqrskit run` on free ports and a temporary data directory, signing
-    tokens with `secret`, with no rate limit (the bench is the load)."""
+def embedded_system(secret: str, app: str) -> Iterator[tuple[str, str]]:
+    """`cqrskit run --app app` on free ports and a temporary data directory,
+    signing tokens with `secret`, with no rate limit (the bench is the load)."""
     cport, qport = _free_port(), _free_port()
     with tempfile.TemporaryDirectory() as data:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CQRSKIT_")}
@@ -180,7 +114,8 @@ def embedded_system(secret: str) -> Iterator[tuple[str, str]]:
                 "warning",
             ),
             *("run", "--command-port", str(cport), "--query-port", str(qport)),
-            *("--data-dir", data),
+            *("--access-log-level", "warning"),
+            *("--data-dir", data, "--app", app),
         ]
         proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL)
         try:

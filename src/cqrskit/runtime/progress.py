@@ -1,8 +1,9 @@
-"""Progress of a pass over the log (rebuild, verify): how far, how fast, and
-how long is left, against the event store's head when the pass began.
+"""Progress of long work: how far, how fast, and how long is left.
 
-On a terminal one line is redrawn in place with a bar; otherwise (a pipe, a
-log file) a plain line is printed at most twice a second."""
+`Progress` follows a pass over the log (rebuild, verify) against the event
+store's head when the pass began; `Countdown` counts steps of a known total
+(the fault suite's scenarios and repetitions). On a terminal one line is
+redrawn in place with a bar; otherwise (a pipe, a log file) plain lines."""
 
 from __future__ import annotations
 
@@ -63,9 +64,8 @@ class Progress:
         return text + (f", {_duration(left)} left" if left is not None else "")
 
     def bar(self, done: int, position: int, now: float) -> str:
-        filled = round(WIDTH * self._share(position)) if self._head else 0
-        bar = "#" * filled + "-" * (WIDTH - filled)
-        return f"  [{bar}] {self.line(done, position, now).strip()}"
+        line = self.line(done, position, now).strip()
+        return f"  [{_bar(self._share(position))}] {line}"
 
     def _share(self, position: int) -> float:
         return min(1.0, position / self._head) if self._head else 0.0
@@ -76,6 +76,56 @@ class Progress:
             return None
         pace = position / elapsed
         return max(0.0, (self._head - position) / pace)
+
+
+class Countdown:
+    """Steps of a known total: a line (or the bar, redrawn) per step, with
+    the share done and the time left at the pace so far."""
+
+    def __init__(
+        self,
+        total: int,
+        out: Callable[[str], None],
+        *,
+        live: bool = False,
+        draw: Callable[[str], None] | None = None,
+    ) -> None:
+        self.total = total
+        self.done = 0
+        self._out = out
+        self._live = live
+        self._draw = draw or _stdout
+        self._drawn = False
+        self._started = time.monotonic()
+
+    def step(self, what: str, steps: int = 1) -> None:
+        """`steps` more are done (the last of them: `what`)."""
+        self.done = min(self.total, self.done + steps)
+        line = self.line(what, time.monotonic())
+        if self._live:
+            share = self.done / self.total if self.total else 1.0
+            self._draw(f"\r\033[K  [{_bar(share)}] {line.strip()}")
+            self._drawn = True
+        else:
+            self._out(line)
+
+    def finish(self) -> None:
+        if self._drawn:
+            self._draw("\n")
+            self._drawn = False
+
+    def line(self, what: str, now: float) -> str:
+        share = self.done / self.total if self.total else 1.0
+        text = f"  {self.done} of {self.total} ({share:.0%}), {what}"
+        if 0 < self.done < self.total:
+            pace = (now - self._started) / self.done
+            text += f", {_duration(pace * (self.total - self.done))} left"
+        return text
+
+
+def _bar(share: float) -> str:
+    filled = round(WIDTH * share)
+    return "#" * filled + "-" * (WIDTH - filled)
 
 
 def _duration(seconds: float) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 from cqrskit.core.application import Application, Kit
 from cqrskit.core.history import StateView
 from cqrskit.shop import models
+from cqrskit.shop.bench import shop_workload
 from cqrskit.shop.commands import COMMAND_ROUTES
 from cqrskit.shop.demo import load_demo_data
 from cqrskit.shop.domain.cart import cart_decider
@@ -57,6 +58,7 @@ def shop_application(gateway: PaymentGateway | None = None) -> Shop:
         demo=load_demo_data,
         answer_model=models.CommandAnswer,
         states=STATES,
+        bench=shop_workload,
     )
 
 

@@ -157,7 +157,8 @@ COMMAND_ROUTES: tuple[Route, ...] = (
     ),
     Route(
         "place_order", "PlaceOrder", "POST", "/orders", _place_order,
-        body=m.NewOrder, status=201, ids=id_from_stream("order_id"), problems=(402,),
+        body=m.NewOrder, status=201, ids=id_from_stream("order_id"),
+        problems=(402, 404),
         summary="Place an order for a cart, paying by card", tag="orders",
     ),
     Route(

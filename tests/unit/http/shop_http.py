@@ -34,6 +34,7 @@ def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
     assert response.headers["content-type"].startswith(PROBLEM), response.headers
     body: dict[str, Any] = response.json()
     assert body["status"] == status
+    assert body["type"].startswith("/problems/"), body  # names its kind
     assert isinstance(body["title"], str) and body["title"]
     assert isinstance(body["detail"], str) and body["detail"]
     assert body["correlation_id"] == response.headers["X-Correlation-Id"]

@@ -30,14 +30,14 @@ from cqrskit.core.errors import NotFound
 from cqrskit.core.messages import STREAM_ID_PATTERN, Ack
 from cqrskit.core.routes import Call, CommandInput, CommandRoute
 from cqrskit.core.wire import event_to_dict
-from cqrskit.entrypoints.http import access, problems
+from cqrskit.entrypoints.http import access, openapi, problems
 from cqrskit.entrypoints.http import models as m
+from cqrskit.entrypoints.http import problem_types as t
 from cqrskit.entrypoints.http.access import principal_of, rule
 from cqrskit.entrypoints.http.fingerprints import fingerprint, scoped_key
 from cqrskit.entrypoints.http.lifespan import opened_in_background, opened_side
 from cqrskit.entrypoints.http.metrics import MetricsMiddleware, new_registry
 from cqrskit.entrypoints.http.middleware import RequestContextMiddleware
-from cqrskit.entrypoints.http.openapi import parameters_never_null
 from cqrskit.entrypoints.http.ops import add_ops_routes
 from cqrskit.entrypoints.http.signatures import (
     described,
@@ -51,13 +51,22 @@ Provider = Callable[[], AbstractAsyncContextManager[CommandSide[Any]]]
 StreamIdPath = Annotated[str, Path(pattern=STREAM_ID_PATTERN)]
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", pattern=r"^[!-~]{1,255}$"),
+    Header(
+        alias="Idempotency-Key",
+        pattern=r"^[!-~]{1,255}$",
+        description="The same key (per caller and route) with the same request "
+        "answers as the first time and appends nothing; with another request, "
+        "422.",
+    ),
 ]
 """Visible ASCII: it is stored with the events."""
 READY_PROBE = "readyz-probe"
 # Every route reads (and may refuse) a body; those that take one may find it
 # is not JSON. The bodiless ones still read it, to refuse one that is too big.
-BODILESS = (404, 409, 413, 422, 503)
+# Any command may meet writers that keep colliding (409). A path that names an
+# entity may name none (404); the entry names the rest (a 404 for an id in the
+# body, an application's own refusals); the access rule adds 401, 403 and 429.
+BODILESS = (409, 413, 422, 503)
 WITH_BODY = (400, *BODILESS)
 Run = Callable[
     [Request, CommandRoute[Any], BaseModel | None, str | None, Call[Any]],
@@ -98,8 +107,8 @@ def create_command_app(
     app.add_middleware(MetricsMiddleware, registry=registry, routes=app.router.routes)
     app.add_middleware(RequestContextMiddleware)
     problems.install(app, application.errors)
-    parameters_never_null(app)
     access.install(app, verifier, rate_limit)
+    openapi.complete(app)
 
     async def ready() -> bool:
         # One indexed read of a stream that never exists: the store answers.
@@ -134,16 +143,17 @@ def _add_command_routes(
 ) -> None:
     """One FastAPI route per entry of the application's table."""
     answer_model = application.answer_model or m.CommandAnswer
-    meanings = problems.meanings_of(application.errors)
+    types = (*t.COMMAND_TYPES, *problems.types_of(application.errors))
     for route in application.command_routes:
         statuses = (*(WITH_BODY if route.body else BODILESS), *route.problems)
+        statuses += (404,) if route.params else ()
         app.add_api_route(
             route.path,
             _endpoint(route, run, server_key),
             methods=[route.method],
             status_code=route.status,
             response_model=answer_model,
-            responses=problems.answers(*statuses, meanings=meanings),
+            responses=problems.answers(*statuses, types=types),
             **described(route),
         )
 
@@ -178,7 +188,7 @@ def _add_audit_trail(app: FastAPI) -> None:
         "/streams/{stream_id}",
         **rule(Access.ADMIN),
         response_model=m.AuditTrail,
-        responses=problems.answers(404, 422, 503),
+        responses=problems.answers(404, 422, 503, types=t.READ_TYPES),
         operation_id="read_stream",
         summary="Read a stream's events",
         tags=["audit"],

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cqrskit.core import logcontext
+from cqrskit.entrypoints.http.problem_types import TOO_LARGE
 from cqrskit.entrypoints.http.problems import problem
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -86,9 +87,6 @@ class RequestContextMiddleware:
         request = Request(scope, receive)
         limit = f"{self.max_body // 1024} KiB"
         response = problem(
-            request,
-            413,
-            "Content Too Large",
-            f"the request body is larger than {limit}",
+            request, TOO_LARGE, f"the request body is larger than {limit}"
         )
         await response(scope, receive, send)

@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     StringConstraints,
 )
+from pydantic.config import JsonDict
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 
@@ -55,6 +56,40 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+_TRAIL: JsonDict = {
+    "stream_id": "order-o1",
+    "version": 1,
+    "events": [
+        {
+            "stream_id": "order-o1",
+            "version": 1,
+            "position": 42,
+            "type": "OrderPlaced",
+            "schema_version": 1,
+            "recorded_at": "2026-11-30T17:48:43Z",
+            "metadata": {"correlation_id": "5f2b9c1e7a4d4e0f9b3c2a1d0e9f8a7b"},
+            "data": {"order_id": "o1", "customer_id": "alice"},
+        }
+    ],
+}
+
+
+class Caller(BaseModel):
+    sub: str
+    roles: list[str]
+
+
+class Metadata(BaseModel):
+    # What the command service records with each event; the system's own
+    # events (a demo catalog) name no principal.
+    model_config = ConfigDict(extra="allow")
+
+    command_id: str | None = None
+    correlation_id: str | None = None
+    causation_id: str | None = None
+    principal: Caller | None = None
+
+
 class Event(BaseModel):
     stream_id: str
     version: int
@@ -62,12 +97,14 @@ class Event(BaseModel):
     type: str
     schema_version: int
     recorded_at: str
-    metadata: dict[str, str]
+    metadata: Metadata
     data: dict[str, Any]
 
 
 class AuditTrail(BaseModel):
     """A stream's events in order (documents the answer; not built per call)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_TRAIL]})
 
     stream_id: str
     version: int

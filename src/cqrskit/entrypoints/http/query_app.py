@@ -25,14 +25,14 @@ from cqrskit.core.application import Application
 from cqrskit.core.auth import Access, Principal, TokenVerifier
 from cqrskit.core.consistency import HEADER as TOKEN_HEADER
 from cqrskit.core.consistency import MAX_TOKEN_LENGTH, TOKEN_PATTERN, parse_token
-from cqrskit.core.errors import StoreUnavailable
+from cqrskit.core.errors import NotCaughtUp
 from cqrskit.core.routes import QueryInput, QueryRoute
-from cqrskit.entrypoints.http import access, problems
+from cqrskit.entrypoints.http import access, openapi, problems
+from cqrskit.entrypoints.http import problem_types as t
 from cqrskit.entrypoints.http.access import admin_only, principal_of, signed_in
 from cqrskit.entrypoints.http.lifespan import opened_in_background, opened_side
 from cqrskit.entrypoints.http.metrics import MetricsMiddleware, new_registry
 from cqrskit.entrypoints.http.middleware import RequestContextMiddleware
-from cqrskit.entrypoints.http.openapi import parameters_never_null
 from cqrskit.entrypoints.http.ops import add_ops_routes
 from cqrskit.entrypoints.http.signatures import (
     described,
@@ -75,8 +75,8 @@ def create_query_app(
     app.add_middleware(MetricsMiddleware, registry=registry, routes=app.router.routes)
     app.add_middleware(RequestContextMiddleware)
     problems.install(app, application.errors)
-    parameters_never_null(app)
     access.install(app, verifier)
+    openapi.complete(app)
 
     async def ready() -> bool:
         await side_of(app).store.get("readyz")
@@ -88,12 +88,12 @@ def create_query_app(
         pairs = parse_token(token, server_key) if token else None
         side = side_of(app)
         if pairs and not await side.waiter.wait(pairs, side.consistency_timeout):
-            raise StoreUnavailable(
+            raise NotCaughtUp(
                 "the read side has not caught up with the Consistency-Token yet; retry"
             )
         return side
 
-    meanings = problems.meanings_of(application.errors)
+    types = (*t.QUERY_TYPES, *problems.types_of(application.errors))
     for route in application.query_routes:
         statuses = sorted({*route.problems, 422, 503})
         app.add_api_route(
@@ -103,7 +103,7 @@ def create_query_app(
             response_class=Response,
             responses={
                 200: {"model": route.response},
-                **problems.answers(*statuses, meanings=meanings),
+                **problems.answers(*statuses, types=types),
             },
             **described(route),
         )
