@@ -18,7 +18,7 @@ from cqrskit.core.errors import Misconfigured
 from cqrskit.entrypoints.http.command_app import create_command_app
 from cqrskit.entrypoints.http.metrics import CountersOf
 from cqrskit.entrypoints.http.query_app import create_query_app
-from cqrskit.entrypoints.http.traced import instrument
+from cqrskit.entrypoints.http.traced import instrumented
 from cqrskit.entrypoints.status import status_command
 from cqrskit.runtime import eventloop, logs, tracing
 from cqrskit.runtime.adapters import UnsupportedUrl, token_verifier
@@ -213,9 +213,8 @@ async def _run(
         query_app = create_query_app(
             app, lambda: borrowed(system.query), verifier, server_key
         )
-        if tracing.enabled():
-            instrument(command_app, tracing.provider())
-            instrument(query_app, tracing.provider())
+        instrumented(command_app)
+        instrumented(query_app)
         servers = Servers(
             [(command_app, host, cport), (query_app, host, qport)], log_level=None
         )
