@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 
@@ -24,6 +25,7 @@ from cqrskit.core import tracing
 from cqrskit.core.messages import Metadata, RecordedEvent
 from cqrskit.entrypoints.http.command_app import create_command_app
 from cqrskit.entrypoints.http.traced import instrument
+from cqrskit.runtime import tracing as runtime_tracing
 from cqrskit.runtime.embedded import borrowed, running_system
 from cqrskit.runtime.logs import JsonFormatter
 from cqrskit.runtime.tracing import exporter_names
@@ -195,3 +197,15 @@ def test_a_log_line_names_the_active_span(
     context = span.get_span_context()
     assert line["trace_id"] == trace.format_trace_id(context.trace_id)
     assert line["span_id"] == trace.format_span_id(context.span_id)
+
+
+def test_without_the_otel_extra_traces_stay_off_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setitem(sys.modules, "cqrskit.runtime.tracing_sdk", None)
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://jaeger:4318"}
+    with caplog.at_level(logging.WARNING):
+        assert not runtime_tracing.configure("command", env)
+    assert "cqrskit[otel]" in caplog.text
+    assert not runtime_tracing.enabled() and not tracing.enabled()
+    assert isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
