@@ -144,6 +144,7 @@ measure() {  # measure KEY SETUP URL MODE CONNECTIONS [VAR=VALUE...]
     # As the docs show it: no token, no port of this run.
     local shown="MODE=$mode $* ${cmd[*]}"
     shown=${shown//$TOKEN/…}; shown=${shown//$url/http://127.0.0.1:PORT}
+    shown=${shown//$RUN_ID/…}
     echo "compare.sh: $key: $shown" >&2
     step env -C "$REPO" MODE="$mode" RUN_ID="$RUN_ID" "$@" "${cmd[@]}" >"$WORK/$key.out"
     "$PY" "$REPO/bench/compare.py" record "$key" "$setup" "$shown" \
@@ -232,6 +233,21 @@ measure ours_post_products "cqrskit serve command, $W, PostgreSQL" "$COMMAND_URL
 measure ours_restock "cqrskit serve command, $W, $RESTOCK_SKUS SKUs at random" \
     "$COMMAND_URL" restock "$COMMAND_CONNECTIONS" BEARER="$TOKEN" \
     SKU_PREFIX=RESTOCK SKUS="$RESTOCK_SKUS"
+
+# -- ours: the same command service with traces on ----------------------------
+# Every span goes through the SDK's batch processor to a file (the jsonl
+# exporter): the cost of tracing every request, beside the row above.
+port=$(free_port); TRACED_URL=http://127.0.0.1:$port
+start command_traced env "${OURS_ENV[@]}" OTEL_TRACES_EXPORTER=jsonl \
+    CQRSKIT_TRACES_FILE="$WORK/traces.jsonl" \
+    "$BIN/cqrskit" serve command --port "$port" --workers "$WORKERS"
+TRACED_PID=$LAST_PID
+step "$PY" "$REPO/bench/compare.py" wait "$TRACED_URL/readyz"
+measure ours_post_products_traced \
+    "cqrskit serve command, $W, PostgreSQL, OTEL_TRACES_EXPORTER=jsonl" \
+    "$TRACED_URL" product "$COMMAND_CONNECTIONS" BEARER="$TOKEN" RUN_ID="${RUN_ID}t"
+stop "$TRACED_PID"
+
 if [ -n "$PROFILE" ]; then
     echo "compare.sh: profiling POST /products with py-spy" >&2
     (cd "$REPO" && env MODE=product RUN_ID="${RUN_ID}p" BEARER="$TOKEN" \

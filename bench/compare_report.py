@@ -53,6 +53,11 @@ HTTP_ROWS = (
         (("anchor_insert", 0.60, "issue 8"),),
     ),
     Row(
+        "ours_post_products_traced",
+        "ours: `POST /products`, traces on (every span exported)",
+        (("ours_post_products", None, "issue 11"), ("anchor_insert", None, "")),
+    ),
+    Row(
         "ours_restock",
         "ours: `POST /inventory/{sku}/restock`",
         (("anchor_insert", 0.60, "issue 8"),),

@@ -34,6 +34,7 @@ MEASURED_ROWS = (
     "anchor: FastAPI, POST = one asyncpg INSERT of an event row",
     "ours: `GET /products/{sku}`",
     "ours: `POST /products` (new SKU each)",
+    "ours: `POST /products`, traces on (every span exported)",
     "ours: `POST /inventory/{sku}/restock`",
     "pgbench, one-row INSERT, 1 client",
     "pgbench, one-row INSERT, 32 clients",

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
-from cqrskit.core import errors
+from cqrskit.core import errors, tracing
 from cqrskit.core.auth import Principal
 from cqrskit.core.codec import EventCodec
 from cqrskit.core.idempotency import Answer, StoredAnswers, answer_stream
@@ -227,9 +227,11 @@ class Dispatcher:
         if key is not None:
             answer = _answer(context.fingerprint, session, stream_id, appends)
             stored.append(answer.stored_under(key))
-        records = await self.store.append(
-            [*appends, *stored], metadata=_metadata(context)
-        )
+        traced = _span_attributes(context, appends) if tracing.enabled() else None
+        with tracing.span("cqrskit.append", traced):
+            records = await self.store.append(
+                [*appends, *stored], metadata=_metadata(context)
+            )
         if self._on_append is not None:
             self._on_append()
         own = records if key is None else _without(records, answer_stream(key))
@@ -247,7 +249,18 @@ def _metadata(context: CommandContext) -> Metadata:
         causation_id=context.command_id,
         principal=who.subject if who else None,
         roles=tuple(sorted(who.roles)) if who else (),
+        traceparent=tracing.traceparent(),
     )
+
+
+def _span_attributes(
+    context: CommandContext, appends: Sequence[StreamAppend]
+) -> dict[str, str | list[str]]:
+    return {
+        "cqrskit.command_id": context.command_id,
+        "cqrskit.correlation_id": context.correlation_id,
+        "cqrskit.streams": [a.stream_id for a in appends],
+    }
 
 
 def _answer(

@@ -14,19 +14,23 @@ JsonDict = dict[str, Any]
 class Metadata:
     """Where an event came from: the command, the request chain, its cause,
     and who issued the command (`principal`, the token's `sub`, with its
-    `roles`; None for the system itself, such as the demo loader)."""
+    `roles`; None for the system itself, such as the demo loader).
+    `traceparent`: the W3C trace context of the append, when traces are on
+    (core/tracing.py)."""
 
     command_id: str | None = None
     correlation_id: str | None = None
     causation_id: str | None = None
     principal: str | None = None
     roles: tuple[str, ...] = ()
+    traceparent: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         values: dict[str, Any] = {
             "command_id": self.command_id,
             "correlation_id": self.correlation_id,
             "causation_id": self.causation_id,
+            "traceparent": self.traceparent,
         }
         if self.principal is not None:
             values["principal"] = {"sub": self.principal, "roles": list(self.roles)}
@@ -41,6 +45,7 @@ class Metadata:
             causation_id=raw.get("causation_id"),
             principal=principal.get("sub"),
             roles=tuple(principal.get("roles", ())),
+            traceparent=raw.get("traceparent"),
         )
 
 

@@ -19,8 +19,9 @@ from cqrskit.core.errors import Misconfigured
 from cqrskit.entrypoints.http.command_app import create_command_app
 from cqrskit.entrypoints.http.metrics import CountersOf
 from cqrskit.entrypoints.http.query_app import create_query_app
+from cqrskit.entrypoints.http.traced import instrumented
 from cqrskit.entrypoints.status import status_command
-from cqrskit.runtime import eventloop, logs
+from cqrskit.runtime import eventloop, logs, tracing
 from cqrskit.runtime.adapters import UnsupportedUrl, token_verifier
 from cqrskit.runtime.applications import ApplicationNotFound, load_application
 from cqrskit.runtime.embedded import System, borrowed, running_system
@@ -92,6 +93,9 @@ access_log_option = click.option(
 
 _ROLES = {"serve": "service", "project": "projector"}
 """How a command's process names itself in log lines, where not by its name."""
+_TRACED = {"run": "run", "relay": "relay", "project": "projector"}
+"""The commands whose work is traced when the OTEL_* settings say so, and the
+role each names itself by (service `cqrskit-<role>`)."""
 
 
 class _Cli(click.Group):
@@ -125,6 +129,8 @@ def main(ctx: click.Context, log_level: str) -> None:
     ctx.obj = log_level.lower()
     command = ctx.invoked_subcommand or "cqrskit"
     logs.configure(ctx.obj, "warning", role=_ROLES.get(command, command))
+    if command in _TRACED:  # `serve` turns them on in each worker (factories)
+        tracing.configure(_TRACED[command])
 
 
 @main.command()
@@ -209,6 +215,8 @@ async def _run(
         query_app = create_query_app(
             app, lambda: borrowed(system.query), verifier, server_key
         )
+        instrumented(command_app)
+        instrumented(query_app)
         servers = Servers(
             [(command_app, host, cport), (query_app, host, qport)], log_level=None
         )

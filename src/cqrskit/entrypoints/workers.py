@@ -22,6 +22,7 @@ from cqrskit.core.ports import Broker, EventLog, ReadStore
 from cqrskit.core.relay import Relay
 from cqrskit.entrypoints.http.metrics import CountersOf, new_registry
 from cqrskit.entrypoints.http.ops import add_ops_routes
+from cqrskit.entrypoints.http.traced import instrumented
 from cqrskit.runtime import adapters, sharing
 from cqrskit.runtime.deadletters import DeadLetterGauges
 from cqrskit.runtime.lag import LagMetrics
@@ -43,7 +44,7 @@ def _ops_app(
 ) -> FastAPI:
     app = FastAPI(title=title, openapi_url=None)
     add_ops_routes(app, ready, registry)
-    return app
+    return instrumented(app)  # so that probes are not traced
 
 
 async def _serve_until_stopped(

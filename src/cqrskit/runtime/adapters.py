@@ -14,6 +14,7 @@ from cqrskit.adapters.memory import (
 from cqrskit.adapters.memory.lease import InProcessLease
 from cqrskit.adapters.memory.membership import InMemoryMembership
 from cqrskit.adapters.pyjwt import JwtVerifier
+from cqrskit.core import tracing
 from cqrskit.core.auth import TokenVerifier
 from cqrskit.core.errors import Misconfigured
 from cqrskit.core.ports import (
@@ -93,6 +94,12 @@ async def open_membership(read_store_url: str) -> Membership:
 
 
 async def open_broker(url: str, partitions: int) -> Broker:
+    """The broker `url` names; its batches are spans when traces are on."""
+    broker = await _open_broker(url, partitions)
+    return tracing.TracedBroker(broker) if tracing.enabled() else broker
+
+
+async def _open_broker(url: str, partitions: int) -> Broker:
     if url.startswith("memory://"):
         return InMemoryBroker(partitions)
     if url.startswith(("amqp://", "amqps://")):

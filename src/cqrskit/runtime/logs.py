@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from opentelemetry import trace
 
 from cqrskit.core import logcontext
 from cqrskit.runtime.redaction import mask_passwords
@@ -28,8 +29,9 @@ LEVELS = ("critical", "error", "warning", "info", "debug")
 
 class JsonFormatter(logging.Formatter):
     """A record as one JSON object: time, level, role, pid, logger, message,
-    the correlation id, command and stream when known, and for uvicorn's
-    access log the request's method, path, status and client."""
+    the correlation id, command and stream when known, the trace and span
+    when a span is active, and for uvicorn's access log the request's method,
+    path, status and client."""
 
     def __init__(self, role: str = "cqrskit") -> None:
         super().__init__()
@@ -46,12 +48,24 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
             **logcontext.fields(),
+            **_trace_fields(),
         }
         if record.name == "uvicorn.access":
             entry.update(_access_fields(record))
         if record.exc_info:
             entry["exception"] = mask_passwords(self.formatException(record.exc_info))
         return orjson.dumps(entry, default=str).decode()
+
+
+def _trace_fields() -> dict[str, str]:
+    """The trace and span of the current span, when one is active (traces on)."""
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return {}
+    return {
+        "trace_id": trace.format_trace_id(context.trace_id),
+        "span_id": trace.format_span_id(context.span_id),
+    }
 
 
 def _access_fields(record: logging.LogRecord) -> dict[str, Any]:

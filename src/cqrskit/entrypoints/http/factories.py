@@ -19,6 +19,7 @@ from cqrskit.core.auth import TokenVerifier
 from cqrskit.entrypoints.http.command_app import create_command_app
 from cqrskit.entrypoints.http.console import create_console_service
 from cqrskit.entrypoints.http.query_app import create_query_app
+from cqrskit.entrypoints.http.traced import traced
 from cqrskit.runtime import adapters, console, roles
 from cqrskit.runtime.applications import load_application
 from cqrskit.runtime.settings import Settings
@@ -58,19 +59,21 @@ class _Service:
 
 def command_app() -> FastAPI:
     s = _Service.from_env("event store", lambda settings: settings.event_store_url)
-    return create_command_app(
+    app = create_command_app(
         s.application,
         s.provider(roles.command_role),
         s.verifier,
         s.server_key,
         rate_limit=s.settings.rate_limit,
     )
+    return traced(app, "command")
 
 
 def query_app() -> FastAPI:
     s = _Service.from_env("read store", lambda settings: settings.read_store_url)
     provide = s.provider(roles.query_role)
-    return create_query_app(s.application, provide, s.verifier, s.server_key)
+    app = create_query_app(s.application, provide, s.verifier, s.server_key)
+    return traced(app, "query")
 
 
 def console_app() -> FastAPI:

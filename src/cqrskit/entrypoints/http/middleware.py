@@ -9,7 +9,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cqrskit.core import logcontext
+from cqrskit.core import logcontext, tracing
 from cqrskit.entrypoints.http.problem_types import TOO_LARGE
 from cqrskit.entrypoints.http.problems import problem
 
@@ -35,6 +35,7 @@ class RequestContextMiddleware:
         correlation_id = given if _SAFE_ID.fullmatch(given) else uuid.uuid4().hex
         scope.setdefault("state", {})["correlation_id"] = correlation_id
         logcontext.correlation_id.set(correlation_id)  # this request's task only
+        tracing.annotate("cqrskit.correlation_id", correlation_id)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
