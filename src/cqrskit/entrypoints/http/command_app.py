@@ -1,8 +1,9 @@
 """The command service: validates, decides, appends; answers with an ack.
 
 Its routes are built from the application's table of command routes
-(core/routes.py), one FastAPI route per entry, plus the kit's own audit
-trail of a stream.
+(core/routes.py), one FastAPI route per entry, and a lean Starlette route
+ahead of it for the entries marked lean (entrypoints/http/lean.py), plus the
+kit's own audit trail of a stream.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from cqrskit.core.errors import NotFound
 from cqrskit.core.messages import STREAM_ID_PATTERN, Ack
 from cqrskit.core.routes import Call, CommandInput, CommandRoute
 from cqrskit.core.wire import event_to_dict
-from cqrskit.entrypoints.http import access, problems
+from cqrskit.entrypoints.http import access, lean, problems
 from cqrskit.entrypoints.http import models as m
 from cqrskit.entrypoints.http.access import principal_of, rule
 from cqrskit.entrypoints.http.fingerprints import fingerprint, scoped_key
@@ -51,9 +52,8 @@ Provider = Callable[[], AbstractAsyncContextManager[CommandSide[Any]]]
 StreamIdPath = Annotated[str, Path(pattern=STREAM_ID_PATTERN)]
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", pattern=r"^[!-~]{1,255}$"),
+    Header(alias="Idempotency-Key", pattern=lean.IDEMPOTENCY_PATTERN),
 ]
-"""Visible ASCII: it is stored with the events."""
 READY_PROBE = "readyz-probe"
 # Every route reads (and may refuse) a body; those that take one may find it
 # is not JSON. The bodiless ones still read it, to refuse one that is too big.
@@ -125,6 +125,7 @@ def create_command_app(
         return ack
 
     _add_command_routes(app, application, run, server_key)
+    lean.add_command_routes(app, application.command_routes)
     _add_audit_trail(app)
     return app
 
