@@ -228,7 +228,7 @@ class Dispatcher:
             answer = _answer(context.fingerprint, session, stream_id, appends)
             stored.append(answer.stored_under(key))
         records = await self.store.append(
-            [*appends, *stored], metadata=_metadata(context)
+            [*appends, *session.checks(), *stored], metadata=_metadata(context)
         )
         if self._on_append is not None:
             self._on_append()
