@@ -13,9 +13,11 @@
 #                    anchors alike (default 2, as in issues 8 and 9)
 #   --quick          a smoke run: 2 s per target, fewer appends; the section
 #                    is printed, docs/benchmarks.md is left alone (unless --out)
-#   --profile PREFIX also samples `POST /products` on the command service with
-#                    py-spy during a separate wrk run: PREFIX-post-products.txt,
-#                    and its top (bench/profile_top.py) in PREFIX-top.txt
+#   --profile PREFIX also samples `POST /products` and `POST /inventory/{sku}/
+#                    restock` on the command service with py-spy, each during a
+#                    separate wrk run: PREFIX-post-products.txt and
+#                    PREFIX-restock.txt, with their tops (bench/profile_top.py)
+#                    in PREFIX-post-products-top.txt and PREFIX-restock-top.txt
 #   --out FILE       where the comparison section goes (default
 #                    docs/benchmarks.md, between its markers; - for stdout)
 #
@@ -168,6 +170,24 @@ cqrskit() {  # cqrskit NAME ARGS...: a cqrskit role on this run's storage
     start "$name" env "${OURS_ENV[@]}" "$BIN/cqrskit" "$@"
 }
 
+profile() {  # profile NAME WHAT VAR=VALUE...: py-spy of the command service
+    # under a separate wrk run: $PROFILE-NAME.txt and its top, $PROFILE-NAME-top.txt
+    local name=$1 what=$2; shift 2
+    echo "compare.sh: profiling $what with py-spy" >&2
+    (cd "$REPO" && env RUN_ID="${RUN_ID}p" BEARER="$TOKEN" "$@" \
+        wrk "-t$THREADS" "-c$COMMAND_CONNECTIONS" "-d${RUN_SECONDS}s" --timeout 10s \
+        -s bench/compare.lua "$COMMAND_URL" >"$WORK/profile-wrk.out") &
+    LOAD=$!
+    CHILD=$LOAD
+    "$BIN/py-spy" record --pid "$COMMAND_PID" --subprocesses --nonblocking \
+        --duration "$RUN_SECONDS" --format raw --output "$PROFILE-$name.txt" \
+        >"$WORK/py-spy.log" 2>&1 || echo "compare.sh: py-spy failed: $(tail -1 "$WORK/py-spy.log")" >&2
+    wait "$LOAD"
+    [ ! -s "$PROFILE-$name.txt" ] || \
+        "$PY" "$REPO/bench/profile_top.py" "$PROFILE-$name.txt" --top 25 \
+        | tee "$PROFILE-$name-top.txt"
+}
+
 # -- storage of this run ------------------------------------------------------
 STORAGE=1
 "$PY" "$REPO/bench/compare.py" setup "$RUN_ID"
@@ -249,19 +269,9 @@ measure ours_post_products_traced \
 stop "$TRACED_PID"
 
 if [ -n "$PROFILE" ]; then
-    echo "compare.sh: profiling POST /products with py-spy" >&2
-    (cd "$REPO" && env MODE=product RUN_ID="${RUN_ID}p" BEARER="$TOKEN" \
-        wrk "-t$THREADS" "-c$COMMAND_CONNECTIONS" "-d${RUN_SECONDS}s" --timeout 10s \
-        -s bench/compare.lua "$COMMAND_URL" >"$WORK/profile-wrk.out") &
-    LOAD=$!
-    CHILD=$LOAD
-    "$BIN/py-spy" record --pid "$COMMAND_PID" --subprocesses --nonblocking \
-        --duration "$RUN_SECONDS" --format raw --output "$PROFILE-post-products.txt" \
-        >"$WORK/py-spy.log" 2>&1 || echo "compare.sh: py-spy failed: $(tail -1 "$WORK/py-spy.log")" >&2
-    wait "$LOAD"
-    [ ! -s "$PROFILE-post-products.txt" ] || \
-        "$PY" "$REPO/bench/profile_top.py" "$PROFILE-post-products.txt" --top 25 \
-        | tee "$PROFILE-top.txt"
+    profile post-products "POST /products" MODE=product
+    profile restock "POST /inventory/{sku}/restock" MODE=restock \
+        SKU_PREFIX=RESTOCK SKUS="$RESTOCK_SKUS"
 fi
 
 # -- ours: the read side (relay, 2 projectors, query service) -----------------

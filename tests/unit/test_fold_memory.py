@@ -1,5 +1,6 @@
 """The command side loads from its cache or a snapshot and reads only the
-events after it, and stays right when another process writes the same stream."""
+events after it (and a stream it only reads, not at all, the append checking
+it), and stays right when another process writes the same stream."""
 
 from __future__ import annotations
 
@@ -12,14 +13,14 @@ import pytest
 
 from cqrskit.adapters.memory import InMemoryEventStore
 from cqrskit.core.dispatcher import CommandContext
-from cqrskit.core.errors import Conflict
+from cqrskit.core.errors import Conflict, RuleViolated
 from cqrskit.core.messages import JsonDict, Metadata, RecordedEvent, StreamAppend
 from cqrskit.core.ports import Snapshot
 from cqrskit.core.snapshots import SnapshotPolicy, fold_name
 from cqrskit.runtime.bootstrap import CommandSide, FoldMemory, command_side
 from cqrskit.shop.app import app as SHOP
 from cqrskit.shop.domain import inventory as i
-from cqrskit.shop.domain.catalog import AddProduct
+from cqrskit.shop.domain.catalog import AddProduct, DiscontinueProduct
 from cqrskit.shop.domain.events import shop_codec
 
 STOCK = i.inventory_stream("SKU-1")
@@ -106,6 +107,31 @@ async def test_another_process_s_writes_are_read_not_missed() -> None:
 
     assert store.events_read == 1  # the rival's event, nothing older
     assert (await stock_of(store)).available == 13
+
+
+async def test_a_warm_restock_reads_the_stock_and_not_the_product() -> None:
+    store = WatchedStore()
+    writer = await with_product(store)
+    await restock(writer)
+    store.reads = 0
+
+    await restock(writer)
+
+    assert store.reads == 1  # the product is checked by the append instead
+
+
+async def test_a_product_another_process_discontinued_is_not_restocked() -> None:
+    store = WatchedStore()
+    one = await with_product(store)
+    await restock(one)  # one's cache holds the product, active
+    other = side(store)
+    await other.commands.catalog(ctx(), DiscontinueProduct("SKU-1"), sku="SKU-1")
+
+    with pytest.raises(RuleViolated, match="discontinued"):
+        await restock(one)
+
+    assert one.dispatcher.conflict_retries == 1  # the stale product, read again
+    assert (await stock_of(store)).available == 1
 
 
 async def test_a_conflict_with_another_process_is_retried_on_the_newer_state() -> None:

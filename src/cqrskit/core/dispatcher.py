@@ -230,7 +230,7 @@ class Dispatcher:
         traced = _span_attributes(context, appends) if tracing.enabled() else None
         with tracing.span("cqrskit.append", traced):
             records = await self.store.append(
-                [*appends, *stored], metadata=_metadata(context)
+                [*appends, *session.checks(), *stored], metadata=_metadata(context)
             )
         if self._on_append is not None:
             self._on_append()

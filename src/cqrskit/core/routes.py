@@ -114,6 +114,9 @@ class CommandRoute(Generic[H]):
     """Each path parameter's pattern."""
     status: int = 202
     access: Access = Access.CUSTOMER
+    lean: bool = False
+    """Also served by a plain Starlette route ahead of the FastAPI one, for
+    hot commands (the FastAPI route answers what it does not take on)."""
     ids: Ids = no_ids
     problems: tuple[int, ...] = ()
     """Statuses it may answer besides those the kit derives (400 with a

@@ -26,9 +26,12 @@ class _Loaded:
 class Session:
     """Everything a command handler touches, committed as one atomic append.
 
-    `assume_new`: a stream the handler `create`s is taken to be new without
-    reading it (the append expects version 0, so one that exists is refused
-    and the retry, given `assume_new=False`, reads it)."""
+    `assume_new` (a first attempt): a stream the handler `create`s is taken
+    to be new without reading it (the append expects version 0, so one that
+    exists is refused and the retry, given `assume_new=False`, reads it), and
+    a stream it only `read`s is taken at the state the cache holds, without a
+    read (the append checks that version, so a stale one is refused and the
+    retry reads it)."""
 
     def __init__(
         self,
@@ -44,6 +47,7 @@ class Session:
         self._queued = queued
         self._take_turn = take_turn
         self._streams: dict[str, _Loaded] = {}
+        self._read_only: set[str] = set()
         self.rejection: CqrskitError | None = None
 
     async def load(self, stream_id: str, decider: Decider[S]) -> S:
@@ -54,6 +58,20 @@ class Session:
             loaded = self._keep(stream_id, decider, folded)
         state: S = loaded.state
         return state
+
+    async def read(self, stream_id: str, decider: Decider[S]) -> S:
+        """A stream the command decides by but does not write (the product a
+        restock or an order line needs): the append checks that it is still
+        at the version this state is of, so a decision is never taken on a
+        state another writer has moved on from. That check is what lets a
+        first attempt take a cached state without a round trip."""
+        if stream_id not in self._streams and self._assume_new:
+            known = self._loader.cached(stream_id, decider)
+            if known is not None:
+                await self._wait_turn(stream_id)
+                self._keep(stream_id, decider, known)
+        self._read_only.add(stream_id)
+        return await self.load(stream_id, decider)
 
     async def execute(self, stream_id: str, decider: Decider[S], command: Any) -> S:
         """Load, decide and stage; return the state after the new events."""
@@ -95,6 +113,15 @@ class Session:
             )
             for sid, s in self._streams.items()
             if s.staged
+        ]
+
+    def checks(self) -> list[StreamAppend]:
+        """The streams only `read`, each expected at the version it was read at
+        (appends without events: the event store only checks them)."""
+        return [
+            StreamAppend(sid, self._streams[sid].folded.version, [])
+            for sid in sorted(self._read_only)
+            if not self._streams[sid].staged
         ]
 
     def committed(self, records: Sequence[RecordedEvent]) -> None:

@@ -240,7 +240,8 @@ class ShopCommands:
 
 
 async def _active_product(session: Session, sku: str) -> p.Product:
-    product = await session.load(p.product_stream(sku), p.product_decider)
+    """Read, not written: the append checks the product has not changed since."""
+    product = await session.read(p.product_stream(sku), p.product_decider)
     if not product.exists:
         raise NotFound(f"product {sku} does not exist")
     if product.discontinued:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
@@ -244,6 +245,28 @@ class EventStoreContract(EventStoreFixtures):
 
         assert "product-x" in caught.value.detail
         assert len(await event_store.read_stream("product-x")) == 2
+
+    async def test_a_stream_given_without_events_is_checked_not_written(
+        self, event_store: EventStore
+    ) -> None:
+        await append(event_store, "product-read", 0, count=2)
+        checked = StreamAppend("product-read", 2, [])
+
+        written = await event_store.append(
+            [StreamAppend("inventory-w", 0, events("E1")), checked], metadata=META
+        )
+        with pytest.raises(ConcurrencyError, match="product-read"):
+            await event_store.append(
+                [
+                    StreamAppend("inventory-w", 1, events("E2")),
+                    replace(checked, expected_version=1),
+                ],
+                metadata=META,
+            )
+
+        assert [(r.stream_id, r.version) for r in written] == [("inventory-w", 1)]
+        assert len(await event_store.read_stream("product-read")) == 2
+        assert len(await event_store.read_stream("inventory-w")) == 1
 
     async def test_read_stream_from_a_version(self, event_store: EventStore) -> None:
         await append(event_store, "cart-1", 0, count=5)

@@ -3,10 +3,11 @@
 Every route of both services names one of three rules with `**rule(...)` in
 its decorator: the dependency that enforces it and the `x-access` extension
 that documents it (with the OpenAPI `security` requirement FastAPI derives
-from the dependency). The lean Starlette routes of the query service call
-`signed_in` themselves. Ownership (a customer's own carts and orders) is
-checked by the handlers, which know the resource; another customer's
-resource answers 404, as if it did not exist.
+from the dependency). The lean Starlette routes of both services call
+`signed_in` or `admin_only` themselves (entrypoints/http/lean.py).
+Ownership (a customer's own carts and orders) is checked by the handlers,
+which know the resource; another customer's resource answers 404, as if it
+did not exist.
 """
 
 from __future__ import annotations

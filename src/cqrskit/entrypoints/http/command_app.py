@@ -1,8 +1,9 @@
 """The command service: validates, decides, appends; answers with an ack.
 
 Its routes are built from the application's table of command routes
-(core/routes.py), one FastAPI route per entry, plus the kit's own audit
-trail of a stream.
+(core/routes.py), one FastAPI route per entry, and a lean Starlette route
+ahead of it for the entries marked lean (entrypoints/http/lean.py), plus the
+kit's own audit trail of a stream.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from cqrskit.core.errors import NotFound
 from cqrskit.core.messages import STREAM_ID_PATTERN, Ack
 from cqrskit.core.routes import Call, CommandInput, CommandRoute
 from cqrskit.core.wire import event_to_dict
-from cqrskit.entrypoints.http import access, openapi, problems
+from cqrskit.entrypoints.http import access, lean, openapi, problems
 from cqrskit.entrypoints.http import models as m
 from cqrskit.entrypoints.http import problem_types as t
 from cqrskit.entrypoints.http.access import principal_of, rule
@@ -53,13 +54,12 @@ IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
-        pattern=r"^[!-~]{1,255}$",
+        pattern=lean.IDEMPOTENCY_PATTERN,
         description="The same key (per caller and route) with the same request "
         "answers as the first time and appends nothing; with another request, "
         "422.",
     ),
 ]
-"""Visible ASCII: it is stored with the events."""
 READY_PROBE = "readyz-probe"
 # Every route reads (and may refuse) a body; those that take one may find it
 # is not JSON. The bodiless ones still read it, to refuse one that is too big.
@@ -134,6 +134,7 @@ def create_command_app(
         return ack
 
     _add_command_routes(app, application, run, server_key)
+    lean.add_command_routes(app, application.command_routes)
     _add_audit_trail(app)
     return app
 
@@ -232,7 +233,9 @@ def context(
     request: Request, body: BaseModel | None, key: str | None, server_key: bytes
 ) -> CommandContext:
     who = principal_of(request)
-    method, path = request.method, request.url.path
+    # The path as request.url.path gives it for every path a command route's
+    # patterns let through, without building the whole URL.
+    method, path = request.method, request.scope["path"]
     if key is not None:
         route = request.scope["route"].path
         key = scoped_key(server_key, who.subject, method, route, key)

@@ -58,16 +58,7 @@ class RequestContextMiddleware:
             await self._too_large(scope, receive, send_with_id)
             return
 
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send_with_id)
+        await self.app(scope, replaying(body, receive), send_with_id)
 
     async def _read_body(self, receive: Receive) -> tuple[bytes, bool]:
         chunks: list[bytes] = []
@@ -91,3 +82,17 @@ class RequestContextMiddleware:
             request, TOO_LARGE, f"the request body is larger than {limit}"
         )
         await response(scope, receive, send)
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """`receive` that first gives `body`, read already, whole."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

@@ -4,32 +4,32 @@ event store; it is given only the read store.
 Its routes are built from the application's table of query routes
 (core/routes.py): a FastAPI route per entry, and, for the entries marked
 lean, a plain Starlette route ahead of it that serves the same answer
-without FastAPI's per-request parameter machinery (bench/query_routes.py
-measures the difference); the FastAPI route stays for the OpenAPI document.
+without FastAPI's per-request parameter machinery (entrypoints/http/lean.py;
+bench/query_routes.py measures the difference); the FastAPI route stays for
+the OpenAPI document.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Query, Request
-from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from starlette.responses import Response
 from starlette.routing import Route
 
 from cqrskit.core.application import Application
-from cqrskit.core.auth import Access, Principal, TokenVerifier
+from cqrskit.core.auth import Access, TokenVerifier
 from cqrskit.core.consistency import HEADER as TOKEN_HEADER
 from cqrskit.core.consistency import MAX_TOKEN_LENGTH, TOKEN_PATTERN, parse_token
 from cqrskit.core.errors import NotCaughtUp
 from cqrskit.core.routes import QueryInput, QueryRoute
 from cqrskit.entrypoints.http import access, openapi, problems
 from cqrskit.entrypoints.http import problem_types as t
-from cqrskit.entrypoints.http.access import admin_only, principal_of, signed_in
+from cqrskit.entrypoints.http.access import principal_of
+from cqrskit.entrypoints.http.lean import PathCheck, guard_of
 from cqrskit.entrypoints.http.lifespan import opened_in_background, opened_side
 from cqrskit.entrypoints.http.metrics import MetricsMiddleware, new_registry
 from cqrskit.entrypoints.http.middleware import RequestContextMiddleware
@@ -142,41 +142,20 @@ def _endpoint(
     return with_signature(endpoint, parameters)
 
 
-_GUARDS: dict[Access, Callable[[Request], Awaitable[Principal]]] = {
-    Access.CUSTOMER: signed_in,
-    Access.ADMIN: admin_only,
-}
-
-
 def _lean(route: QueryRoute[Any], consistent: Consistent) -> Route:
     """The same answer as the route's FastAPI endpoint, under the same rule,
     with the path checked against the same patterns."""
-    valid = {name: re.compile(pattern) for name, pattern in route.params.items()}
-    guard = _GUARDS.get(route.access)
+    path_check = PathCheck(route.params)
+    guard = guard_of(route.access)
 
     async def endpoint(request: Request) -> Response:
         who = await guard(request) if guard is not None else None
         path: dict[str, str] = request.path_params
-        for name, pattern in valid.items():
-            if not pattern.fullmatch(path[name]):
-                raise _mismatch(name, pattern.pattern, path[name])
+        path_check.check(path)
         given = QueryInput(path, None, who)
         return await _read(route, given, consistent, request.headers.get(TOKEN_HEADER))
 
     return Route(route.path, endpoint, methods=["GET"], include_in_schema=False)
-
-
-def _mismatch(name: str, pattern: str, value: str) -> RequestValidationError:
-    return RequestValidationError(
-        [
-            {
-                "type": "string_pattern_mismatch",
-                "loc": ("path", name),
-                "msg": f"String should match pattern '{pattern}'",
-                "input": value,
-            }
-        ]
-    )
 
 
 def side_of(app: FastAPI) -> QuerySide[Any]:
