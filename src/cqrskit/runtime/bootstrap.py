@@ -23,11 +23,13 @@ from cqrskit.core.ports import (
     ReadStore,
     SearchableStore,
     SnapshotStore,
+    Watchable,
 )
 from cqrskit.core.projection import Projection, ProjectionRunner
 from cqrskit.core.relay import Relay
 from cqrskit.core.snapshots import SnapshotPolicy, Snapshotter
 from cqrskit.core.state_cache import StateCache
+from cqrskit.core.viewcache import CachedViews, Listeners, ViewCache
 from cqrskit.runtime.settings import Settings
 
 H = TypeVar("H")
@@ -63,9 +65,14 @@ class CommandSide(Generic[H]):
 class QuerySide(Generic[Q]):
     store: ReadStore
     queries: Q
-    """The application's queries object."""
+    """The application's queries object (over the cache of hot views, if any)."""
     waiter: ConsistencyWaiter
     consistency_timeout: float
+    fresh: Q
+    """The queries object over the store itself: the reads of a request with a
+    consistency token (the token's checkpoints are seen on the store; a cached
+    view could still wait for its change notice)."""
+    views: CachedViews | None = None
 
 
 @dataclass
@@ -120,10 +127,37 @@ def query_side(
     store: SearchableStore,
     *,
     consistency_timeout: float = 5.0,
+    cache_size: int = 10_000,
 ) -> QuerySide[Q]:
+    """With a store that tells of its changes (`Watchable`) and a
+    `cache_size`, hot views are served from memory (core/viewcache.py) once
+    `watch_changes` runs."""
     projections = app.projection_list()
     waiter = ConsistencyWaiter(store, [(p.name, p.categories) for p in projections])
-    return QuerySide(store, app.queries(store), waiter, consistency_timeout)
+    fresh = app.queries(store)
+    if cache_size and isinstance(store, Watchable):
+        views = CachedViews(store, ViewCache(cache_size))
+        queries = app.queries(views)
+        return QuerySide(store, queries, waiter, consistency_timeout, fresh, views)
+    return QuerySide(store, fresh, waiter, consistency_timeout, fresh)
+
+
+async def watch_changes(side: QuerySide[Any], stack: contextlib.AsyncExitStack) -> None:
+    """Tell the side's cache and consistency waiter of the store's changes,
+    in the background until `stack` closes (a store that cannot tell: no-op)."""
+    store = side.store
+    if not isinstance(store, Watchable):
+        return
+    listeners = [side.views.listener] if side.views is not None else []
+    listener = Listeners(*listeners, side.waiter)
+    task = asyncio.create_task(store.watch(listener), name="watch the read store")
+    stack.push_async_callback(_cancelled, task)
+
+
+async def _cancelled(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def projector_side(

@@ -54,7 +54,8 @@ Token = Annotated[
     ),
 ]
 JSON = "application/json"
-Consistent = Callable[[str | None], Awaitable[QuerySide[Any]]]
+Consistent = Callable[[str | None], Awaitable[Any]]
+"""The queries object to read with, once a token (if any) is reflected."""
 
 
 def create_query_app(
@@ -84,14 +85,17 @@ def create_query_app(
 
     add_ops_routes(app, ready, registry)
 
-    async def consistent(token: str | None) -> QuerySide[Any]:
-        pairs = parse_token(token, server_key) if token else None
+    async def consistent(token: str | None) -> Any:
+        """With a token: wait, then read the store itself, not the cache."""
         side = side_of(app)
-        if pairs and not await side.waiter.wait(pairs, side.consistency_timeout):
+        if not token:
+            return side.queries
+        pairs = parse_token(token, server_key)
+        if not await side.waiter.wait(pairs, side.consistency_timeout):
             raise StoreUnavailable(
                 "the read side has not caught up with the Consistency-Token yet; retry"
             )
-        return side
+        return side.fresh
 
     meanings = problems.meanings_of(application.errors)
     for route in application.query_routes:
@@ -119,8 +123,8 @@ async def _read(
     """Building the read may refuse first (not the caller's); then wait for
     the token, if any, and read."""
     fetch = route.fetch(given)
-    side = await consistent(token)
-    return Response(await fetch(side.queries), media_type=JSON)
+    queries = await consistent(token)
+    return Response(await fetch(queries), media_type=JSON)
 
 
 def _endpoint(
