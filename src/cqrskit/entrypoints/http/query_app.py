@@ -6,6 +6,8 @@ Its routes are built from the application's table of query routes
 lean, a plain Starlette route ahead of it that serves the same answer
 without FastAPI's per-request parameter machinery (bench/query_routes.py
 measures the difference); the FastAPI route stays for the OpenAPI document.
+A public lean route is answered even before the framework's routing, by the
+front door of entrypoints/http/hot.py, whenever it can answer 200.
 """
 
 from __future__ import annotations
@@ -29,8 +31,13 @@ from cqrskit.core.errors import StoreUnavailable
 from cqrskit.core.routes import QueryInput, QueryRoute
 from cqrskit.entrypoints.http import access, problems
 from cqrskit.entrypoints.http.access import admin_only, principal_of, signed_in
+from cqrskit.entrypoints.http.hot import HotReads
 from cqrskit.entrypoints.http.lifespan import opened_in_background, opened_side
-from cqrskit.entrypoints.http.metrics import MetricsMiddleware, new_registry
+from cqrskit.entrypoints.http.metrics import (
+    MetricsMiddleware,
+    RequestMetrics,
+    new_registry,
+)
 from cqrskit.entrypoints.http.middleware import RequestContextMiddleware
 from cqrskit.entrypoints.http.openapi import parameters_never_null
 from cqrskit.entrypoints.http.ops import add_ops_routes
@@ -73,8 +80,19 @@ def create_query_app(
 
     app = FastAPI(title="cqrskit query service", lifespan=lifespan)
     registry = new_registry()
-    app.add_middleware(MetricsMiddleware, registry=registry, routes=app.router.routes)
+    metrics = RequestMetrics(registry)
+    app.add_middleware(
+        MetricsMiddleware, registry=registry, routes=app.router.routes, metrics=metrics
+    )
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(
+        HotReads,
+        routes=[
+            r for r in application.query_routes if r.lean and r.access is Access.PUBLIC
+        ],
+        queries=lambda: _cached_queries(app),
+        metrics=metrics,
+    )
     problems.install(app, application.errors)
     parameters_never_null(app)
     access.install(app, verifier)
@@ -181,6 +199,11 @@ def _mismatch(name: str, pattern: str, value: str) -> RequestValidationError:
             }
         ]
     )
+
+
+def _cached_queries(app: FastAPI) -> Any:
+    side: QuerySide[Any] | None = getattr(app.state, "side", None)
+    return side.queries if side is not None else None
 
 
 def side_of(app: FastAPI) -> QuerySide[Any]:
