@@ -30,6 +30,7 @@ from cqrskit.testing import (
     RebuildContract,
     SnapshotStoreContract,
     TextSearchContract,
+    WatchableContract,
 )
 
 T = TypeVar("T")
@@ -94,3 +95,7 @@ class TestInMemoryMembership(MembershipContract):
     def membership_opener(self) -> Opener[Membership]:
         shared = InMemoryMembership()
         return each_new(lambda: shared)
+
+
+class TestInMemoryWatch(WatchableContract):
+    shares_storage = False

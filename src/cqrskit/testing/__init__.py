@@ -23,6 +23,7 @@ from cqrskit.testing.read_store import ReadStoreContract
 from cqrskit.testing.rebuild import RebuildContract
 from cqrskit.testing.search import TextSearchContract
 from cqrskit.testing.snapshot_store import SnapshotStoreContract
+from cqrskit.testing.watch import WatchableContract
 
 __all__ = [
     "BreakLease",
@@ -37,6 +38,7 @@ __all__ = [
     "RebuildContract",
     "SnapshotStoreContract",
     "TextSearchContract",
+    "WatchableContract",
     "given",
     "given_streams",
     "handling",
