@@ -49,14 +49,16 @@ class Recorder(ChangeListener):
         self.live = False
 
 
-async def eventually(check: Callable[[], Awaitable[bool] | bool], what: str) -> None:
-    deadline = time.monotonic() + BOUND
+async def eventually(
+    check: Callable[[], Awaitable[bool] | bool], what: str, within: float = BOUND
+) -> None:
+    deadline = time.monotonic() + within
     while True:
         found = check()
         if found if isinstance(found, bool) else await found:
             return
         if time.monotonic() > deadline:
-            raise AssertionError(f"not within {BOUND} s: {what}")
+            raise AssertionError(f"not within {within} s: {what}")
         await asyncio.sleep(0.005)
 
 
@@ -134,7 +136,7 @@ class WatchableContract(ReadStoreFixtures):
         for n in range(1, 6):
             value = f"v{n}".encode()
             await put(watching.store, "product:A", value)
-            await eventually(_reads(views, "product:A", value), f"v{n} served")
+            await eventually(reads(views, "product:A", value), f"v{n} served")
             assert [await views.get("product:A") for _ in range(3)] == [value] * 3
         assert views.cache.hits > 0, "the cache served nothing"
 
@@ -156,14 +158,14 @@ class WatchableContract(ReadStoreFixtures):
         self, watching: Watching
     ) -> None:
         await put(watching.store, "product:A", b"old")
-        await eventually(_reads(watching.views, "product:A", b"old"), "old")
+        await eventually(reads(watching.views, "product:A", b"old"), "old")
         await watching.stop()
         assert not watching.recorder.live
         await put(watching.store, "product:A", b"new")
         assert await watching.views.get("product:A") == b"new"
 
 
-def _reads(views: CachedViews, key: str, value: bytes) -> Callable[[], Awaitable[bool]]:
+def reads(views: CachedViews, key: str, value: bytes) -> Callable[[], Awaitable[bool]]:
     async def check() -> bool:
         found: Any = await views.get(key)
         return bool(found == value)
