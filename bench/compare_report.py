@@ -183,6 +183,21 @@ def lag_rows(results: dict[str, dict[str, object]]) -> list[str]:
     ]
 
 
+def staleness_rows(results: dict[str, dict[str, object]]) -> list[str]:
+    found = results.get("staleness")
+    if not found:
+        return []
+    p50, p99, worst = (found.get(k) for k in ("p50_ms", "p99_ms", "max_ms"))
+    return [
+        "Staleness of the query service's cache of hot views (bench/staleness.py): "
+        "a product view rewritten in Redis through the projector's commit script, "
+        f"{num(found.get('samples'))} times, then read until each of 8 connections "
+        f"is served the new one: p50 {num(p50, '.2f')} ms, p99 {num(p99, '.2f')} ms, "
+        f"worst {num(worst, '.2f')} ms (each includes a request's round trip).",
+        "",
+    ]
+
+
 def section(results: dict[str, dict[str, object]], args: argparse.Namespace) -> str:
     commands = "\n".join(
         f"- {r['key']}: `{r['command']}`" for r in results.values() if r.get("command")
@@ -202,6 +217,7 @@ def section(results: dict[str, dict[str, object]], args: argparse.Namespace) -> 
         "",
         *lag_rows(results),
         "",
+        *staleness_rows(results),
         "Hot SKU and long streams: the sections below (bench/hot_sku.py, "
         "bench/long_streams.py), not yet part of this run.",
         "",
