@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from cqrskit.core.state_cache import StateCache
 from cqrskit.core.viewcache import CachedViews, Listeners, ViewCache
 from cqrskit.runtime.settings import Settings
 
+log = logging.getLogger(__name__)
 H = TypeVar("H")
 Q = TypeVar("Q")
 AnyApplication = Application[Any, Any]
@@ -151,7 +153,15 @@ async def watch_changes(side: QuerySide[Any], stack: contextlib.AsyncExitStack) 
     listeners = [side.views.listener] if side.views is not None else []
     listener = Listeners(*listeners, side.waiter)
     task = asyncio.create_task(store.watch(listener), name="watch the read store")
+    task.add_done_callback(_report_end)
     stack.push_async_callback(_cancelled, task)
+
+
+def _report_end(task: asyncio.Task[None]) -> None:
+    """A watch never returns; one that failed leaves the cache bypassed and
+    the consistency wait polling (still correct, slower): say so."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("watching the read store stopped: %r", task.exception())
 
 
 async def _cancelled(task: asyncio.Task[None]) -> None:
