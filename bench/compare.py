@@ -12,7 +12,8 @@ storage, the seeding, the in-process store figures and the result lines).
 RUN_ID names everything a run owns: the PostgreSQL database, the Redis
 namespace (and its anchor key RUN_ID:anchor) and the RabbitMQ prefix, so that
 teardown removes exactly that. `record` parses wrk's RESULT line (bench/
-compare.lua), pgbench's summary or `cqrskit bench`'s lag row and appends one
+compare.lua), pgbench's summary, `cqrskit bench`'s lag row or
+bench/staleness.py's STALENESS line and appends one
 JSON line to $COMPARE_RESULTS; bench/compare_report.py renders them.
 """
 
@@ -185,8 +186,8 @@ def emit(line: dict[str, Any]) -> None:
 
 
 def parse(text: str) -> dict[str, float]:
-    """The figures of one tool's output: wrk (RESULT line), pgbench or the
-    lag row of `cqrskit bench`."""
+    """The figures of one tool's output: wrk (RESULT line), pgbench, the
+    lag row of `cqrskit bench` or bench/staleness.py."""
     if found := re.search(r"^RESULT (.*)$", text, re.M):
         fields = (pair.split("=") for pair in found.group(1).split())
         r = {k: float(v) for k, v in fields}
@@ -200,6 +201,8 @@ def parse(text: str) -> dict[str, float]:
             "mean_ms": float(latency.group(1)) if latency else float("nan"),
             "errors": float(failed.group(1)) if failed else 0.0,
         }
+    if found := re.search(r"^STALENESS (.*)$", text, re.M):
+        return {k: float(v) for k, v in (p.split("=") for p in found.group(1).split())}
     if found := re.search(
         r"^command -> visible on read +(\S+) +(\S+) +(\S+)", text, re.M
     ):

@@ -43,6 +43,7 @@ OUT=$REPO/docs/benchmarks.md
 APPENDS=2000
 LOAD_EVENTS=10000
 RESTOCK_SKUS=256
+STALE_SAMPLES=200
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 
@@ -61,6 +62,7 @@ done
 if [ "$QUICK" = 1 ]; then
     [ -n "${SECONDS_GIVEN:-}" ] || RUN_SECONDS=2
     APPENDS=200
+    STALE_SAMPLES=50
     [ -n "${OUT_GIVEN:-}" ] || OUT=-
 fi
 
@@ -298,6 +300,12 @@ step "${cmd[@]}" --token "$TOKEN" >"$WORK/lag.out"
 for pid in "$RELAY_PID" "${PROJECTOR_PIDS[@]}" "$COMMAND_PID"; do stop "$pid"; done
 measure ours_get_product "cqrskit serve query, $W, Redis" "$QUERY_URL" get \
     "$READ_CONNECTIONS" TARGET_PATH=/products/READ-0
+cmd=(bench/staleness.py QUERY_URL READ_STORE_URL --samples "$STALE_SAMPLES")
+echo "compare.sh: staleness: ${cmd[*]}" >&2
+step "$PY" "$REPO/bench/staleness.py" "$QUERY_URL" "$REDIS_URL?namespace=$RUN_ID" \
+    --samples "$STALE_SAMPLES" >"$WORK/staleness.out"
+"$PY" "$REPO/bench/compare.py" record staleness "cqrskit serve query, $W, Redis" \
+    "${cmd[*]}" <"$WORK/staleness.out" >/dev/null
 stop "$QUERY_PID"
 anchor fastapi_redis_get anchor_redis_get "FastAPI + redis.asyncio, $W" \
     /products/READ-0 get "$READ_CONNECTIONS"

@@ -188,6 +188,25 @@ def lag_rows(results: dict[str, dict[str, object]]) -> list[str]:
     ]
 
 
+def staleness_rows(results: dict[str, dict[str, object]]) -> list[str]:
+    found = results.get("staleness")
+    if not found:
+        return []
+    p50, p99, worst = (found.get(k) for k in ("p50_ms", "p99_ms", "max_ms"))
+    notice = [num(found.get(f"notice_{k}_ms"), ".2f") for k in ("p50", "p99", "max")]
+    return [
+        "Staleness of the query service's cache of hot views (bench/staleness.py): "
+        "a product view rewritten in Redis through the projector's commit script, "
+        f"{num(found.get('samples'))} times, and read over 8 connections until each "
+        "is served the new one; the time from the commit's return until the last "
+        f"old answer came back: p50 {num(p50, '.2f')} ms, p99 {num(p99, '.2f')} ms, "
+        f"worst {num(worst, '.2f')} ms. The change notice alone, from the commit's "
+        f"call until it arrives: p50 {notice[0]} ms, p99 {notice[1]} ms, worst "
+        f"{notice[2]} ms.",
+        "",
+    ]
+
+
 def section(results: dict[str, dict[str, object]], args: argparse.Namespace) -> str:
     commands = "\n".join(
         f"- {r['key']}: `{r['command']}`" for r in results.values() if r.get("command")
@@ -207,6 +226,7 @@ def section(results: dict[str, dict[str, object]], args: argparse.Namespace) -> 
         "",
         *lag_rows(results),
         "",
+        *staleness_rows(results),
         "Hot SKU and long streams: the sections below (bench/hot_sku.py, "
         "bench/long_streams.py), not yet part of this run.",
         "",

@@ -31,6 +31,7 @@ from cqrskit.testing import (
     SnapshotStoreContract,
     StreamCatalogContract,
     TextSearchContract,
+    WatchableContract,
 )
 
 T = TypeVar("T")
@@ -99,3 +100,7 @@ class TestInMemoryMembership(MembershipContract):
     def membership_opener(self) -> Opener[Membership]:
         shared = InMemoryMembership()
         return each_new(lambda: shared)
+
+
+class TestInMemoryWatch(WatchableContract):
+    shares_storage = False

@@ -19,6 +19,7 @@ from cqrskit.testing import (
     ReadStoreContract,
     RebuildContract,
     TextSearchContract,
+    WatchableContract,
 )
 from services import REDIS_URL, require
 
@@ -88,3 +89,7 @@ async def test_a_redis_scratch_is_a_namespace_that_closing_purges(
         assert await live.get_many(["cart:1", "order:1"]) == [b"x", None]
     finally:
         await live.close()
+
+
+class TestRedisWatch(WatchableContract):
+    pass

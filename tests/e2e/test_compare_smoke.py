@@ -75,4 +75,5 @@ def test_a_quick_run_fills_every_row_and_cleans_up(tmp_path: Path) -> None:
         # The first figure: req/s after the setup column, else the first cell.
         figure = row.split("|")[3 if label.startswith(("anchor", "ours")) else 2]
         assert re.fullmatch(r" [0-9][0-9,.]* (ms )?", figure), row
+    assert re.search(r"hot views .* worst [0-9][0-9.]* ms", text), "no staleness"
     assert asyncio.run(run_databases()) == before

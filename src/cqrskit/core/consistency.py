@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from cqrskit.core.errors import Invalid
 from cqrskit.core.messages import (
@@ -26,7 +27,7 @@ from cqrskit.core.messages import (
     Ack,
     stream_category,
 )
-from cqrskit.core.ports import ReadStore
+from cqrskit.core.ports import ChangeListener, ReadStore
 
 HEADER = "Consistency-Token"
 MAX_TOKEN_LENGTH = 4096
@@ -59,17 +60,44 @@ def parse_token(token: str, key: bytes) -> list[tuple[str, int]]:
     return [(sid, int(version)) for sid, _, version in pairs]
 
 
-class ConsistencyWaiter:
+class ConsistencyWaiter(ChangeListener):
+    """Waits for a token's versions. Told of checkpoint changes (it is a
+    ChangeListener of a `Watchable` store), a wait wakes on each change of one
+    of its projections' checkpoints; untold, it polls every `poll_interval`.
+    While changes are told it still looks again every `idle_interval`, in
+    case a notice went astray."""
+
     def __init__(
         self,
         store: ReadStore,
         projections: Iterable[tuple[str, frozenset[str]]],
         *,
         poll_interval: float = 0.01,
+        idle_interval: float = 0.25,
     ) -> None:
         self._store = store
         self._projections = list(projections)
+        self._names = {name for name, _ in self._projections}
         self._poll_interval = poll_interval
+        self._idle_interval = idle_interval
+        self._told = False
+        self._change = asyncio.Event()
+
+    def tracking(self) -> None:
+        self._told = True
+        self._wake()
+
+    def changed(self, docs: Sequence[str] | None, projections: Sequence[str]) -> None:
+        if docs is None or not self._names.isdisjoint(projections):
+            self._wake()
+
+    def lost(self) -> None:
+        self._told = False
+        self._wake()
+
+    def _wake(self) -> None:
+        change, self._change = self._change, asyncio.Event()
+        change.set()
 
     async def caught_up(self, pairs: list[tuple[str, int]]) -> bool:
         for name, categories in self._projections:
@@ -85,8 +113,13 @@ class ConsistencyWaiter:
         """True once the read side reflects a token's `pairs` (see
         parse_token); False after `within` s."""
         deadline = time.monotonic() + within
-        while not await self.caught_up(pairs):
-            if time.monotonic() >= deadline:
+        while True:
+            change = self._change  # taken first: a change during the check wakes
+            if await self.caught_up(pairs):
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
                 return False
-            await asyncio.sleep(self._poll_interval)
-        return True
+            pause = self._idle_interval if self._told else self._poll_interval
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(change.wait(), min(left, pause))

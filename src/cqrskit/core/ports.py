@@ -249,6 +249,32 @@ class StreamCatalog(Protocol):
         ...
 
 
+class ChangeListener(Protocol):
+    """Told of changes to a read store as they happen (`Watchable.watch`)."""
+
+    def tracking(self) -> None:
+        """From now on every change is told, until `lost`."""
+
+    def changed(self, docs: Sequence[str] | None, projections: Sequence[str]) -> None:
+        """These documents and these projections' checkpoints changed; `docs`
+        None: any document may have (the store was emptied)."""
+
+    def lost(self) -> None:
+        """Changes may go untold from now on, until `tracking` again."""
+
+
+@runtime_checkable
+class Watchable(Protocol):
+    """A read store that tells a listener of its changes (an in-process cache
+    of views is kept correct by it; a consistency wait wakes on it)."""
+
+    async def watch(self, listener: ChangeListener) -> None:
+        """Tell `listener` of every change made by any writer, from its
+        `tracking()` on, until cancelled. A lost connection is `lost()`, then
+        healed (with backoff) and `tracking()` again; it never returns."""
+        ...
+
+
 class EventLog(EventStore, PositionStore, Protocol):
     """An event store that also keeps the relay's position, in the same database."""
 

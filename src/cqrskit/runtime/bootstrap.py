@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,13 +24,16 @@ from cqrskit.core.ports import (
     ReadStore,
     SearchableStore,
     SnapshotStore,
+    Watchable,
 )
 from cqrskit.core.projection import Projection, ProjectionRunner
 from cqrskit.core.relay import Relay
 from cqrskit.core.snapshots import SnapshotPolicy, Snapshotter
 from cqrskit.core.state_cache import StateCache
+from cqrskit.core.viewcache import CachedViews, Listeners, ViewCache
 from cqrskit.runtime.settings import Settings
 
+log = logging.getLogger(__name__)
 H = TypeVar("H")
 Q = TypeVar("Q")
 AnyApplication = Application[Any, Any]
@@ -63,9 +67,14 @@ class CommandSide(Generic[H]):
 class QuerySide(Generic[Q]):
     store: ReadStore
     queries: Q
-    """The application's queries object."""
+    """The application's queries object (over the cache of hot views, if any)."""
     waiter: ConsistencyWaiter
     consistency_timeout: float
+    fresh: Q
+    """The queries object over the store itself: the reads of a request with a
+    consistency token (the token's checkpoints are seen on the store; a cached
+    view could still wait for its change notice)."""
+    views: CachedViews | None = None
 
 
 @dataclass
@@ -120,10 +129,45 @@ def query_side(
     store: SearchableStore,
     *,
     consistency_timeout: float = 5.0,
+    cache_size: int = 10_000,
 ) -> QuerySide[Q]:
+    """With a store that tells of its changes (`Watchable`) and a
+    `cache_size`, hot views are served from memory (core/viewcache.py) once
+    `watch_changes` runs."""
     projections = app.projection_list()
     waiter = ConsistencyWaiter(store, [(p.name, p.categories) for p in projections])
-    return QuerySide(store, app.queries(store), waiter, consistency_timeout)
+    fresh = app.queries(store)
+    if cache_size and isinstance(store, Watchable):
+        views = CachedViews(store, ViewCache(cache_size))
+        queries = app.queries(views)
+        return QuerySide(store, queries, waiter, consistency_timeout, fresh, views)
+    return QuerySide(store, fresh, waiter, consistency_timeout, fresh)
+
+
+async def watch_changes(side: QuerySide[Any], stack: contextlib.AsyncExitStack) -> None:
+    """Tell the side's cache and consistency waiter of the store's changes,
+    in the background until `stack` closes (a store that cannot tell: no-op)."""
+    store = side.store
+    if not isinstance(store, Watchable):
+        return
+    listeners = [side.views.listener] if side.views is not None else []
+    listener = Listeners(*listeners, side.waiter)
+    task = asyncio.create_task(store.watch(listener), name="watch the read store")
+    task.add_done_callback(_report_end)
+    stack.push_async_callback(_cancelled, task)
+
+
+def _report_end(task: asyncio.Task[None]) -> None:
+    """A watch never returns; one that failed leaves the cache bypassed and
+    the consistency wait polling (still correct, slower): say so."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("watching the read store stopped: %r", task.exception())
+
+
+async def _cancelled(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def projector_side(

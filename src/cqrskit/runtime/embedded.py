@@ -51,8 +51,12 @@ async def running_system(
         )
         stack.push_async_callback(command.drain)
         query = bootstrap.query_side(
-            app, read_store, consistency_timeout=settings.consistency_timeout
+            app,
+            read_store,
+            consistency_timeout=settings.consistency_timeout,
+            cache_size=settings.view_cache_size,
         )
+        await bootstrap.watch_changes(query, stack)
         projector = bootstrap.projector_side(
             app, read_store, event_store, max_failures=settings.max_failures
         )

@@ -118,8 +118,14 @@ async def query_role(
 ) -> QuerySide[Any]:
     """The query service's side: the read store alone (DESIGN.md rule 5)."""
     store = await openers.views(stack, settings)
-    timeout = settings.consistency_timeout
-    return bootstrap.query_side(app, store, consistency_timeout=timeout)
+    side = bootstrap.query_side(
+        app,
+        store,
+        consistency_timeout=settings.consistency_timeout,
+        cache_size=settings.view_cache_size,
+    )
+    await bootstrap.watch_changes(side, stack)
+    return side
 
 
 async def operator_stores(

@@ -27,6 +27,8 @@ class Settings:
     snapshot_every: int = 1000
     snapshot_slow_load: float = 0.05
     state_cache_size: int = 10_000
+    view_cache_size: int = 10_000
+    """Documents each query process keeps in memory (0: none)."""
     auth_secret: str | None = field(default=None, repr=False)
     """HS256 key of the bearer tokens; never printed (repr=False)."""
     auth_jwks_url: str | None = None
@@ -87,6 +89,7 @@ class Settings:
             snapshot_every=_number(env, "CQRSKIT_SNAPSHOT_EVERY", 1000, int),
             snapshot_slow_load=_number(env, "CQRSKIT_SNAPSHOT_SLOW_LOAD", 0.05, float),
             state_cache_size=_number(env, "CQRSKIT_STATE_CACHE_SIZE", 10_000, int),
+            view_cache_size=_number(env, "CQRSKIT_VIEW_CACHE_SIZE", 10_000, int),
             auth_secret=env.get("CQRSKIT_AUTH_SECRET") or None,
             auth_jwks_url=env.get("CQRSKIT_AUTH_JWKS_URL") or None,
             auth_issuer=env.get("CQRSKIT_AUTH_ISSUER") or None,

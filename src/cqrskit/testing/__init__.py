@@ -24,6 +24,7 @@ from cqrskit.testing.rebuild import RebuildContract
 from cqrskit.testing.search import TextSearchContract
 from cqrskit.testing.snapshot_store import SnapshotStoreContract
 from cqrskit.testing.stream_catalog import StreamCatalogContract
+from cqrskit.testing.watch import WatchableContract
 
 __all__ = [
     "BreakLease",
@@ -39,6 +40,7 @@ __all__ = [
     "SnapshotStoreContract",
     "StreamCatalogContract",
     "TextSearchContract",
+    "WatchableContract",
     "given",
     "given_streams",
     "handling",

@@ -1,13 +1,14 @@
-"""A read store in dictionaries."""
+"""A read store in dictionaries; `watch` tells of each commit as it is made."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 
 from cqrskit.adapters._paging import Page, PagesAndSearches
 from cqrskit.core.errors import ConcurrencyError
 from cqrskit.core.pause import GENERATION
-from cqrskit.core.ports import IndexEntry, VersionMove, ViewChanges
+from cqrskit.core.ports import ChangeListener, IndexEntry, VersionMove, ViewChanges
 
 
 class InMemoryReadStore(PagesAndSearches):
@@ -15,6 +16,20 @@ class InMemoryReadStore(PagesAndSearches):
         self._docs: dict[str, bytes] = {}
         self._indexes: dict[str, dict[str, IndexEntry]] = {}
         self._versions: dict[tuple[str, str], int] = {}
+        self._listeners: list[ChangeListener] = []
+
+    async def watch(self, listener: ChangeListener) -> None:
+        self._listeners.append(listener)
+        listener.tracking()
+        try:
+            await asyncio.get_running_loop().create_future()  # until cancelled
+        finally:
+            self._listeners.remove(listener)
+            listener.lost()
+
+    def _tell(self, docs: Sequence[str] | None, projections: Sequence[str]) -> None:
+        for listener in self._listeners:
+            listener.changed(docs, projections)
 
     async def get(self, key: str) -> bytes | None:
         return self._docs.get(key)
@@ -61,6 +76,7 @@ class InMemoryReadStore(PagesAndSearches):
             self._indexes.setdefault(index, {})[entry.member] = entry
         for sid, move in versions.items():
             self._versions[(projection, sid)] = move.new
+        self._tell(list(changes.docs), [projection] if versions else [])
 
     async def scratch(self) -> InMemoryReadStore:
         return InMemoryReadStore()
@@ -90,6 +106,7 @@ class InMemoryReadStore(PagesAndSearches):
             {k: v for k, v in scratch._versions.items() if k[0] == projection}
         )
         self._versions[(projection, GENERATION)] = generation.new
+        self._tell(None, [projection])
         scratch._docs = {
             k: v for k, v in scratch._docs.items() if not k.startswith(owned)
         }

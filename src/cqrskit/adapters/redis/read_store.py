@@ -4,7 +4,9 @@ Documents are plain strings; an ordered index is a ZSET read by lex range with
 its entries and their folded text in two hashes; a projection's checkpoints
 are a hash. A commit is one Lua script, so a batch of events, its view changes
 and its checkpoints take one round trip and apply all or nothing. The key
-layout is described in `_keys`, the scripts in `_scripts`.
+layout is described in `_keys`, the scripts in `_scripts`. `watch` tells of
+every change to documents and checkpoints (`_tracking`), for a query service's
+cache of hot views.
 
 If a commit's reply is lost and redis-py retries it, the retry finds the
 checkpoints already moved and raises ConcurrencyError; the runner then sees the
@@ -29,9 +31,10 @@ from cqrskit.adapters._paging import Page, PagesAndSearches
 from cqrskit.adapters.redis._client import connect
 from cqrskit.adapters.redis._keys import Keyspace, lex_member, page_bounds
 from cqrskit.adapters.redis._scripts import ADOPT, COMMIT, PAGE
+from cqrskit.adapters.redis._tracking import Tracker
 from cqrskit.core.errors import ConcurrencyError, StoreUnavailable
 from cqrskit.core.pause import GENERATION
-from cqrskit.core.ports import IndexEntry, VersionMove, ViewChanges
+from cqrskit.core.ports import ChangeListener, IndexEntry, VersionMove, ViewChanges
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +105,11 @@ class RedisReadStore(PagesAndSearches):
         with translate_errors():
             for script in (self._commit, self._page, self._adopt):
                 script.sha = await self._client.script_load(script.script)
+
+    async def watch(self, listener: ChangeListener) -> None:
+        """Changes to this namespace's documents and checkpoints, by any
+        writer, told through Redis client tracking (`_tracking`)."""
+        await Tracker(self._client, self._keys).run(listener)
 
     async def get(self, key: str) -> bytes | None:
         with translate_errors():

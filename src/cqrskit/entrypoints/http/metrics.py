@@ -53,12 +53,10 @@ class CountersOf(Collector):
             yield CounterMetricFamily(name, doc, value=value)
 
 
-class MetricsMiddleware:
-    def __init__(
-        self, app: ASGIApp, registry: CollectorRegistry, routes: Sequence[BaseRoute]
-    ) -> None:
-        self.app = app
-        self.routes = routes
+class RequestMetrics:
+    """The requests counter and latency histogram of one app's registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
         self.requests = Counter(
             "cqrskit_http_requests",
             "HTTP requests answered",
@@ -72,6 +70,35 @@ class MetricsMiddleware:
             buckets=_BUCKETS,
             registry=registry,
         )
+        self._series: dict[tuple[str, str, int], tuple[Histogram, Counter]] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """One request answered (the labelled series are looked up once)."""
+        key = (method, route, status)
+        series = self._series.get(key)
+        if series is None:
+            series = (
+                self.seconds.labels(method, route),
+                self.requests.labels(method, route, str(status)),
+            )
+            self._series[key] = series
+        series[0].observe(seconds)
+        series[1].inc()
+
+
+class MetricsMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        registry: CollectorRegistry,
+        routes: Sequence[BaseRoute],
+        metrics: RequestMetrics | None = None,
+    ) -> None:
+        """`metrics`: shared with another recorder of the same app (else
+        made here in `registry`)."""
+        self.app = app
+        self.routes = routes
+        self.metrics = metrics or RequestMetrics(registry)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -93,9 +120,8 @@ class MetricsMiddleware:
             # ahead of it are answered on a copy, so only those are matched again.
             answered = scope.get("route")
             route = answered.path if answered is not None else self._template(scope)
-            method = scope["method"]
-            self.seconds.labels(method, route).observe(time.perf_counter() - started)
-            self.requests.labels(method, route, str(status)).inc()
+            elapsed = time.perf_counter() - started
+            self.metrics.observe(scope["method"], route, status, elapsed)
 
     def _template(self, scope: Scope) -> str:
         """The path template of the route that answered (the router may work on

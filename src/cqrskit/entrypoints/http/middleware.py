@@ -18,6 +18,11 @@ CORRELATION_HEADER = "X-Correlation-Id"
 _SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
+def correlation_of(given: str) -> str:
+    """The request's correlation id: the caller's, if it is a safe one."""
+    return given if _SAFE_ID.fullmatch(given) else uuid.uuid4().hex
+
+
 class RequestContextMiddleware:
     """Gives every request a correlation id (echoed back) and refuses bodies
     over MAX_BODY_BYTES with 413 before the application sees them."""
@@ -31,8 +36,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        given = headers.get(CORRELATION_HEADER, "")
-        correlation_id = given if _SAFE_ID.fullmatch(given) else uuid.uuid4().hex
+        correlation_id = correlation_of(headers.get(CORRELATION_HEADER, ""))
         scope.setdefault("state", {})["correlation_id"] = correlation_id
         logcontext.correlation_id.set(correlation_id)  # this request's task only
         tracing.annotate("cqrskit.correlation_id", correlation_id)

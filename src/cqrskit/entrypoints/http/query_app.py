@@ -7,6 +7,8 @@ lean, a plain Starlette route ahead of it that serves the same answer
 without FastAPI's per-request parameter machinery (entrypoints/http/lean.py;
 bench/query_routes.py measures the difference); the FastAPI route stays for
 the OpenAPI document.
+A public lean route is answered even before the framework's routing, by the
+front door of entrypoints/http/hot.py, whenever it can answer 200.
 """
 
 from __future__ import annotations
@@ -29,9 +31,14 @@ from cqrskit.core.routes import QueryInput, QueryRoute
 from cqrskit.entrypoints.http import access, openapi, problems
 from cqrskit.entrypoints.http import problem_types as t
 from cqrskit.entrypoints.http.access import principal_of
+from cqrskit.entrypoints.http.hot import HotReads
 from cqrskit.entrypoints.http.lean import PathCheck, guard_of
 from cqrskit.entrypoints.http.lifespan import opened_in_background, opened_side
-from cqrskit.entrypoints.http.metrics import MetricsMiddleware, new_registry
+from cqrskit.entrypoints.http.metrics import (
+    MetricsMiddleware,
+    RequestMetrics,
+    new_registry,
+)
 from cqrskit.entrypoints.http.middleware import RequestContextMiddleware
 from cqrskit.entrypoints.http.ops import add_ops_routes
 from cqrskit.entrypoints.http.signatures import (
@@ -54,7 +61,8 @@ Token = Annotated[
     ),
 ]
 JSON = "application/json"
-Consistent = Callable[[str | None], Awaitable[QuerySide[Any]]]
+Consistent = Callable[[str | None], Awaitable[Any]]
+"""The queries object to read with, once a token (if any) is reflected."""
 
 
 def create_query_app(
@@ -72,8 +80,19 @@ def create_query_app(
 
     app = FastAPI(title="cqrskit query service", lifespan=lifespan)
     registry = new_registry()
-    app.add_middleware(MetricsMiddleware, registry=registry, routes=app.router.routes)
+    metrics = RequestMetrics(registry)
+    app.add_middleware(
+        MetricsMiddleware, registry=registry, routes=app.router.routes, metrics=metrics
+    )
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(
+        HotReads,
+        routes=[
+            r for r in application.query_routes if r.lean and r.access is Access.PUBLIC
+        ],
+        queries=lambda: _cached_queries(app),
+        metrics=metrics,
+    )
     problems.install(app, application.errors)
     access.install(app, verifier)
     openapi.complete(app)
@@ -84,14 +103,17 @@ def create_query_app(
 
     add_ops_routes(app, ready, registry)
 
-    async def consistent(token: str | None) -> QuerySide[Any]:
-        pairs = parse_token(token, server_key) if token else None
+    async def consistent(token: str | None) -> Any:
+        """With a token: wait, then read the store itself, not the cache."""
         side = side_of(app)
-        if pairs and not await side.waiter.wait(pairs, side.consistency_timeout):
+        if not token:
+            return side.queries
+        pairs = parse_token(token, server_key)
+        if not await side.waiter.wait(pairs, side.consistency_timeout):
             raise NotCaughtUp(
                 "the read side has not caught up with the Consistency-Token yet; retry"
             )
-        return side
+        return side.fresh
 
     types = (*t.QUERY_TYPES, *problems.types_of(application.errors))
     for route in application.query_routes:
@@ -119,8 +141,8 @@ async def _read(
     """Building the read may refuse first (not the caller's); then wait for
     the token, if any, and read."""
     fetch = route.fetch(given)
-    side = await consistent(token)
-    return Response(await fetch(side.queries), media_type=JSON)
+    queries = await consistent(token)
+    return Response(await fetch(queries), media_type=JSON)
 
 
 def _endpoint(
@@ -156,6 +178,11 @@ def _lean(route: QueryRoute[Any], consistent: Consistent) -> Route:
         return await _read(route, given, consistent, request.headers.get(TOKEN_HEADER))
 
     return Route(route.path, endpoint, methods=["GET"], include_in_schema=False)
+
+
+def _cached_queries(app: FastAPI) -> Any:
+    side: QuerySide[Any] | None = getattr(app.state, "side", None)
+    return side.queries if side is not None else None
 
 
 def side_of(app: FastAPI) -> QuerySide[Any]:
