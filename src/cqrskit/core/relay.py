@@ -5,6 +5,10 @@ it, so a crash re-publishes (duplicates, which projections ignore) and never
 loses an event. A relay that leads by a lease is given the lease's `valid` as
 its fence: it checks it before every publish, and stops (LeaseLost) the
 moment it fails; `core.leadership` then steps it down.
+
+It reads the log when the store tells it of a commit (a `CommitFeed`), and
+every `poll_interval` whatever it heard: a commit it did not hear of (the feed
+lost, or an append from a process the feed cannot hear) waits at most that.
 """
 
 from __future__ import annotations
@@ -12,12 +16,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable
 
 from cqrskit.core.backoff import Backoff
 from cqrskit.core.messages import RecordedEvent
-from cqrskit.core.ports import Broker, EventStore, LeaseLost, PositionStore
+from cqrskit.core.ports import (
+    Broker,
+    CommitFeed,
+    EventStore,
+    LeaseLost,
+    PositionStore,
+)
+from cqrskit.core.stages import (
+    COMMITTED_TO_READ,
+    READ_TO_CONFIRMED,
+    UNMEASURED,
+    StageClock,
+    seconds_since,
+)
 from cqrskit.core.wire import partition_for
 
 log = logging.getLogger(__name__)
@@ -34,6 +52,8 @@ class Relay:
         batch_size: int = 1000,
         poll_interval: float = 0.01,
         fence: Callable[[], bool] = lambda: True,
+        commits: CommitFeed | None = None,
+        stages: StageClock = UNMEASURED,
     ) -> None:
         self._store = store
         self._positions = positions
@@ -42,6 +62,8 @@ class Relay:
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._fence = fence
+        self._commits = commits
+        self._stages = stages
         self._wakeup = asyncio.Event()
         self.published = 0
         self.position = 0
@@ -59,6 +81,8 @@ class Relay:
         events = await self._store.read_all(position, self._batch_size)
         if not events:
             return 0
+        read_at = time.perf_counter()
+        self._stages.observe(COMMITTED_TO_READ, seconds_since(events[0].recorded_at))
         batches: dict[int, list[RecordedEvent]] = defaultdict(list)
         for event in events:
             batches[partition_for(event.stream_id, self._broker.partitions)].append(
@@ -69,6 +93,7 @@ class Relay:
         await asyncio.gather(
             *(self._broker.publish(p, batch) for p, batch in batches.items())
         )
+        self._stages.observe(READ_TO_CONFIRMED, time.perf_counter() - read_at)
         await self._positions.save_position(self._name, events[-1].position)
         self.published += len(events)
         self.position = events[-1].position
@@ -77,6 +102,30 @@ class Relay:
     async def run(self) -> None:
         """Publish until cancelled; a failing broker or store is retried with
         backoff. Only a lost lease ends it (LeaseLost)."""
+        hearing = asyncio.create_task(self._hear_commits())
+        try:
+            await self._publish_forever()
+        finally:
+            hearing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await hearing
+
+    async def _hear_commits(self) -> None:
+        """Wake the relay at each commit the feed tells of; a lost feed is
+        listened to again, with backoff, while the relay polls."""
+        if self._commits is None:
+            return
+        backoff = Backoff()
+        while True:
+            try:
+                async for _ in self._commits.commits():
+                    backoff.reset()
+                    self._wakeup.set()
+            except Exception as e:
+                log.warning("relay hears of commits no longer (%s); polling", e)
+            await backoff.wait()
+
+    async def _publish_forever(self) -> None:
         backoff = Backoff()
         while True:
             self._wakeup.clear()

@@ -202,7 +202,7 @@ async def _run(
             verifier,
             server_key,
             rate_limit=settings.rate_limit,
-            collectors=[lags, *_worker_counters(system)],
+            collectors=[lags, system.stages, *_worker_counters(system)],
         )
         query_app = create_query_app(
             app, lambda: borrowed(system.query), verifier, server_key

@@ -12,6 +12,7 @@ channel with publisher confirms.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 
 import aio_pika
@@ -132,6 +133,7 @@ class RabbitMqBus:
                 "first_position": first,
                 "last_position": last,
                 "count": len(events),
+                "published_at": time.time(),
             },
         )
         try:
