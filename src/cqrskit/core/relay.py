@@ -9,6 +9,10 @@ moment it fails; `core.leadership` then steps it down.
 It reads the log when the store tells it of a commit (a `CommitFeed`), and
 every `poll_interval` whatever it heard: a commit it did not hear of (the feed
 lost, or an append from a process the feed cannot hear) waits at most that.
+A commit heard may not be readable yet (PostgreSQL's log is cut below the
+oldest transaction still open, which `read_all` waits for only so long), so
+after each one it reads again `recheck` later, then at twice that, and so on
+up to `poll_interval`.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ class Relay:
         name: str = "relay",
         batch_size: int = 1000,
         poll_interval: float = 0.01,
+        recheck: float = 0.01,
         fence: Callable[[], bool] = lambda: True,
         commits: CommitFeed | None = None,
         stages: StageClock = UNMEASURED,
@@ -61,6 +66,7 @@ class Relay:
         self._name = name
         self._batch_size = batch_size
         self._poll_interval = poll_interval
+        self._recheck = min(recheck, poll_interval)
         self._fence = fence
         self._commits = commits
         self._stages = stages
@@ -127,7 +133,9 @@ class Relay:
 
     async def _publish_forever(self) -> None:
         backoff = Backoff()
+        wait = self._poll_interval
         while True:
+            woken = self._wakeup.is_set()
             self._wakeup.clear()
             try:
                 moved = await self.pump()
@@ -142,9 +150,10 @@ class Relay:
                 await asyncio.sleep(delay)
                 continue
             if moved < self._batch_size:
+                wait = self._recheck if woken else min(wait * 2, self._poll_interval)
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for can
                 # swallow a cancellation that arrives as the wake-up does, and
                 # the relay then never stops.
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._poll_interval):
+                    async with asyncio.timeout(wait):
                         await self._wakeup.wait()

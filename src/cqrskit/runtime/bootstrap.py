@@ -139,6 +139,11 @@ def projector_side(
     return ProjectorSide(runner, projections)
 
 
+RELAY_POLL = 0.5
+"""How often a relay reads the log unasked: it hears of commits (CommitFeed),
+so a poll only finds what it could not hear of."""
+
+
 def relay(
     store: EventLog,
     broker: Broker,
@@ -154,4 +159,12 @@ def relay(
         positions, fence = lease, lease.valid
     else:
         positions, fence = positions or store, lambda: True
-    return Relay(store, positions, broker, fence=fence, commits=store, stages=stages)
+    return Relay(
+        store,
+        positions,
+        broker,
+        fence=fence,
+        commits=store,
+        poll_interval=RELAY_POLL,
+        stages=stages,
+    )

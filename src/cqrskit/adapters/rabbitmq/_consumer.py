@@ -213,8 +213,8 @@ def _raise_if_cancelling() -> None:
 
 
 def _batch_of(message: AbstractIncomingMessage) -> Delivered:
-    sent = message.headers.get("published_at")
-    published_at = float(sent) if isinstance(sent, int | float) else None
+    sent = message.headers.get("published_us")
+    published_at = sent / 1e6 if isinstance(sent, int) else None
     return decode_batch(message.body, published_at)
 
 

@@ -133,7 +133,9 @@ class RabbitMqBus:
                 "first_position": first,
                 "last_position": last,
                 "count": len(events),
-                "published_at": time.time(),
+                # whole microseconds: the client sends a float header as a
+                # 32-bit float, minutes off at today's epoch seconds
+                "published_us": time.time_ns() // 1000,
             },
         )
         try:
