@@ -45,19 +45,24 @@ class Phase:
         return f"{self.name:<28} {figures}"
 
 
-async def _drive(
-    phase: Phase, concurrency: int, seconds: float, step: Callable[[], Awaitable[bool]]
-) -> Phase:
+Step = Callable[[], Awaitable[bool | float]]
+"""One request or chain: whether it succeeded (timed whole), or the seconds
+its timed part took (a chain that times only its part after a first answer)."""
+
+
+async def _drive(phase: Phase, concurrency: int, seconds: float, step: Step) -> Phase:
     deadline = time.monotonic() + seconds
 
     async def client() -> None:
         while time.monotonic() < deadline:
             started = time.perf_counter()
-            ok = await step()
-            if ok:
+            outcome = await step()
+            if outcome is False:
+                phase.errors += 1
+            elif outcome is True:
                 phase.latencies.append(time.perf_counter() - started)
             else:
-                phase.errors += 1
+                phase.latencies.append(outcome)
 
     started = time.monotonic()
     await asyncio.gather(*(client() for _ in range(concurrency)))
@@ -102,14 +107,19 @@ class _Steps:
         answer = await self.cmd.post("/orders", json=body)
         return answer.status_code == 201
 
-    async def write_then_read(self) -> bool:
+    async def write_then_read(self) -> bool | float:
+        """The sync lag: from the command's acknowledgement until a read shows
+        its effect (the command's own round trip is not counted)."""
         sku = self.sku()
         price = 100 + next(self.n) % 1000
-        await self.cmd.post(f"/products/{sku}/price", json={"price_cents": price})
+        ack = await self.cmd.post(f"/products/{sku}/price", json={"price_cents": price})
+        if ack.status_code != 202:
+            return False
+        acknowledged = time.perf_counter()
         for _ in range(2000):
             answer = await self.qry.get(f"/products/{sku}")
             if answer.status_code == 200 and answer.json()["price_cents"] == price:
-                return True
+                return time.perf_counter() - acknowledged
             await asyncio.sleep(0.001)
         return False
 
@@ -136,7 +146,7 @@ async def run_bench(
     ):
         await _setup(cmd)
         steps = _Steps(cmd, qry)
-        phases = [
+        phases: list[tuple[str, int, Step]] = [
             ("query GET /products/{sku}", concurrency, steps.read_product),
             ("cart (create + add item)", concurrency, steps.add_item),
             ("order (cart, item, order)", concurrency, steps.place_order),
