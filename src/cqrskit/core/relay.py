@@ -71,6 +71,8 @@ class Relay:
         self._commits = commits
         self._stages = stages
         self._wakeup = asyncio.Event()
+        self._saved: int | None = None
+        """The position this relay saved last while it runs (None: load it)."""
         self.published = 0
         self.position = 0
         """Of the last event published (0 until this relay publishes one)."""
@@ -83,7 +85,9 @@ class Relay:
 
     async def pump(self) -> int:
         """Publish one page of the log; return how many events went out."""
-        position = await self._positions.load_position(self._name)
+        position = self._saved
+        if position is None:
+            position = await self._positions.load_position(self._name)
         events = await self._store.read_all(position, self._batch_size)
         if not events:
             return 0
@@ -101,13 +105,19 @@ class Relay:
         )
         self._stages.observe(READ_TO_CONFIRMED, time.perf_counter() - read_at)
         await self._positions.save_position(self._name, events[-1].position)
+        self._saved = events[-1].position
         self.published += len(events)
         self.position = events[-1].position
         return len(events)
 
     async def run(self) -> None:
         """Publish until cancelled; a failing broker or store is retried with
-        backoff. Only a lost lease ends it (LeaseLost)."""
+        backoff. Only a lost lease ends it (LeaseLost).
+
+        The position is loaded once, then kept: while it runs, nobody else
+        saves it (a lease fences other relays out), so a read of the log need
+        not read it again first."""
+        self._saved = None
         hearing = asyncio.create_task(self._hear_commits())
         try:
             await self._publish_forever()
