@@ -14,7 +14,10 @@ from cqrskit.core.errors import StoreUnavailable
 from cqrskit.core.messages import Metadata, NewEvent, RecordedEvent, StreamAppend
 from cqrskit.core.relay import Relay
 from cqrskit.core.stages import timed
+from cqrskit.runtime.embedded import running_system
 from cqrskit.runtime.lag import SyncStageMetrics
+from cqrskit.runtime.settings import Settings
+from cqrskit.shop.app import app as SHOP
 
 LONG_POLL = 30.0
 PROMPTLY = 5.0
@@ -151,4 +154,28 @@ async def test_each_stage_of_a_batch_is_timed_once() -> None:
         "read_to_confirmed": 1.0,
         "published_to_delivered": 1.0,
         "delivered_to_applied": 1.0,
+    }
+
+
+async def test_the_one_process_system_times_every_stage() -> None:
+    settings = Settings(
+        event_store_url="memory://", broker_url="memory://", read_store_url="memory://"
+    )
+    async with running_system(SHOP, settings) as system:
+        registry = CollectorRegistry()
+        registry.register(system.stages)
+        await system.event_store.append(
+            [StreamAppend("note-1", 0, [NewEvent("Noted", {})])],  # no view reads it
+            metadata=Metadata(command_id="c"),
+        )
+        for _ in range(500):
+            if len(_counts(registry)) == 4:
+                break
+            await asyncio.sleep(0.01)
+
+    assert set(_counts(registry)) == {
+        "committed_to_read",
+        "read_to_confirmed",
+        "published_to_delivered",
+        "delivered_to_applied",
     }
