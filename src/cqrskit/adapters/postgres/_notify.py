@@ -31,6 +31,9 @@ from cqrskit.core.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 _LONGEST_CHANNEL = 63  # NAMEDATALEN - 1
+_QUIET = 10.0
+"""After this long without a notice, the listening connection is probed."""
+_PROBE_TIMEOUT = 5.0
 
 
 def channel_of(schema: str) -> str:
@@ -39,6 +42,14 @@ def channel_of(schema: str) -> str:
     if len(name.encode()) <= _LONGEST_CHANNEL:
         return name
     return f"cqrskit.events.{hashlib.sha256(schema.encode()).hexdigest()[:40]}"
+
+
+async def _probe(conn: asyncpg.Connection) -> None:
+    """Raise StoreUnavailable unless `conn` still answers: a connection cut
+    without a word (a host gone, a network split) would otherwise go on
+    hearing nothing, and the relay on polling, for good."""
+    with translate_errors():
+        await conn.fetchval("SELECT 1", timeout=_PROBE_TIMEOUT)
 
 
 class CommitNotices:
@@ -87,7 +98,12 @@ class CommitNotices:
                 await conn.add_listener(self._channel, lambda *_: heard.set())
             yield  # listening from here on
             while True:
-                await heard.wait()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(_QUIET):
+                        await heard.wait()
+                if not heard.is_set():
+                    await _probe(conn)
+                    continue
                 heard.clear()
                 if conn.is_closed():
                     raise StoreUnavailable("the connection hearing commits closed")
