@@ -9,8 +9,9 @@ appends to a stream of its own, so nobody conflicts. For 1 and 10 events per
 append and 1 and 16 concurrent writers, the drivers take turns for R rounds of
 S seconds each (after a short warm-up, so both have prepared the statement);
 the table shows the mean. The row `store` is PostgresEventStore.append itself
-(asyncpg, with its pool) for comparison. Tables live in a schema of their own,
-dropped at the end.
+(asyncpg, with its pool) for comparison, and `silent` the same store without
+the commit notices that wake the relay (a NOTIFY after the appends commit).
+Tables live in a schema of their own, dropped at the end.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import asyncpg
 import psycopg
 
 from cqrskit.adapters.postgres import PostgresEventStore
+from cqrskit.adapters.postgres._database import open_pool
 from cqrskit.adapters.postgres._statements import APPEND, plan_append
 from cqrskit.core.messages import Metadata, NewEvent, StreamAppend
 
@@ -114,10 +116,25 @@ async def store_driver(
     return [appender() for _ in range(writers)], store.close
 
 
+async def silent_store_driver(
+    dsn: str, schema: str, writers: int
+) -> tuple[list[Append], Callable[[], Any]]:
+    """The store without its commit notices (the NOTIFY each process sends
+    after its appends commit, adapters/postgres/_notify.py): their cost."""
+    pool = await open_pool(dsn, schema, writers)
+    store = PostgresEventStore(pool, lambda: datetime.now(UTC), 1.0)
+
+    def appender() -> Append:
+        return lambda appends: store.append(appends, metadata=META)
+
+    return [appender() for _ in range(writers)], store.close
+
+
 DRIVERS: dict[str, Driver] = {
     "asyncpg": asyncpg_driver,
     "psycopg": psycopg_driver,
     "store": store_driver,
+    "silent": silent_store_driver,
 }
 
 

@@ -279,11 +279,13 @@ fi
 # -- ours: the read side (relay, 2 projectors, query service) -----------------
 port=$(free_port); cqrskit relay relay --port "$port"; RELAY_PID=$LAST_PID
 step "$PY" "$REPO/bench/compare.py" wait "http://127.0.0.1:$port/healthz"
+STAGE_METRICS=("http://127.0.0.1:$port/metrics")
 PROJECTOR_PIDS=()
 for n in 1 2; do
     port=$(free_port); cqrskit "projector$n" project --port "$port" --name "compare-$n"
     PROJECTOR_PIDS+=("$LAST_PID")
     step "$PY" "$REPO/bench/compare.py" wait "http://127.0.0.1:$port/healthz"
+    STAGE_METRICS+=("http://127.0.0.1:$port/metrics")
 done
 port=$(free_port); QUERY_URL=http://127.0.0.1:$port
 cqrskit query serve query --port "$port" --workers "$WORKERS"
@@ -293,7 +295,9 @@ step "$PY" "$REPO/bench/compare.py" anchor-key "$QUERY_URL" READ-0 "$RUN_ID"
 cmd=("$BIN/cqrskit" bench --command-url "$COMMAND_URL" --query-url "$QUERY_URL"
      --seconds "$RUN_SECONDS" --concurrency 16)
 echo "compare.sh: sync lag: cqrskit bench" >&2
-step "${cmd[@]}" --token "$TOKEN" >"$WORK/lag.out"
+# the stage histograms of the relay and projectors over the lag phase
+step "$PY" "$REPO/bench/sync_stages.py" "${STAGE_METRICS[@]}" -- \
+    "${cmd[@]}" --token "$TOKEN" >"$WORK/lag.out" 2>"$WORK/stages.log"
 "$PY" "$REPO/bench/compare.py" record sync_lag \
     "cqrskit bench, 16 clients, relay + 2 projectors" \
     "cqrskit bench --seconds $RUN_SECONDS --concurrency 16" <"$WORK/lag.out" >/dev/null

@@ -207,6 +207,38 @@ def staleness_rows(results: dict[str, dict[str, object]]) -> list[str]:
     ]
 
 
+STAGES = (
+    ("committed_to_read", "committed → read by the relay"),
+    ("read_to_confirmed", "read → published and confirmed by RabbitMQ"),
+    ("published_to_delivered", "published → delivered to a projector"),
+    ("delivered_to_applied", "delivered → applied to Redis"),
+)
+
+
+def stage_rows(results: dict[str, dict[str, object]]) -> list[str]:
+    """The lag phase's stages (bench/sync_stages.py), one row each."""
+    stages = results.get("sync_stages", {}).get("stages")
+    if not isinstance(stages, dict):
+        return []
+    lines = [
+        "Where the lag goes during that phase: `cqrskit_sync_stage_seconds` of the"
+        " relay and projectors (one observation per batch; p50 and p99"
+        " interpolated within the histogram's buckets; committed → read starts"
+        " at the event's recorded time, taken just before its append, so it"
+        " holds the append's own commit too).",
+        "",
+        "| stage | batches | mean ms | p50 ms | p99 ms |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for key, label in STAGES:
+        r = stages.get(key, {})
+        lines.append(
+            f"| {label} | {num(r.get('batches'))} | {num(r.get('mean_ms'), '.1f')}"
+            f" | {num(r.get('p50_ms'), '.1f')} | {num(r.get('p99_ms'), '.1f')} |"
+        )
+    return ["", *lines]
+
+
 def section(results: dict[str, dict[str, object]], args: argparse.Namespace) -> str:
     commands = "\n".join(
         f"- {r['key']}: `{r['command']}`" for r in results.values() if r.get("command")
@@ -225,6 +257,7 @@ def section(results: dict[str, dict[str, object]], args: argparse.Namespace) -> 
         *store_table(results),
         "",
         *lag_rows(results),
+        *stage_rows(results),
         "",
         *staleness_rows(results),
         "Hot SKU and long streams: the sections below (bench/hot_sku.py, "

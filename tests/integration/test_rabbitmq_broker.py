@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
@@ -15,6 +16,7 @@ import aio_pika
 import pytest
 
 from cqrskit.adapters.rabbitmq import RabbitMqBus, drop_topology
+from cqrskit.adapters.rabbitmq._consumer import _batch_of
 from cqrskit.core.messages import RecordedEvent
 from cqrskit.core.wire import decode_batch
 from services import AMQP_URL, require
@@ -135,6 +137,7 @@ async def test_batches_survive_the_publishers_connection(buses: Buses) -> None:
 async def test_a_batch_is_one_persistent_json_message(buses: Buses) -> None:
     bus = await buses.open(partitions=2)
     batch = [event(5), event(6), event(7)]
+    sent_us = time.time_ns() // 1000
     await bus.publish(1, batch)
     arrived: asyncio.Future[aio_pika.abc.AbstractIncomingMessage] = (
         asyncio.get_running_loop().create_future()
@@ -153,9 +156,13 @@ async def test_a_batch_is_one_persistent_json_message(buses: Buses) -> None:
 
     assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
     assert message.content_type == "application/json"
-    assert message.headers == {"first_position": 5, "last_position": 7, "count": 3}
+    headers = dict(message.headers)
+    published_us = headers.pop("published_us")
+    assert headers == {"first_position": 5, "last_position": 7, "count": 3}
+    assert isinstance(published_us, int) and published_us >= sent_us
     assert message.message_id
     assert decode_batch(message.body) == batch
+    assert _batch_of(message).published_at == published_us / 1e6
     assert bus.queue_types == ("quorum", "quorum")
 
 

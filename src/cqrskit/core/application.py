@@ -65,11 +65,12 @@ class BenchTarget:
 @dataclass(frozen=True)
 class BenchPhase:
     """A phase of a benchmark: `clients` callers repeat `step` (one request
-    or a chain of them, saying whether it succeeded) for the phase's time."""
+    or a chain of them) for the phase's time; a step says whether it
+    succeeded (timed whole), or gives the seconds its timed part took."""
 
     name: str
     clients: int
-    step: Callable[[], Awaitable[bool]]
+    step: Callable[[], Awaitable[bool | float]]
 
 
 Workload = Callable[[BenchTarget], AbstractAsyncContextManager[Sequence[BenchPhase]]]

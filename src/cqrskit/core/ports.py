@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, Self, runtime_checkable
 
@@ -35,6 +35,20 @@ class EventStore(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+class CommitFeed(Protocol):
+    """Hears of appends as they commit, so a reader of the log (the relay)
+    need not wait for its next poll. A hint, never a promise: the reader still
+    reads the log, and still polls, for whatever it did not hear of."""
+
+    def commits(self) -> AsyncIterator[None]:
+        """Yield once as soon as it listens (what committed before may not
+        have been heard), then soon after appends commit, in this process or
+        (where the store can tell) in others: several appends may yield once,
+        and a yield may find nothing new. Raise StoreUnavailable once it can
+        no longer hear; a new call listens again."""
+        ...
 
 
 class PositionStore(Protocol):
@@ -275,8 +289,9 @@ class Watchable(Protocol):
         ...
 
 
-class EventLog(EventStore, PositionStore, Protocol):
-    """An event store that also keeps the relay's position, in the same database."""
+class EventLog(EventStore, PositionStore, CommitFeed, Protocol):
+    """An event store that also keeps the relay's position, in the same
+    database, and tells the relay of commits."""
 
 
 @dataclass(frozen=True, slots=True)

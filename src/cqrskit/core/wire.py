@@ -44,9 +44,21 @@ def event_from_dict(raw: dict[str, Any]) -> RecordedEvent:
     )
 
 
+class Delivered(list[RecordedEvent]):
+    """A batch as a broker hands it to a consumer: its events, and when the
+    relay published it (seconds since the epoch; None where the broker does
+    not carry it), to time the way through the broker."""
+
+    def __init__(
+        self, events: Sequence[RecordedEvent], published_at: float | None = None
+    ) -> None:
+        super().__init__(events)
+        self.published_at = published_at
+
+
 def encode_batch(events: Sequence[RecordedEvent]) -> bytes:
     return orjson.dumps([event_to_dict(e) for e in events])
 
 
-def decode_batch(body: bytes) -> list[RecordedEvent]:
-    return [event_from_dict(raw) for raw in orjson.loads(body)]
+def decode_batch(body: bytes, published_at: float | None = None) -> Delivered:
+    return Delivered([event_from_dict(raw) for raw in orjson.loads(body)], published_at)

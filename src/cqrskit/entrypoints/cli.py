@@ -209,7 +209,7 @@ async def _run(
             verifier,
             server_key,
             rate_limit=settings.rate_limit,
-            collectors=[lags, *_worker_counters(system)],
+            collectors=[lags, system.stages, *_worker_counters(system)],
         )
         _mount_console(command_app, app, settings, system, verifier)
         query_app = create_query_app(

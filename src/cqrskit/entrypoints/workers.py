@@ -20,12 +20,13 @@ from cqrskit.core.application import Application
 from cqrskit.core.leadership import lead_forever
 from cqrskit.core.ports import Broker, EventLog, ReadStore
 from cqrskit.core.relay import Relay
+from cqrskit.core.stages import timed
 from cqrskit.entrypoints.http.metrics import CountersOf, new_registry
 from cqrskit.entrypoints.http.ops import add_ops_routes
 from cqrskit.entrypoints.http.traced import instrumented
 from cqrskit.runtime import adapters, sharing
 from cqrskit.runtime.deadletters import DeadLetterGauges
-from cqrskit.runtime.lag import LagMetrics
+from cqrskit.runtime.lag import LagMetrics, SyncStageMetrics
 from cqrskit.runtime.roles import projector_role, relay_role
 from cqrskit.runtime.servers import Servers
 from cqrskit.runtime.settings import Settings
@@ -101,13 +102,15 @@ async def run_relay(settings: Settings, host: str, port: int) -> None:
 
     lags = LagMetrics(lambda: state.store, relay=lambda: state.relay)
     registry.register(lags)
+    stages = SyncStageMetrics()
+    registry.register(stages)
 
     def on_change(leading: bool) -> None:
         state.leading = leading
         leader.set(1 if leading else 0)
 
     async def work(stack: AsyncExitStack) -> None:
-        role = await relay_role(settings, stack, on_store=state.opened)
+        role = await relay_role(settings, stack, on_store=state.opened, stages=stages)
         state.relay = role.relay
         watching = asyncio.create_task(lags.watch())
         stack.callback(watching.cancel)
@@ -157,6 +160,8 @@ async def run_projector(
         adapters.check_url("event store", settings.event_store_url)
     registry = new_registry()
     dead_letters = DeadLetterGauges(registry)
+    stages = SyncStageMetrics()
+    registry.register(stages)
     state = _ProjectorState()
 
     async def work(stack: AsyncExitStack) -> None:
@@ -181,7 +186,7 @@ async def run_projector(
             stack.callback(lagging.cancel)
         await sharing.consume_shared(
             role.broker,
-            projector.runner.handle,
+            timed(projector.runner.handle, stages),
             settings.read_store_url,
             sharing.member_id(name),
             registry,

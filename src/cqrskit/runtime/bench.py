@@ -45,19 +45,24 @@ class Phase:
         return f"{self.name:<28} {figures}"
 
 
-async def _drive(
-    phase: Phase, concurrency: int, seconds: float, step: Callable[[], Awaitable[bool]]
-) -> Phase:
+Step = Callable[[], Awaitable[bool | float]]
+"""One request or chain: whether it succeeded (timed whole), or the seconds
+its timed part took (a chain that times only its part after a first answer)."""
+
+
+async def _drive(phase: Phase, concurrency: int, seconds: float, step: Step) -> Phase:
     deadline = time.monotonic() + seconds
 
     async def client() -> None:
         while time.monotonic() < deadline:
             started = time.perf_counter()
-            ok = await step()
-            if ok:
+            outcome = await step()
+            if outcome is False:
+                phase.errors += 1
+            elif outcome is True:
                 phase.latencies.append(time.perf_counter() - started)
             else:
-                phase.errors += 1
+                phase.latencies.append(outcome)
 
     started = time.monotonic()
     await asyncio.gather(*(client() for _ in range(concurrency)))

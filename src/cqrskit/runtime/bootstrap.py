@@ -29,6 +29,7 @@ from cqrskit.core.ports import (
 from cqrskit.core.projection import Projection, ProjectionRunner
 from cqrskit.core.relay import Relay
 from cqrskit.core.snapshots import SnapshotPolicy, Snapshotter
+from cqrskit.core.stages import UNMEASURED, StageClock
 from cqrskit.core.state_cache import StateCache
 from cqrskit.core.viewcache import CachedViews, Listeners, ViewCache
 from cqrskit.runtime.settings import Settings
@@ -182,16 +183,32 @@ def projector_side(
     return ProjectorSide(runner, projections)
 
 
+RELAY_POLL = 0.5
+"""How often a relay reads the log unasked: it hears of commits (CommitFeed),
+so a poll only finds what it could not hear of."""
+
+
 def relay(
     store: EventLog,
     broker: Broker,
     lease: Lease | None = None,
     *,
     positions: PositionStore | None = None,
+    stages: StageClock = UNMEASURED,
 ) -> Relay:
     """A relay that leads by a lease keeps its position through the lease,
     fenced by it; one without keeps it in `positions` (default: the event
     store; the composition root picks, knowing the broker: runtime/roles.py)."""
     if lease is not None:
-        return Relay(store, lease, broker, fence=lease.valid)
-    return Relay(store, positions or store, broker)
+        positions, fence = lease, lease.valid
+    else:
+        positions, fence = positions or store, lambda: True
+    return Relay(
+        store,
+        positions,
+        broker,
+        fence=fence,
+        commits=store,
+        poll_interval=RELAY_POLL,
+        stages=stages,
+    )

@@ -15,8 +15,10 @@ from typing import Any, TypeVar
 from cqrskit.core.application import Application
 from cqrskit.core.ports import Broker, EventLog, ReadStore
 from cqrskit.core.relay import Relay
+from cqrskit.core.stages import timed
 from cqrskit.runtime import bootstrap
 from cqrskit.runtime.bootstrap import CommandSide, ProjectorSide, QuerySide
+from cqrskit.runtime.lag import SyncStageMetrics
 from cqrskit.runtime.roles import DEFAULT, Openers, relay_positions
 from cqrskit.runtime.settings import Settings
 
@@ -33,6 +35,7 @@ class System:
     command: CommandSide[Any]
     query: QuerySide[Any]
     projector: ProjectorSide
+    stages: SyncStageMetrics
 
 
 @contextlib.asynccontextmanager
@@ -44,7 +47,8 @@ async def running_system(
         read_store = await openers.views(stack, settings)
         broker = await openers.bus(stack, settings)
         positions = relay_positions(settings, event_store)
-        relay = bootstrap.relay(event_store, broker, positions=positions)
+        stages = SyncStageMetrics()
+        relay = bootstrap.relay(event_store, broker, positions=positions, stages=stages)
         memory = bootstrap.FoldMemory.from_settings(settings)
         command = bootstrap.command_side(
             app, event_store, on_append=relay.wake, memory=memory
@@ -63,11 +67,14 @@ async def running_system(
         tasks = [
             asyncio.create_task(relay.run(), name="relay"),
             asyncio.create_task(
-                broker.consume(projector.runner.handle), name="projector"
+                broker.consume(timed(projector.runner.handle, stages)),
+                name="projector",
             ),
         ]
         stack.push_async_callback(_stop, tasks)
-        yield System(event_store, read_store, broker, relay, command, query, projector)
+        yield System(
+            event_store, read_store, broker, relay, command, query, projector, stages
+        )
 
 
 async def _stop(tasks: list[asyncio.Task[None]]) -> None:

@@ -7,6 +7,9 @@ The numbers come from the stores (`runtime.status`, the same reading as
 most `limit` events of the log, so a lag past it reads as `limit`), so a
 scrape never waits on a store. Every projector reports every partition of
 the shared read store: the values agree, so take `max` across processes.
+
+`SyncStageMetrics` is the other view of lag: how long batches took through
+each stage from commit to the read store (`core.stages`), as a histogram.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 
+from prometheus_client import Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -141,3 +145,46 @@ class LagMetrics(Collector):
                 for partition, lag in sorted(partitions.items()):
                     family.add_metric([name, str(partition)], reading(lag))
             yield family
+
+
+STAGE_BUCKETS = (
+    0.0005,
+    0.001,
+    0.002,
+    0.003,
+    0.005,
+    0.0075,
+    0.01,
+    0.015,
+    0.02,
+    0.03,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+)
+
+
+class SyncStageMetrics(Collector):
+    """`cqrskit_sync_stage_seconds{stage}`: the StageClock of the relay and
+    projector roles. Each process reports the stages it runs; sum the
+    histograms across processes."""
+
+    def __init__(self) -> None:
+        self._histogram = Histogram(
+            "cqrskit_sync_stage_seconds",
+            "Time a batch of events spent in a stage of its way from commit "
+            "to the read side (per batch, timed by its oldest event)",
+            ["stage"],
+            buckets=STAGE_BUCKETS,
+            registry=None,
+        )
+
+    def observe(self, stage: str, seconds: float) -> None:
+        self._histogram.labels(stage).observe(seconds)
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._histogram.collect()

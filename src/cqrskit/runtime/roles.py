@@ -27,6 +27,7 @@ from cqrskit.core.ports import (
     ReadStore,
 )
 from cqrskit.core.relay import Relay
+from cqrskit.core.stages import UNMEASURED, StageClock
 from cqrskit.runtime import adapters, bootstrap
 from cqrskit.runtime.bootstrap import CommandSide, ProjectorSide, QuerySide
 from cqrskit.runtime.settings import Settings
@@ -190,11 +191,14 @@ async def relay_role(
     openers: Openers = PATIENT,
     *,
     on_store: Callable[[EventLog], None] = lambda _: None,
+    stages: StageClock = UNMEASURED,
 ) -> RelayRole:
     """A relay process: the event store, the broker and the relay lease
-    (which keeps the position, fenced by it)."""
+    (which keeps the position, fenced by it); the relay times its stages on
+    `stages`."""
     store = await openers.events(stack, settings)
     on_store(store)
     broker = await openers.bus(stack, settings)
     lease = adapters.open_lease(settings.event_store_url, "relay", store)
-    return RelayRole(store, broker, lease, bootstrap.relay(store, broker, lease))
+    relay = bootstrap.relay(store, broker, lease, stages=stages)
+    return RelayRole(store, broker, lease, relay)

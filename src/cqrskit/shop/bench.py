@@ -5,6 +5,7 @@ the read side. The kit times the phases (runtime/bench.py)."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import asynccontextmanager, suppress
@@ -49,15 +50,18 @@ class _Steps:
 
         return await _succeeds(order())
 
-    async def write_then_read(self) -> bool:
+    async def write_then_read(self) -> bool | float:
+        """The sync lag: from the command's acknowledgement until a read shows
+        its effect (the command's own round trip is not counted)."""
         sku = self.sku()
         price = 100 + next(self.n) % 1000
         if not await _succeeds(self.shop.change_price(sku, price)):
             return False
+        acknowledged = time.perf_counter()
         for _ in range(2000):
             try:
                 if (await self.shop.get_product(sku)).price_cents == price:
-                    return True
+                    return time.perf_counter() - acknowledged
             except ProblemError:
                 pass
             await asyncio.sleep(0.001)

@@ -60,6 +60,15 @@ async def _race(stores: list[EventStore], versions: int, writers: int) -> list[i
     return winners
 
 
+HEARING = 5.0
+"""How long a listener may take to hear of a commit (generous: a loaded CI)."""
+
+
+async def _listen(store: EventLog, heard: asyncio.Queue[None]) -> None:
+    async for _ in store.commits():
+        heard.put_nowait(None)
+
+
 class EventStoreFixtures:
     """The fixtures of the suites that run on an event store.
 
@@ -381,6 +390,24 @@ class EventStoreContract(EventStoreFixtures):
         for stream in range(6):
             versions = [r.version for r in seen if r.stream_id == f"cart-{stream}"]
             assert versions == list(range(1, total // 6 + 1))
+
+    async def test_every_listener_hears_of_an_append_made_once_it_listens(
+        self, event_store: EventLog
+    ) -> None:
+        heard: list[asyncio.Queue[None]] = [asyncio.Queue(), asyncio.Queue()]
+        listening = [asyncio.create_task(_listen(event_store, q)) for q in heard]
+        try:
+            for queue in heard:  # each yields once as it starts listening
+                await asyncio.wait_for(queue.get(), HEARING)
+
+            await append(event_store, "cart-1", 0)
+
+            for queue in heard:
+                await asyncio.wait_for(queue.get(), HEARING)
+        finally:
+            for task in listening:
+                task.cancel()
+            await asyncio.gather(*listening, return_exceptions=True)
 
     async def test_everything_survives_closing_and_reopening(
         self, event_store: EventLog, open_event_store: Open

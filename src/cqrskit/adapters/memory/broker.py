@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 
 from cqrskit.core.messages import RecordedEvent
@@ -18,7 +19,7 @@ log = logging.getLogger(__name__)
 
 class InMemoryBroker:
     def __init__(self, partitions: int = 8, *, redelivery_delay: float = 0.1) -> None:
-        self._queues: list[asyncio.Queue[bytes]] = [
+        self._queues: list[asyncio.Queue[tuple[bytes, float]]] = [
             asyncio.Queue() for _ in range(partitions)
         ]
         self._redelivery_delay = redelivery_delay
@@ -29,7 +30,7 @@ class InMemoryBroker:
         return len(self._queues)
 
     async def publish(self, partition: int, events: Sequence[RecordedEvent]) -> None:
-        self._queues[partition].put_nowait(encode_batch(events))
+        self._queues[partition].put_nowait((encode_batch(events), time.time()))
 
     async def consume(
         self, handler: BatchHandler, *, ownership: Ownership | None = None
@@ -49,10 +50,10 @@ class InMemoryBroker:
     async def _consume_partition(self, partition: int, handler: BatchHandler) -> None:
         queue = self._queues[partition]
         while True:
-            body = await queue.get()
+            body, published_at = await queue.get()
             while True:
                 try:
-                    await handler(partition, decode_batch(body))
+                    await handler(partition, decode_batch(body, published_at))
                     break
                 except Exception:
                     log.exception(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import orjson
 
+from cqrskit.adapters._commits import CommitSignal
 from cqrskit.core.errors import ConcurrencyError
 from cqrskit.core.messages import Metadata, RecordedEvent, StreamAppend
 from cqrskit.core.ports import Snapshot, StreamSummary
@@ -22,6 +23,7 @@ class InMemoryEventStore:
         self._positions: dict[str, int] = {}
         self._snapshots: dict[tuple[str, str], Snapshot] = {}
         self._clock = clock
+        self._signal = CommitSignal()
 
     async def append(
         self,
@@ -54,7 +56,12 @@ class InMemoryEventStore:
                 stream.append(record)
                 self._log.append(record)
                 records.append(record)
+        if records:
+            self._signal.committed()
         return records
+
+    def commits(self) -> AsyncIterator[None]:
+        return self._signal.commits()
 
     async def read_stream(
         self, stream_id: str, from_version: int = 1

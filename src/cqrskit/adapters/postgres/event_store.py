@@ -42,6 +42,7 @@ import orjson
 from cqrskit.adapters._event_rows import as_utc, event_from_row, utc_now
 from cqrskit.adapters.postgres import _statements as sql
 from cqrskit.adapters.postgres._database import migrate, open_pool, translate_errors
+from cqrskit.adapters.postgres._notify import CommitNotices
 from cqrskit.core.errors import ConcurrencyError, Invalid, StoreUnavailable
 from cqrskit.core.messages import Metadata, RecordedEvent, StreamAppend
 from cqrskit.core.ports import Snapshot, StreamSummary
@@ -55,10 +56,14 @@ class PostgresEventStore:
         pool: asyncpg.Pool,
         clock: Callable[[], datetime],
         settle_timeout: float,
+        *,
+        notices: CommitNotices | None = None,
     ) -> None:
         self._pool = pool
         self._clock = clock
         self._settle_timeout = settle_timeout
+        self._notices = notices
+        """Without them, appends notify nobody and `commits` hears nothing."""
 
     @classmethod
     async def open(
@@ -77,7 +82,8 @@ class PostgresEventStore:
         except BaseException:
             await pool.close()
             raise
-        return cls(pool, clock, settle_timeout)
+        notices = CommitNotices(pool, dsn, schema)
+        return cls(pool, clock, settle_timeout, notices=notices)
 
     async def append(
         self, appends: Sequence[StreamAppend], *, metadata: Metadata
@@ -92,6 +98,8 @@ class PostgresEventStore:
                 rows = await conn.fetch(sql.APPEND, *plan.args)
             if not rows:
                 await _explain_nothing_written(conn, appends)
+        if self._notices is not None:
+            self._notices.committed()
         positions = {(r["stream_id"], r["version"]): r["position"] for r in rows}
         return [
             RecordedEvent(
@@ -106,6 +114,16 @@ class PostgresEventStore:
             )
             for stream_id, version, event in plan.rows
         ]
+
+    async def commits(self) -> AsyncIterator[None]:
+        """Appends of every process on this schema are heard (LISTEN/NOTIFY:
+        see _notify)."""
+        if self._notices is None:
+            yield
+            await asyncio.Event().wait()
+            return
+        async for _ in self._notices.commits():
+            yield
 
     async def read_stream(
         self, stream_id: str, from_version: int = 1
@@ -180,6 +198,8 @@ class PostgresEventStore:
 
     async def close(self) -> None:
         """Close the pool, after the statements in progress. Safe to repeat."""
+        if self._notices is not None:
+            await self._notices.close()
         await self._pool.close()
 
     async def _settle(

@@ -31,7 +31,7 @@ from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 from aiormq.exceptions import ChannelInvalidStateError
 
 from cqrskit.core.ports import BatchHandler, Ownership
-from cqrskit.core.wire import decode_batch
+from cqrskit.core.wire import Delivered, decode_batch
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +169,7 @@ class PartitionConsumer:
         attempt = 1
         while not _stale(message):
             try:
-                await self._handler(self._partition, decode_batch(message.body))
+                await self._handler(self._partition, _batch_of(message))
             except Exception:
                 log.exception(
                     "%s: handler failed on batch %s (attempt %d); "
@@ -210,6 +210,12 @@ def _raise_if_cancelling() -> None:
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError
+
+
+def _batch_of(message: AbstractIncomingMessage) -> Delivered:
+    sent = message.headers.get("published_us")
+    published_at = sent / 1e6 if isinstance(sent, int) else None
+    return decode_batch(message.body, published_at)
 
 
 def _stale(message: AbstractIncomingMessage) -> bool:

@@ -9,7 +9,7 @@ nothing. A rolled-back append also rolls back AUTOINCREMENT's counter.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 import aiosqlite
 import orjson
 
+from cqrskit.adapters._commits import CommitSignal
 from cqrskit.adapters._event_rows import as_utc, dumps, event_from_row, utc_now
 from cqrskit.adapters.sqlite._database import (
     Migration,
@@ -100,6 +101,7 @@ class SqliteEventStore:
     def __init__(self, db: SqliteDatabase, clock: Callable[[], datetime]) -> None:
         self._db = db
         self._clock = clock
+        self._signal = CommitSignal()
 
     @classmethod
     async def open(
@@ -136,6 +138,7 @@ class SqliteEventStore:
                     for (sid, version, e), data in zip(planned, payloads, strict=True)
                 ],
             )
+        self._signal.committed()
         return [
             RecordedEvent(
                 stream_id=sid,
@@ -149,6 +152,10 @@ class SqliteEventStore:
             )
             for i, (sid, version, e) in enumerate(planned)
         ]
+
+    def commits(self) -> AsyncIterator[None]:
+        """Appends through this store (this process) are heard."""
+        return self._signal.commits()
 
     async def read_stream(
         self, stream_id: str, from_version: int = 1
