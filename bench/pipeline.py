@@ -4,7 +4,7 @@
         [--quick] [--profile PREFIX]
 
 Appends C carts of I events each (a CartCreated and I-1 ItemAdded; default
-20,000 × 10 = 200,000 events) into a scratch PostgreSQL database first. Then,
+20,000 x 10 = 200,000 events) into a scratch PostgreSQL database first. Then,
 for each projector count P, on a copy of that database (CREATE DATABASE ...
 TEMPLATE) with a Redis namespace and a RabbitMQ prefix of its own: P
 `cqrskit project` processes are started and left to share the partitions out,
@@ -37,21 +37,20 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
 import httpx
 import redis.asyncio as redis
 
 sys.path.insert(0, str(Path(__file__).parent))
-import compare  # noqa: E402  (bench/compare.py: storage and result lines)
+import compare
 
-from cqrskit.adapters.postgres import PostgresEventStore  # noqa: E402
-from cqrskit.adapters.rabbitmq import drop_topology  # noqa: E402
-from cqrskit.core.messages import Metadata, StreamAppend, stream_category  # noqa: E402
-from cqrskit.core.progress import applied_mark  # noqa: E402
-from cqrskit.core.wire import partition_for  # noqa: E402
-from cqrskit.shop.app import app  # noqa: E402
-from cqrskit.shop.domain.cart import CartCreated, ItemAdded  # noqa: E402
-from cqrskit.shop.domain.events import shop_codec  # noqa: E402
+from cqrskit.adapters.postgres import PostgresEventStore
+from cqrskit.adapters.rabbitmq import drop_topology
+from cqrskit.core.messages import Metadata, StreamAppend, stream_category
+from cqrskit.core.progress import applied_mark
+from cqrskit.core.wire import partition_for
+from cqrskit.shop.app import app
+from cqrskit.shop.domain.cart import CartCreated, ItemAdded
+from cqrskit.shop.domain.events import shop_codec
 
 BIN = Path(sys.executable).parent
 PARTITIONS = 8
@@ -120,7 +119,9 @@ class Processes:
         self._work = work
         self._running: list[subprocess.Popen[bytes]] = []
 
-    def start(self, name: str, env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
+    def start(
+        self, name: str, env: dict[str, str], *args: str
+    ) -> subprocess.Popen[bytes]:
         log = open(self._work / f"{name}.log", "wb")  # noqa: SIM115 (closed with the run)
         process = subprocess.Popen(
             args, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -139,6 +140,19 @@ class Processes:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         self._running.clear()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a running process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) jiffies of every core since boot."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
 
 
 def free_port() -> int:
@@ -165,7 +179,7 @@ def shares_settled(ports: list[int]) -> bool:
 
 
 async def wait_caught_up(
-    storage: Storage, targets: dict[str, int], timeout: float
+    storage: Storage, targets: dict[str, int], within: float
 ) -> float | None:
     """Poll the applied positions until every target is reached; return the
     monotonic time the first applied position was seen."""
@@ -175,7 +189,7 @@ async def wait_caught_up(
         name, partition = key.split("\0")
         by_projection.setdefault(name, {})[applied_mark(int(partition))] = position
     first: float | None = None
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     try:
         while time.monotonic() < deadline:
             done = True
@@ -193,7 +207,7 @@ async def wait_caught_up(
             await asyncio.sleep(POLL)
     finally:
         await client.aclose()
-    raise SystemExit(f"the projections did not catch up within {timeout:g} s")
+    raise SystemExit(f"the projections did not catch up within {within:g} s")
 
 
 @contextmanager
@@ -214,44 +228,68 @@ def profiled(pid: int, path: str | None) -> Iterator[None]:
         spy.wait(timeout=30)
 
 
-def run_pipeline(
-    template: Storage, storage: Storage, projectors: int, targets: dict[str, int],
-    processes: Processes, profile: str | None,
-) -> tuple[float, float]:  # fmt: skip
-    """Relay and P projectors on a copy of the log; (with start, without) in s."""
-    asyncio.run(
-        compare.admin(f'CREATE DATABASE "{storage.name}" TEMPLATE "{template.name}"')
-    )
-    ports = []
-    for n in range(projectors):
+@dataclass(frozen=True)
+class PipelineRun:
+    seconds: float
+    """From the relay's spawn until caught up."""
+    steady: float
+    """From the first applied position seen until caught up."""
+    relay_cpu: float
+    projectors_cpu: float
+    busy: float
+    """The share of the machine's cores busy meanwhile (every process)."""
+
+
+def start_projectors(storage: Storage, count: int, processes: Processes) -> list[int]:
+    """Start them and wait until they have shared the partitions out; their PIDs."""
+    ports, pids = [], []
+    for n in range(count):
         ports.append(free_port())
-        processes.start(
+        pids.append(processes.start(
             f"projector{n}-{storage.name}", storage.env, str(BIN / "cqrskit"),
             "project", "--port", str(ports[-1]), "--name", f"bench-{n}",
-        )  # fmt: skip
+        ).pid)  # fmt: skip
     deadline = time.monotonic() + 120
     while not shares_settled(ports):
         if time.monotonic() > deadline:
             raise SystemExit("the projectors did not share the partitions out")
         time.sleep(0.2)
-    first_projector = processes._running[-projectors].pid
-    started = time.monotonic()
+    return pids
+
+
+def run_pipeline(
+    template: Storage, storage: Storage, projectors: int, targets: dict[str, int],
+    processes: Processes, profile: str | None,
+) -> PipelineRun:  # fmt: skip
+    """Relay and P projectors on a copy of the log, until caught up."""
+    asyncio.run(
+        compare.admin(f'CREATE DATABASE "{storage.name}" TEMPLATE "{template.name}"')
+    )
+    pids = start_projectors(storage, projectors, processes)
+    busy_before, started = machine_busy(), time.monotonic()
     relay = processes.start(
         f"relay-{storage.name}", storage.env, str(BIN / "cqrskit"),
         "relay", "--port", str(free_port()),
     )  # fmt: skip
     relay_profile = profile and f"{profile}-relay-p{projectors}.txt"
     projector_profile = profile and f"{profile}-projector-p{projectors}.txt"
-    with profiled(relay.pid, relay_profile), profiled(
-        first_projector, projector_profile
-    ):
-        first = asyncio.run(wait_caught_up(storage, targets, timeout=600))
-    ended = time.monotonic()
+    with profiled(relay.pid, relay_profile), profiled(pids[0], projector_profile):
+        first = asyncio.run(wait_caught_up(storage, targets, within=600))
+    ended, busy = time.monotonic(), machine_busy()
+    run = PipelineRun(
+        ended - started,
+        ended - (first or started),
+        cpu_seconds(relay.pid),
+        sum(cpu_seconds(pid) for pid in pids),
+        (busy[0] - busy_before[0]) / max(busy[1] - busy_before[1], 1),
+    )
     processes.stop_all()
-    return ended - started, ended - (first or started)
+    return run
 
 
-def run_rebuild(storage: Storage, work: Path, profile: str | None) -> tuple[float, float]:
+def run_rebuild(
+    storage: Storage, work: Path, profile: str | None
+) -> tuple[float, float]:
     """`cqrskit rebuild` of the log; (with process start, by its report) in s."""
     log = work / "rebuild.log"
     started = time.monotonic()
@@ -298,19 +336,25 @@ def main() -> None:
     work.mkdir()
     processes = Processes(work)
     try:
-        print(f"pipeline: appending {carts:,} carts × {args.items} = {events:,} events")
+        print(f"pipeline: appending {carts:,} carts x {args.items} = {events:,} events")
         targets = asyncio.run(load_log(template, carts, args.items))
         for projectors, storage in runs:
-            with_start, steady = run_pipeline(
+            run = run_pipeline(
                 template, storage, projectors, targets, processes, args.profile
             )
             print(
-                f"pipeline, {projectors} projector(s): {events / steady:,.0f} events/s"
-                f" ({events / with_start:,.0f} with the relay's start)"
+                f"pipeline, {projectors} projector(s): {events / run.steady:,.0f}"
+                f" events/s ({events / run.seconds:,.0f} with the relay's start);"
+                f" CPU µs per event: relay {run.relay_cpu / events * 1e6:.1f},"
+                f" projectors {run.projectors_cpu / events * 1e6:.1f};"
+                f" cores busy {run.busy:.0%}"
             )
             compare.emit({
                 "key": f"pipeline_p{projectors}", "events": events,
-                "per_s": events / steady, "with_start_per_s": events / with_start,
+                "per_s": events / run.steady, "with_start_per_s": events / run.seconds,
+                "relay_cpu_us": run.relay_cpu / events * 1e6,
+                "projectors_cpu_us": run.projectors_cpu / events * 1e6,
+                "busy": run.busy,
                 "command": f"bench/pipeline.py --carts {carts} --items {args.items}",
             })  # fmt: skip
         with_start, alone = run_rebuild(runs[-1][1], work, args.profile)
@@ -332,7 +376,9 @@ def main() -> None:
         for storage in [template, *(s for _, s in runs)]:
             asyncio.run(storage.drop())
     if args.profile:
-        for path in sorted(Path(args.profile).parent.glob(f"{Path(args.profile).name}-*.txt")):
+        for path in sorted(
+            Path(args.profile).parent.glob(f"{Path(args.profile).name}-*.txt")
+        ):
             print_top(str(path))
 
 
