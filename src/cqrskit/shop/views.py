@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
-
 from cqrskit.core.codec import EventCodec
 from cqrskit.core.messages import RecordedEvent
 from cqrskit.core.ports import IndexEntry
@@ -40,8 +38,8 @@ def history_index(customer_id: str) -> str:
 
 
 async def _load(view: View, key: str) -> dict[str, Any] | None:
-    raw = await view.get(key)
-    return None if raw is None else orjson.loads(raw)
+    doc: dict[str, Any] | None = await view.get_json(key)
+    return doc
 
 
 class _Decoding:
@@ -86,7 +84,7 @@ class CatalogView(_Decoding):
                 "discontinued": False,
             }
             self._index(view, doc)
-            view.put(product_key(event.sku), orjson.dumps(doc))
+            view.put_json(product_key(event.sku), doc)
         elif isinstance(event, i.StockAdded | i.StockReserved | i.StockReleased):
             await self._stock(event, view)
         elif isinstance(
@@ -105,17 +103,17 @@ class CatalogView(_Decoding):
             self._index(view, doc)
         else:
             doc["discontinued"] = True
-        view.put(product_key(event.sku), orjson.dumps(doc))
+        view.put_json(product_key(event.sku), doc)
 
     async def _stock(self, event: Any, view: View) -> None:
         sign = -1 if isinstance(event, i.StockReserved) else 1
         stock = await _load(view, f"stock:{event.sku}") or {"available": 0}
         stock["available"] += sign * event.quantity
-        view.put(f"stock:{event.sku}", orjson.dumps(stock))
+        view.put_json(f"stock:{event.sku}", stock)
         doc = await _load(view, product_key(event.sku))
         if doc is not None:
             doc["available"] = stock["available"]
-            view.put(product_key(event.sku), orjson.dumps(doc))
+            view.put_json(product_key(event.sku), doc)
 
     @staticmethod
     def _index(view: View, doc: dict[str, Any]) -> None:
@@ -151,7 +149,7 @@ class CartView(_Decoding):
             doc = loaded
             _change_cart(doc, event)
         doc["total_cents"] = sum(item["line_total_cents"] for item in doc["items"])
-        view.put(key, orjson.dumps(doc))
+        view.put_json(key, doc)
 
 
 def _change_cart(doc: dict[str, Any], event: Any) -> None:
@@ -203,7 +201,7 @@ class OrderView(_Decoding):
                 "status": "placed",
                 "placed_at": event.placed_at,
             }
-            view.put(key, orjson.dumps(doc))
+            view.put_json(key, doc)
             entry = IndexEntry(event.order_id, event.placed_at)
             view.index_put(history_index(event.customer_id), entry)
         elif isinstance(event, o.OrderShipped | o.OrderCancelled):
@@ -213,7 +211,7 @@ class OrderView(_Decoding):
             loaded["status"] = (
                 "shipped" if isinstance(event, o.OrderShipped) else "cancelled"
             )
-            view.put(key, orjson.dumps(loaded))
+            view.put_json(key, loaded)
 
 
 def _line(line: o.OrderLine) -> dict[str, Any]:
