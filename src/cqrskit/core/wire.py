@@ -1,4 +1,13 @@
-"""The wire form of event batches (broker messages) and the partitioning rule."""
+"""The wire form of event batches (broker messages) and the partitioning rule.
+
+A batch is one JSON object, `{"v": 2, "metadata": [...], "events": [...]}`:
+each event a row `[stream_id, version, position, type, schema_version,
+recorded_at, metadata, data]` whose `metadata` is an index into the batch's
+list (the events of one append share theirs), so neither side spells out a
+key name or a metadata per event. The first form, a list of one object per
+event, is still read: projectors read both, so they can be upgraded before the
+relay.
+"""
 
 from __future__ import annotations
 
@@ -18,13 +27,7 @@ def partition_for(stream_id: str, partitions: int) -> int:
     return zlib.crc32(stream_entity(stream_id).encode()) % partitions
 
 
-def event_to_dict(
-    event: RecordedEvent, metadata_seen: dict[Metadata, dict[str, Any]] | None = None
-) -> dict[str, Any]:
-    if metadata_seen is None:
-        metadata = event.metadata.as_dict()
-    elif (metadata := metadata_seen.get(event.metadata)) is None:
-        metadata = metadata_seen[event.metadata] = event.metadata.as_dict()
+def event_to_dict(event: RecordedEvent) -> dict[str, Any]:
     return {
         "stream_id": event.stream_id,
         "version": event.version,
@@ -32,20 +35,12 @@ def event_to_dict(
         "type": event.type,
         "schema_version": event.schema_version,
         "recorded_at": event.recorded_at.isoformat(),
-        "metadata": metadata,
+        "metadata": event.metadata.as_dict(),
         "data": event.data,
     }
 
 
-def event_from_dict(
-    raw: dict[str, Any], metadata_seen: dict[bytes, Metadata] | None = None
-) -> RecordedEvent:
-    if metadata_seen is None:
-        metadata = Metadata.from_dict(raw["metadata"])
-    else:
-        text = orjson.dumps(raw["metadata"])
-        if (metadata := metadata_seen.get(text)) is None:
-            metadata = metadata_seen[text] = Metadata.from_dict(raw["metadata"])
+def event_from_dict(raw: dict[str, Any]) -> RecordedEvent:
     return RecordedEvent(
         stream_id=raw["stream_id"],
         version=raw["version"],
@@ -53,18 +48,55 @@ def event_from_dict(
         type=raw["type"],
         schema_version=raw["schema_version"],
         recorded_at=datetime.fromisoformat(raw["recorded_at"]),
-        metadata=metadata,
+        metadata=Metadata.from_dict(raw["metadata"]),
         data=raw["data"],
     )
 
 
 def encode_batch(events: Sequence[RecordedEvent]) -> bytes:
-    """The events of a batch usually share their metadata (an append's): each
-    distinct one is turned into a dict once (and shared by the events')."""
-    seen: dict[Metadata, dict[str, Any]] = {}
-    return orjson.dumps([event_to_dict(e, seen) for e in events])
+    metadata: dict[int, int] = {}  # by id: a page of the log shares them
+    shared: list[Metadata] = []
+    rows = []
+    for e in events:
+        if (index := metadata.get(id(e.metadata))) is None:
+            index = metadata[id(e.metadata)] = len(shared)
+            shared.append(e.metadata)
+        rows.append(
+            (
+                e.stream_id,
+                e.version,
+                e.position,
+                e.type,
+                e.schema_version,
+                e.recorded_at.isoformat(),
+                index,
+                e.data,
+            )
+        )
+    metadata_dicts = [m.as_dict() for m in shared]
+    return orjson.dumps({"v": 2, "metadata": metadata_dicts, "events": rows})
 
 
 def decode_batch(body: bytes) -> list[RecordedEvent]:
-    seen: dict[bytes, Metadata] = {}
-    return [event_from_dict(raw, seen) for raw in orjson.loads(body)]
+    raw = orjson.loads(body)
+    if isinstance(raw, list):  # the first form: one object per event
+        return [event_from_dict(e) for e in raw]
+    metadata = [Metadata.from_dict(m) for m in raw["metadata"]]
+    times: dict[str, datetime] = {}
+    events = []
+    for stream_id, version, position, type_, schema, at, meta, data in raw["events"]:
+        if (recorded_at := times.get(at)) is None:
+            recorded_at = times[at] = datetime.fromisoformat(at)
+        events.append(
+            RecordedEvent(
+                stream_id,
+                version,
+                position,
+                type_,
+                data,
+                recorded_at,
+                schema,
+                metadata[meta],
+            )
+        )
+    return events
