@@ -12,6 +12,8 @@ fails its commit guard afterwards and is applied again on the new views.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 
 from cqrskit.core.deadletter import dead_letter_prefix, skipped_events
@@ -39,7 +41,7 @@ class Rebuild:
         projections: Sequence[Projection],
         pauses: Pauses,
         *,
-        page: int = 1000,
+        page: int = 5000,
         progress: Progress = lambda done, position: None,
     ) -> None:
         self._store = store
@@ -67,12 +69,22 @@ class Rebuild:
             max_failures=1,
             skips=skips,
         )
-        while events := await self._store.read_all(self.position, self._page):
-            await runner.handle(0, events)
-            self.position = events[-1].position
-            self.done += len(events)
-            self._progress(self.done, self.position)
-            await self._pauses.refresh()
+        # The next page is read while this one is applied: the event store's
+        # and the read store's round trips overlap.
+        ahead = asyncio.ensure_future(self._store.read_all(self.position, self._page))
+        try:
+            while events := await ahead:
+                after = events[-1].position
+                ahead = asyncio.ensure_future(self._store.read_all(after, self._page))
+                await runner.handle(0, events)
+                self.position = after
+                self.done += len(events)
+                self._progress(self.done, self.position)
+                await self._pauses.refresh()
+        finally:
+            ahead.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await ahead
 
     async def pause(self) -> None:
         await self._pauses.pause([p.name for p in self._projections])
@@ -120,7 +132,7 @@ async def rebuild(
     target: RebuildableStore,
     projections: Sequence[Projection],
     *,
-    page: int = 1000,
+    page: int = 5000,
     progress: Progress = lambda done, position: None,
     pauses: Pauses | None = None,
 ) -> int:

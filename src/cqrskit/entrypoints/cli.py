@@ -327,7 +327,7 @@ def _load_demo(named: Named, settings: Settings) -> int:
 
 @main.command()
 @click.argument("projection", required=False)
-@click.option("--page", default=1000, help="Events read at a time.")
+@click.option("--page", default=5000, help="Events read at a time.")
 @data_dir_option()
 @app_option
 def rebuild(projection: str | None, page: int, data_dir: str, named: Named) -> None:

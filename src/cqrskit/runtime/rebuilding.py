@@ -94,7 +94,7 @@ async def rebuild_views(
     settings: Settings,
     name: str | None,
     *,
-    page: int = 1000,
+    page: int = 5000,
     out: Callable[[str], None] = print,
     live: bool = False,
 ) -> int:
