@@ -153,30 +153,34 @@ class CartView(_Decoding):
 
 
 def _change_cart(doc: dict[str, Any], event: Any) -> None:
+    """Change the one line the event is about, in place; every line keeps the
+    keys of the answer in its order (sku, name, quantity, unit price, total)."""
     items: list[dict[str, Any]] = doc["items"]
-    line = next((x for x in items if x["sku"] == getattr(event, "sku", None)), None)
+    at = next(
+        (n for n, x in enumerate(items) if x["sku"] == getattr(event, "sku", None)),
+        None,
+    )
     if isinstance(event, c.ItemAdded):
-        if line is None:
-            line = {"sku": event.sku, "quantity": 0}
+        quantity = event.quantity + (0 if at is None else items[at]["quantity"])
+        line = {
+            "sku": event.sku,
+            "name": event.name,
+            "quantity": quantity,
+            "unit_price_cents": event.unit_price_cents,
+            "line_total_cents": quantity * event.unit_price_cents,
+        }
+        if at is None:
             items.append(line)
-        line["name"] = event.name
-        line["quantity"] += event.quantity
-        line["unit_price_cents"] = event.unit_price_cents
-    elif isinstance(event, c.QuantityChanged) and line is not None:
+        else:
+            items[at] = line
+    elif isinstance(event, c.QuantityChanged) and at is not None:
+        line = items[at]
         line["quantity"] = event.quantity
-    elif isinstance(event, c.ItemRemoved) and line is not None:
-        items.remove(line)
+        line["line_total_cents"] = event.quantity * line["unit_price_cents"]
+    elif isinstance(event, c.ItemRemoved) and at is not None:
+        del items[at]
     elif isinstance(event, c.CartCheckedOut):
         doc["status"] = "checked_out"
-    for item in items:
-        item["line_total_cents"] = item["quantity"] * item["unit_price_cents"]
-    doc["items"] = [
-        {
-            k: x[k]
-            for k in ("sku", "name", "quantity", "unit_price_cents", "line_total_cents")
-        }
-        for x in items
-    ]
 
 
 class OrderView(_Decoding):
