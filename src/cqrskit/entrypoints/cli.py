@@ -380,7 +380,7 @@ def _over_the_log(
     place on a terminal."""
     settings = Settings.from_env(data_dir=Path(data_dir))
     live = sys.stdout.isatty()
-    return asyncio.run(
+    return eventloop.run(
         work(named.app, settings, projection, page=page, out=click.echo, live=live)
     )
 
