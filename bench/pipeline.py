@@ -235,7 +235,9 @@ class PipelineRun:
     steady: float
     """From the first applied position seen until caught up."""
     relay_cpu: float
+    """Its start included."""
     projectors_cpu: float
+    """Since the relay started."""
     busy: float
     """The share of the machine's cores busy meanwhile (every process)."""
 
@@ -266,6 +268,7 @@ def run_pipeline(
         compare.admin(f'CREATE DATABASE "{storage.name}" TEMPLATE "{template.name}"')
     )
     pids = start_projectors(storage, projectors, processes)
+    idle_cpu = sum(cpu_seconds(pid) for pid in pids)  # their start, not the run's
     busy_before, started = machine_busy(), time.monotonic()
     relay = processes.start(
         f"relay-{storage.name}", storage.env, str(BIN / "cqrskit"),
@@ -280,7 +283,7 @@ def run_pipeline(
         ended - started,
         ended - (first or started),
         cpu_seconds(relay.pid),
-        sum(cpu_seconds(pid) for pid in pids),
+        sum(cpu_seconds(pid) for pid in pids) - idle_cpu,
         (busy[0] - busy_before[0]) / max(busy[1] - busy_before[1], 1),
     )
     processes.stop_all()
@@ -325,6 +328,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="2,000 carts")
     parser.add_argument("--profile", default=None, metavar="PREFIX")
     args = parser.parse_args()
+    # compare.sh stops its steps with SIGTERM: clean up as on Ctrl-C
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     carts = 2_000 if args.quick else args.carts
     events = carts * args.items
     run_id = f"pipe_{int(time.time())}_{os.getpid()}"
