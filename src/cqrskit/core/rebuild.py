@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 
 from cqrskit.core.deadletter import dead_letter_prefix, skipped_events
 from cqrskit.core.errors import ConcurrencyError
+from cqrskit.core.messages import RecordedEvent
 from cqrskit.core.pause import PauseBroken, Pauses
 from cqrskit.core.ports import EventStore, Rebuildable
 from cqrskit.core.projection import Projection, ProjectionRunner
+from cqrskit.core.wire import partition_for
 
 Progress = Callable[[int, int], None]
 """Called with (events applied so far, log position reached)."""
@@ -43,8 +46,10 @@ class Rebuild:
         *,
         page: int = 5000,
         progress: Progress = lambda done, position: None,
+        partitions: int = 1,
     ) -> None:
         self._store = store
+        self._partitions = partitions
         self._target = target
         self._projections = projections
         self._pauses = pauses
@@ -76,7 +81,7 @@ class Rebuild:
             while events := await ahead:
                 after = events[-1].position
                 ahead = asyncio.ensure_future(self._store.read_all(after, self._page))
-                await runner.handle(0, events)
+                await self._apply(runner, events)
                 self.position = after
                 self.done += len(events)
                 self._progress(self.done, self.position)
@@ -85,6 +90,17 @@ class Rebuild:
             ahead.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await ahead
+
+    async def _apply(
+        self, runner: ProjectionRunner, events: list[RecordedEvent]
+    ) -> None:
+        """Apply each partition's share of a page beside the others': their
+        views do not overlap (the streams of an entity share a partition), so
+        their read store round trips can overlap too."""
+        shares: dict[int, list[RecordedEvent]] = defaultdict(list)
+        for event in events:
+            shares[partition_for(event.stream_id, self._partitions)].append(event)
+        await asyncio.gather(*(runner.handle(p, share) for p, share in shares.items()))
 
     async def pause(self) -> None:
         await self._pauses.pause([p.name for p in self._projections])
@@ -135,6 +151,7 @@ async def rebuild(
     page: int = 5000,
     progress: Progress = lambda done, position: None,
     pauses: Pauses | None = None,
+    partitions: int = 1,
 ) -> int:
     """Rebuild `projections` on `target` beside live projectors; return how many
     events were read. Raises PauseBroken if a swap was refused."""
@@ -145,6 +162,7 @@ async def rebuild(
         pauses or Pauses(target),
         page=page,
         progress=progress,
+        partitions=partitions,
     )
     try:
         await steps.replay()

@@ -101,7 +101,12 @@ async def rebuild_views(
     heading = "rebuilding {names} from {url}"
     async with operator_run(app, settings, name, heading, out, live) as run:
         total = await rebuild(
-            run.store, run.target, run.projections, page=page, progress=run.progress
+            run.store,
+            run.target,
+            run.projections,
+            page=page,
+            progress=run.progress,
+            partitions=settings.partitions,
         )
         run.progress.finish()
         out(f"rebuilt {run.names}: {total:,} events in {run.elapsed:.1f} s, swapped in")
