@@ -42,10 +42,10 @@ def event_from_row(
     position, stream_id, version, type_, schema_version, data, metadata, at, *_ = row
     if isinstance(at, str):
         at = datetime.fromisoformat(at)
-    if metadata_seen is None:
-        meta = Metadata.from_dict(orjson.loads(metadata))
-    elif (meta := metadata_seen.get(metadata)) is None:
-        meta = metadata_seen[metadata] = Metadata.from_dict(orjson.loads(metadata))
+    seen = metadata_seen.get(metadata) if metadata_seen is not None else None
+    meta = seen or Metadata.from_dict(orjson.loads(metadata))
+    if metadata_seen is not None and seen is None:
+        metadata_seen[metadata] = meta
     return RecordedEvent(
         stream_id=stream_id,
         version=version,

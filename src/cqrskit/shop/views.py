@@ -162,7 +162,7 @@ def _change_cart(doc: dict[str, Any], event: Any) -> None:
     )
     if isinstance(event, c.ItemAdded):
         quantity = event.quantity + (0 if at is None else items[at]["quantity"])
-        line = {
+        line: dict[str, Any] = {
             "sku": event.sku,
             "name": event.name,
             "quantity": quantity,
@@ -174,9 +174,9 @@ def _change_cart(doc: dict[str, Any], event: Any) -> None:
         else:
             items[at] = line
     elif isinstance(event, c.QuantityChanged) and at is not None:
-        line = items[at]
-        line["quantity"] = event.quantity
-        line["line_total_cents"] = event.quantity * line["unit_price_cents"]
+        changed = items[at]
+        changed["quantity"] = event.quantity
+        changed["line_total_cents"] = event.quantity * changed["unit_price_cents"]
     elif isinstance(event, c.ItemRemoved) and at is not None:
         del items[at]
     elif isinstance(event, c.CartCheckedOut):
