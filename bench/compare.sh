@@ -11,7 +11,8 @@
 #                    commands, 64 for reads, as in issues 8 and 9)
 #   --workers W      uvicorn workers of every HTTP service, ours and the
 #                    anchors alike (default 2, as in issues 8 and 9)
-#   --quick          a smoke run: 2 s per target, fewer appends; the section
+#   --quick          a smoke run: 2 s per target, fewer appends (and 20,000
+#                    events in the pipeline instead of 200,000); the section
 #                    is printed, docs/benchmarks.md is left alone (unless --out)
 #   --profile PREFIX also samples `POST /products` and `POST /inventory/{sku}/
 #                    restock` on the command service with py-spy, each during a
@@ -313,6 +314,14 @@ step "$PY" "$REPO/bench/staleness.py" "$QUERY_URL" "$REDIS_URL?namespace=$RUN_ID
 stop "$QUERY_PID"
 anchor fastapi_redis_get anchor_redis_get "FastAPI + redis.asyncio, $W" \
     /products/READ-0 get "$READ_CONNECTIONS"
+
+# -- ours: relay → RabbitMQ → 1, 2, 4 projectors → Redis, and cqrskit rebuild --
+# (bench/pipeline.py: a scratch database, namespace and prefix of its own; it
+# starts and stops its processes, and writes its result lines itself)
+echo "compare.sh: pipeline: bench/pipeline.py$([ "$QUICK" = 1 ] && echo ' --quick')" >&2
+step "$PY" "$REPO/bench/pipeline.py" $([ "$QUICK" = 1 ] && echo --quick) \
+    >"$WORK/pipeline.log" 2>&1 || { cat "$WORK/pipeline.log" >&2; exit 1; }
+grep -v '^{' "$WORK/pipeline.log" >&2 || true
 
 # -- the table ----------------------------------------------------------------
 "$PY" "$REPO/bench/compare_report.py" "$COMPARE_RESULTS" --out "$OUT" \

@@ -40,6 +40,10 @@ MEASURED_ROWS = (
     "pgbench, one-row INSERT, 32 clients",
     "appends/s, one event each, 1 writer",
     "sync lag p50 (command acknowledged → visible)",
+    "pipeline, relay → RabbitMQ → 1 projector → Redis",
+    "pipeline, relay → RabbitMQ → 2 projectors → Redis",
+    "pipeline, relay → RabbitMQ → 4 projectors → Redis",
+    "`cqrskit rebuild`",
 )
 
 
@@ -47,7 +51,8 @@ async def run_databases() -> set[str]:
     conn = await asyncpg.connect(POSTGRES_URL)
     try:
         rows = await conn.fetch(
-            "SELECT datname FROM pg_database WHERE datname LIKE 'cmp\\_%'"
+            "SELECT datname FROM pg_database"
+            " WHERE datname LIKE 'cmp\\_%' OR datname LIKE 'pipe\\_%'"
         )
     finally:
         await conn.close()
@@ -74,6 +79,6 @@ def test_a_quick_run_fills_every_row_and_cleans_up(tmp_path: Path) -> None:
         row = next(line for line in text.splitlines() if line.startswith(f"| {label}"))
         # The first figure: req/s after the setup column, else the first cell.
         figure = row.split("|")[3 if label.startswith(("anchor", "ours")) else 2]
-        assert re.fullmatch(r" [0-9][0-9,.]* (ms )?", figure), row
+        assert re.fullmatch(r" [0-9][0-9,.]* (ms |events/s .*)?", figure), row
     assert re.search(r"hot views .* worst [0-9][0-9.]* ms", text), "no staleness"
     assert asyncio.run(run_databases()) == before

@@ -214,6 +214,7 @@ async def step_rebuild(
                 shop_projections(shop_codec()),
                 pauses,
                 page=7,
+                partitions=PARTITIONS,  # each page's partitions side by side
             )
         )
         progress[:] = [0]

@@ -28,55 +28,13 @@ from cqrskit.core.deadletter import (
 from cqrskit.core.errors import ConcurrencyError, ProjectionGap, StoreUnavailable
 from cqrskit.core.messages import RecordedEvent
 from cqrskit.core.pause import GENERATION, Clock, Sleep, break_expired, now_ms
-from cqrskit.core.ports import (
-    EventStore,
-    IndexEntry,
-    ReadStore,
-    VersionMove,
-    ViewChanges,
-)
+from cqrskit.core.ports import EventStore, ReadStore, VersionMove
 from cqrskit.core.progress import Applied, applied_mark
+from cqrskit.core.view import View
+
+__all__ = ["Projection", "ProjectionRunner", "View"]
 
 log = logging.getLogger(__name__)
-
-
-class View:
-    """A projection's window on the read store for one batch: reads see the
-    batch's own writes; nothing is written until the runner commits."""
-
-    def __init__(self, store: ReadStore) -> None:
-        self._store = store
-        self._read: dict[str, bytes | None] = {}
-        self.changes = ViewChanges.empty()
-
-    async def prefetch(self, keys: Sequence[str]) -> None:
-        """Read the documents a batch will need in one round trip."""
-        wanted = [k for k in dict.fromkeys(keys) if k not in self._read]
-        if wanted:
-            self._read.update(
-                zip(wanted, await self._store.get_many(wanted), strict=True)
-            )
-
-    async def get(self, key: str) -> bytes | None:
-        if key in self.changes.docs:
-            return self.changes.docs[key]
-        if key not in self._read:
-            self._read[key] = await self._store.get(key)
-        return self._read[key]
-
-    def put(self, key: str, value: bytes) -> None:
-        self.changes.docs[key] = value
-
-    def delete(self, key: str) -> None:
-        self.changes.docs[key] = None
-
-    def index_put(self, index: str, entry: IndexEntry) -> None:
-        self.changes.index_removes.discard((index, entry.member))
-        self.changes.index_puts[(index, entry.member)] = entry
-
-    def index_remove(self, index: str, member: str) -> None:
-        self.changes.index_puts.pop((index, member), None)
-        self.changes.index_removes.add((index, member))
 
 
 class Projection(Protocol):
@@ -142,8 +100,11 @@ class ProjectionRunner:
         (or passed over as a duplicate, skipped or parked)."""
 
     async def handle(self, partition: int, events: Sequence[RecordedEvent]) -> None:
+        categories = [e.category for e in events]  # once, not once per projection
         for projection in self._projections:
-            relevant = [e for e in events if e.category in projection.categories]
+            wanted = projection.categories
+            pairs = zip(events, categories, strict=True)
+            relevant = [e for e, category in pairs if category in wanted]
             if relevant:
                 await self._run(projection, relevant, partition)
                 last, key = relevant[-1], (projection.name, partition)

@@ -12,13 +12,18 @@ fails its commit guard afterwards and is applied again on the new views.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 
 from cqrskit.core.deadletter import dead_letter_prefix, skipped_events
 from cqrskit.core.errors import ConcurrencyError
+from cqrskit.core.messages import RecordedEvent
 from cqrskit.core.pause import PauseBroken, Pauses
 from cqrskit.core.ports import EventStore, Rebuildable
 from cqrskit.core.projection import Projection, ProjectionRunner
+from cqrskit.core.wire import partition_for
 
 Progress = Callable[[int, int], None]
 """Called with (events applied so far, log position reached)."""
@@ -39,10 +44,12 @@ class Rebuild:
         projections: Sequence[Projection],
         pauses: Pauses,
         *,
-        page: int = 1000,
+        page: int = 5000,
         progress: Progress = lambda done, position: None,
+        partitions: int = 1,
     ) -> None:
         self._store = store
+        self._partitions = partitions
         self._target = target
         self._projections = projections
         self._pauses = pauses
@@ -67,12 +74,33 @@ class Rebuild:
             max_failures=1,
             skips=skips,
         )
-        while events := await self._store.read_all(self.position, self._page):
-            await runner.handle(0, events)
-            self.position = events[-1].position
-            self.done += len(events)
-            self._progress(self.done, self.position)
-            await self._pauses.refresh()
+        # The next page is read while this one is applied: the event store's
+        # and the read store's round trips overlap.
+        ahead = asyncio.ensure_future(self._store.read_all(self.position, self._page))
+        try:
+            while events := await ahead:
+                after = events[-1].position
+                ahead = asyncio.ensure_future(self._store.read_all(after, self._page))
+                await self._apply(runner, events)
+                self.position = after
+                self.done += len(events)
+                self._progress(self.done, self.position)
+                await self._pauses.refresh()
+        finally:
+            ahead.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await ahead
+
+    async def _apply(
+        self, runner: ProjectionRunner, events: list[RecordedEvent]
+    ) -> None:
+        """Apply each partition's share of a page beside the others': their
+        views do not overlap (the streams of an entity share a partition), so
+        their read store round trips can overlap too."""
+        shares: dict[int, list[RecordedEvent]] = defaultdict(list)
+        for event in events:
+            shares[partition_for(event.stream_id, self._partitions)].append(event)
+        await asyncio.gather(*(runner.handle(p, share) for p, share in shares.items()))
 
     async def pause(self) -> None:
         await self._pauses.pause([p.name for p in self._projections])
@@ -120,9 +148,10 @@ async def rebuild(
     target: RebuildableStore,
     projections: Sequence[Projection],
     *,
-    page: int = 1000,
+    page: int = 5000,
     progress: Progress = lambda done, position: None,
     pauses: Pauses | None = None,
+    partitions: int = 1,
 ) -> int:
     """Rebuild `projections` on `target` beside live projectors; return how many
     events were read. Raises PauseBroken if a swap was refused."""
@@ -133,6 +162,7 @@ async def rebuild(
         pauses or Pauses(target),
         page=page,
         progress=progress,
+        partitions=partitions,
     )
     try:
         await steps.replay()

@@ -53,7 +53,7 @@ class Relay:
         broker: Broker,
         *,
         name: str = "relay",
-        batch_size: int = 1000,
+        batch_size: int = 5000,
         poll_interval: float = 0.01,
         recheck: float = 0.01,
         fence: Callable[[], bool] = lambda: True,

@@ -1,4 +1,13 @@
-"""The wire form of event batches (broker messages) and the partitioning rule."""
+"""The wire form of event batches (broker messages) and the partitioning rule.
+
+A batch is one JSON object, `{"v": 2, "metadata": [...], "events": [...]}`:
+each event a row `[stream_id, version, position, type, schema_version,
+recorded_at, metadata, data]` whose `metadata` is an index into the batch's
+list (the events of one append share theirs), so neither side spells out a
+key name or a metadata per event. The first form, a list of one object per
+event, is still read: projectors read both, so they can be upgraded before the
+relay.
+"""
 
 from __future__ import annotations
 
@@ -57,8 +66,49 @@ class Delivered(list[RecordedEvent]):
 
 
 def encode_batch(events: Sequence[RecordedEvent]) -> bytes:
-    return orjson.dumps([event_to_dict(e) for e in events])
+    metadata: dict[int, int] = {}  # by id: a page of the log shares them
+    shared: list[Metadata] = []
+    rows = []
+    for e in events:
+        if (index := metadata.get(id(e.metadata))) is None:
+            index = metadata[id(e.metadata)] = len(shared)
+            shared.append(e.metadata)
+        rows.append(
+            (
+                e.stream_id,
+                e.version,
+                e.position,
+                e.type,
+                e.schema_version,
+                e.recorded_at.isoformat(),
+                index,
+                e.data,
+            )
+        )
+    metadata_dicts = [m.as_dict() for m in shared]
+    return orjson.dumps({"v": 2, "metadata": metadata_dicts, "events": rows})
 
 
 def decode_batch(body: bytes, published_at: float | None = None) -> Delivered:
-    return Delivered([event_from_dict(raw) for raw in orjson.loads(body)], published_at)
+    raw = orjson.loads(body)
+    if isinstance(raw, list):  # the first form: one object per event
+        return Delivered([event_from_dict(e) for e in raw], published_at)
+    metadata = [Metadata.from_dict(m) for m in raw["metadata"]]
+    times: dict[str, datetime] = {}
+    events = []
+    for stream_id, version, position, type_, schema, at, meta, data in raw["events"]:
+        if (recorded_at := times.get(at)) is None:
+            recorded_at = times[at] = datetime.fromisoformat(at)
+        events.append(
+            RecordedEvent(
+                stream_id,
+                version,
+                position,
+                type_,
+                data,
+                recorded_at,
+                schema,
+                metadata[meta],
+            )
+        )
+    return Delivered(events, published_at)

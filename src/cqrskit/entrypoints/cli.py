@@ -354,7 +354,7 @@ def _load_demo(named: Named, settings: Settings) -> int:
 
 @main.command()
 @click.argument("projection", required=False)
-@click.option("--page", default=1000, help="Events read at a time.")
+@click.option("--page", default=5000, help="Events read at a time.")
 @data_dir_option()
 @app_option
 def rebuild(projection: str | None, page: int, data_dir: str, named: Named) -> None:
@@ -407,7 +407,7 @@ def _over_the_log(
     place on a terminal."""
     settings = Settings.from_env(data_dir=Path(data_dir))
     live = sys.stdout.isatty()
-    return asyncio.run(
+    return eventloop.run(
         work(named.app, settings, projection, page=page, out=click.echo, live=live)
     )
 

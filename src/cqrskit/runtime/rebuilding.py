@@ -94,14 +94,19 @@ async def rebuild_views(
     settings: Settings,
     name: str | None,
     *,
-    page: int = 1000,
+    page: int = 5000,
     out: Callable[[str], None] = print,
     live: bool = False,
 ) -> int:
     heading = "rebuilding {names} from {url}"
     async with operator_run(app, settings, name, heading, out, live) as run:
         total = await rebuild(
-            run.store, run.target, run.projections, page=page, progress=run.progress
+            run.store,
+            run.target,
+            run.projections,
+            page=page,
+            progress=run.progress,
+            partitions=settings.partitions,
         )
         run.progress.finish()
         out(f"rebuilt {run.names}: {total:,} events in {run.elapsed:.1f} s, swapped in")

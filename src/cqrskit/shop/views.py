@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
-
 from cqrskit.core.codec import EventCodec
 from cqrskit.core.messages import RecordedEvent
 from cqrskit.core.ports import IndexEntry
@@ -40,8 +38,8 @@ def history_index(customer_id: str) -> str:
 
 
 async def _load(view: View, key: str) -> dict[str, Any] | None:
-    raw = await view.get(key)
-    return None if raw is None else orjson.loads(raw)
+    doc: dict[str, Any] | None = await view.get_json(key)
+    return doc
 
 
 class _Decoding:
@@ -86,7 +84,7 @@ class CatalogView(_Decoding):
                 "discontinued": False,
             }
             self._index(view, doc)
-            view.put(product_key(event.sku), orjson.dumps(doc))
+            view.put_json(product_key(event.sku), doc)
         elif isinstance(event, i.StockAdded | i.StockReserved | i.StockReleased):
             await self._stock(event, view)
         elif isinstance(
@@ -105,17 +103,17 @@ class CatalogView(_Decoding):
             self._index(view, doc)
         else:
             doc["discontinued"] = True
-        view.put(product_key(event.sku), orjson.dumps(doc))
+        view.put_json(product_key(event.sku), doc)
 
     async def _stock(self, event: Any, view: View) -> None:
         sign = -1 if isinstance(event, i.StockReserved) else 1
         stock = await _load(view, f"stock:{event.sku}") or {"available": 0}
         stock["available"] += sign * event.quantity
-        view.put(f"stock:{event.sku}", orjson.dumps(stock))
+        view.put_json(f"stock:{event.sku}", stock)
         doc = await _load(view, product_key(event.sku))
         if doc is not None:
             doc["available"] = stock["available"]
-            view.put(product_key(event.sku), orjson.dumps(doc))
+            view.put_json(product_key(event.sku), doc)
 
     @staticmethod
     def _index(view: View, doc: dict[str, Any]) -> None:
@@ -151,34 +149,38 @@ class CartView(_Decoding):
             doc = loaded
             _change_cart(doc, event)
         doc["total_cents"] = sum(item["line_total_cents"] for item in doc["items"])
-        view.put(key, orjson.dumps(doc))
+        view.put_json(key, doc)
 
 
 def _change_cart(doc: dict[str, Any], event: Any) -> None:
+    """Change the one line the event is about, in place; every line keeps the
+    keys of the answer in its order (sku, name, quantity, unit price, total)."""
     items: list[dict[str, Any]] = doc["items"]
-    line = next((x for x in items if x["sku"] == getattr(event, "sku", None)), None)
+    at = next(
+        (n for n, x in enumerate(items) if x["sku"] == getattr(event, "sku", None)),
+        None,
+    )
     if isinstance(event, c.ItemAdded):
-        if line is None:
-            line = {"sku": event.sku, "quantity": 0}
+        quantity = event.quantity + (0 if at is None else items[at]["quantity"])
+        line: dict[str, Any] = {
+            "sku": event.sku,
+            "name": event.name,
+            "quantity": quantity,
+            "unit_price_cents": event.unit_price_cents,
+            "line_total_cents": quantity * event.unit_price_cents,
+        }
+        if at is None:
             items.append(line)
-        line["name"] = event.name
-        line["quantity"] += event.quantity
-        line["unit_price_cents"] = event.unit_price_cents
-    elif isinstance(event, c.QuantityChanged) and line is not None:
-        line["quantity"] = event.quantity
-    elif isinstance(event, c.ItemRemoved) and line is not None:
-        items.remove(line)
+        else:
+            items[at] = line
+    elif isinstance(event, c.QuantityChanged) and at is not None:
+        changed = items[at]
+        changed["quantity"] = event.quantity
+        changed["line_total_cents"] = event.quantity * changed["unit_price_cents"]
+    elif isinstance(event, c.ItemRemoved) and at is not None:
+        del items[at]
     elif isinstance(event, c.CartCheckedOut):
         doc["status"] = "checked_out"
-    for item in items:
-        item["line_total_cents"] = item["quantity"] * item["unit_price_cents"]
-    doc["items"] = [
-        {
-            k: x[k]
-            for k in ("sku", "name", "quantity", "unit_price_cents", "line_total_cents")
-        }
-        for x in items
-    ]
 
 
 class OrderView(_Decoding):
@@ -203,7 +205,7 @@ class OrderView(_Decoding):
                 "status": "placed",
                 "placed_at": event.placed_at,
             }
-            view.put(key, orjson.dumps(doc))
+            view.put_json(key, doc)
             entry = IndexEntry(event.order_id, event.placed_at)
             view.index_put(history_index(event.customer_id), entry)
         elif isinstance(event, o.OrderShipped | o.OrderCancelled):
@@ -213,7 +215,7 @@ class OrderView(_Decoding):
             loaded["status"] = (
                 "shipped" if isinstance(event, o.OrderShipped) else "cancelled"
             )
-            view.put(key, orjson.dumps(loaded))
+            view.put_json(key, loaded)
 
 
 def _line(line: o.OrderLine) -> dict[str, Any]:

@@ -39,7 +39,7 @@ from datetime import datetime
 import asyncpg
 import orjson
 
-from cqrskit.adapters._event_rows import as_utc, event_from_row, utc_now
+from cqrskit.adapters._event_rows import as_utc, events_from_rows, utc_now
 from cqrskit.adapters.postgres import _statements as sql
 from cqrskit.adapters.postgres._database import migrate, open_pool, translate_errors
 from cqrskit.adapters.postgres._notify import CommitNotices
@@ -130,7 +130,7 @@ class PostgresEventStore:
     ) -> list[RecordedEvent]:
         async with self._connection() as conn:
             rows = await conn.fetch(sql.READ_STREAM, stream_id, from_version)
-        return [event_from_row(row) for row in rows]
+        return events_from_rows(rows)
 
     async def streams(
         self, prefix: str = "", after: str | None = None, limit: int = 50
@@ -146,7 +146,7 @@ class PostgresEventStore:
             rows = await conn.fetch(
                 sql.READ_STREAM_PAGE, stream_id, from_version, limit
             )
-        return [event_from_row(row) for row in rows]
+        return events_from_rows(rows)
 
     async def read_all(self, after: int, limit: int) -> list[RecordedEvent]:
         """Committed events after the one at position `after`, in log order.
@@ -157,7 +157,7 @@ class PostgresEventStore:
             rows = await conn.fetch(sql.READ_ALL, after, limit)
             if len(rows) < limit and await self._settle(conn, after, rows):
                 rows = await conn.fetch(sql.READ_ALL, after, limit)
-        return [event_from_row(row) for row in rows]
+        return events_from_rows(rows)
 
     async def head(self) -> int:
         """The last event in log order below the snapshot's xmin: an event of

@@ -18,7 +18,7 @@ import aiosqlite
 import orjson
 
 from cqrskit.adapters._commits import CommitSignal
-from cqrskit.adapters._event_rows import as_utc, dumps, event_from_row, utc_now
+from cqrskit.adapters._event_rows import as_utc, dumps, events_from_rows, utc_now
 from cqrskit.adapters.sqlite._database import (
     Migration,
     SqliteDatabase,
@@ -165,7 +165,7 @@ class SqliteEventStore:
             " WHERE stream_id = ? AND version >= ? ORDER BY version",
             (stream_id, from_version),
         )
-        return [event_from_row(row) for row in rows]
+        return events_from_rows(rows)
 
     async def streams(
         self, prefix: str = "", after: str | None = None, limit: int = 50
@@ -186,7 +186,7 @@ class SqliteEventStore:
             " WHERE stream_id = ? AND version >= ? ORDER BY version LIMIT ?",
             (stream_id, from_version, limit),
         )
-        return [event_from_row(row) for row in rows]
+        return events_from_rows(rows)
 
     async def read_all(self, after: int, limit: int) -> list[RecordedEvent]:
         rows = await self._db.fetch(
@@ -194,7 +194,7 @@ class SqliteEventStore:
             " WHERE position > ? ORDER BY position LIMIT ?",
             (after, limit),
         )
-        return [event_from_row(row) for row in rows]
+        return events_from_rows(rows)
 
     async def head(self) -> int:
         rows = await self._db.fetch("SELECT max(position) FROM events", ())
