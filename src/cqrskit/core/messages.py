@@ -89,6 +89,16 @@ class RecordedEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class LogEntry:
+    """Where an event sits in the log, and when it was recorded: what measuring
+    lag needs, read without the event's data or metadata."""
+
+    position: int
+    stream_id: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Ack:
     """The whole answer of a command handler (CQS): where its events landed."""
 

@@ -6,7 +6,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass
 from typing import Protocol, Self, runtime_checkable
 
-from cqrskit.core.messages import JsonDict, Metadata, RecordedEvent, StreamAppend
+from cqrskit.core.messages import (
+    JsonDict,
+    LogEntry,
+    Metadata,
+    RecordedEvent,
+    StreamAppend,
+)
 
 
 class EventStore(Protocol):
@@ -48,6 +54,15 @@ class CommitFeed(Protocol):
         (where the store can tell) in others: several appends may yield once,
         and a yield may find nothing new. Raise StoreUnavailable once it can
         no longer hear; a new call listens again."""
+        ...
+
+
+class LogIndex(Protocol):
+    """The log without the events' contents: cheap enough to measure lag by."""
+
+    async def read_entries(self, after: int, limit: int) -> list[LogEntry]:
+        """The entries of the events `read_all(after, limit)` would return, in
+        the same order (an event still settling may be left for a later read)."""
         ...
 
 
@@ -289,7 +304,7 @@ class Watchable(Protocol):
         ...
 
 
-class EventLog(EventStore, PositionStore, CommitFeed, Protocol):
+class EventLog(EventStore, LogIndex, PositionStore, CommitFeed, Protocol):
     """An event store that also keeps the relay's position, in the same
     database, and tells the relay of commits."""
 

@@ -4,9 +4,10 @@ A projection keeps, per partition, the position of the last event it applied
 there, as a pseudo-checkpoint (`$applied:<partition>`) moved in the same
 commit as its stream checkpoints (so it costs no round trip of its own). Its
 lag in a partition is then what the log holds after that position, in that
-partition and in the projection's categories: counted by reading the log from
-the lowest applied position (`pending`), at most `limit` events, so the cost
-of measuring grows with the lag and not with the log. The lag in seconds is
+partition and in the projection's categories: counted by reading the log's
+entries (position, stream, time; no event data) from the lowest applied
+position (`pending`), at most `limit` of them, so the cost of measuring grows
+with the lag and not with the log. The lag in seconds is
 the age of the oldest such event: 0 when caught up, growing while a stopped or
 slow projector leaves events waiting.
 
@@ -20,8 +21,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
-from cqrskit.core.messages import RecordedEvent
+from cqrskit.core.messages import stream_category
 from cqrskit.core.wire import partition_for
 
 APPLIED = "$applied:"
@@ -51,6 +53,17 @@ class Lag:
     """The count stopped at the measuring limit: the lag is at least `events`."""
 
 
+class Logged(Protocol):
+    """What lag needs of an event in the log (a `LogEntry`, a `RecordedEvent`)."""
+
+    @property
+    def position(self) -> int: ...
+    @property
+    def stream_id(self) -> str: ...
+    @property
+    def recorded_at(self) -> datetime: ...
+
+
 def relay_lag(head: int, position: int) -> int:
     """Events the relay has yet to publish (positions are dense; a late
     commit below the relay's cursor can make the head trail it for a moment)."""
@@ -74,7 +87,7 @@ def lags(
     applied: Mapping[int, int],
     partitions: int,
     categories: frozenset[str],
-    pending: Sequence[RecordedEvent],
+    pending: Sequence[Logged],
     now: datetime,
     *,
     capped: bool = False,
@@ -85,11 +98,17 @@ def lags(
     floor = start_of(applied)
     counts = dict.fromkeys(range(partitions), 0)
     oldest: dict[int, datetime] = {}
+    partition_of: dict[str, int | None] = {}  # None: not of `categories`
     for event in pending:
-        if event.category not in categories:
-            continue
-        partition = partition_for(event.stream_id, partitions)
-        if event.position <= applied.get(partition, floor):
+        stream = event.stream_id
+        if stream not in partition_of:
+            partition_of[stream] = (
+                partition_for(stream, partitions)
+                if stream_category(stream) in categories
+                else None
+            )
+        partition = partition_of[stream]
+        if partition is None or event.position <= applied.get(partition, floor):
             continue
         counts[partition] += 1
         oldest.setdefault(partition, event.recorded_at)

@@ -68,7 +68,7 @@ class LagMetrics(Collector):
         if relay is not None:
             saved = await store.load_position("relay")
             self.relay_position = max(relay.position, saved)
-            oldest = await store.read_all(self.relay_position, 1)
+            oldest = await store.read_entries(self.relay_position, 1)
             when = oldest[0].recorded_at if oldest else None
             self.relay_seconds = age(when, datetime.now(UTC))
         views = self._views()

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cqrskit.core.deadletter import parked
-from cqrskit.core.messages import RecordedEvent
-from cqrskit.core.ports import EventLog, EventStore, LeaseHolder, ReadStore
+from cqrskit.core.messages import LogEntry
+from cqrskit.core.ports import EventLog, LeaseHolder, LogIndex, ReadStore
 from cqrskit.core.progress import Lag, age, applied_mark, lags, relay_lag, start_of
 from cqrskit.core.projection import Projection
 from cqrskit.core.sharing import assign
@@ -69,13 +69,13 @@ class Status:
 
 
 async def read_log(
-    store: EventStore, after: int, head: int, limit: int = SCAN_LIMIT
-) -> tuple[list[RecordedEvent], bool]:
-    """The log after `after` up to `head`, at most `limit` events; and whether
-    it stopped at the limit before the head."""
-    events: list[RecordedEvent] = []
+    store: LogIndex, after: int, head: int, limit: int = SCAN_LIMIT
+) -> tuple[list[LogEntry], bool]:
+    """The log's entries after `after` up to `head`, at most `limit`; and
+    whether it stopped at the limit before the head."""
+    events: list[LogEntry] = []
     while after < head and len(events) < limit:
-        page = await store.read_all(after, min(_PAGE, limit - len(events)))
+        page = await store.read_entries(after, min(_PAGE, limit - len(events)))
         if not page:
             break
         events += page
@@ -93,7 +93,7 @@ async def applied_positions(
 
 
 async def projection_lags(
-    events: EventStore,
+    events: LogIndex,
     views: ReadStore,
     projections: Sequence[Projection],
     partitions: int,
@@ -121,7 +121,7 @@ async def relay_status(store: EventLog, settings: Settings, head: int) -> RelayS
         return RelayStatus(True, None, None, None, None)
     position = await store.load_position("relay")
     leader = await adapters.lease_holder(settings.event_store_url, "relay")
-    oldest = await store.read_all(position, 1) if position < head else []
+    oldest = await store.read_entries(position, 1) if position < head else []
     seconds = age(oldest[0].recorded_at if oldest else None, datetime.now(UTC))
     return RelayStatus(False, leader, position, relay_lag(head, position), seconds)
 

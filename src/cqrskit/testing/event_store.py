@@ -13,7 +13,13 @@ import pytest
 import pytest_asyncio
 
 from cqrskit.core.errors import ConcurrencyError
-from cqrskit.core.messages import Metadata, NewEvent, RecordedEvent, StreamAppend
+from cqrskit.core.messages import (
+    LogEntry,
+    Metadata,
+    NewEvent,
+    RecordedEvent,
+    StreamAppend,
+)
 from cqrskit.core.ports import EventLog, EventStore, PositionStore
 from cqrskit.testing._handles import Handles, Opener
 
@@ -309,6 +315,22 @@ class EventStoreContract(EventStoreFixtures):
         assert len(full) == 10
         assert [r.position for r in await event_store.read_all(4, 2)] == [5, 6]
         assert await event_store.read_all(10, 5) == []
+
+    async def test_log_entries_are_the_log_without_its_contents(
+        self, event_store: EventLog
+    ) -> None:
+        for i in range(7):
+            await append(event_store, f"cart-{i % 3}", i // 3)
+        full = await everything(event_store)
+
+        pages: list[LogEntry] = []
+        for _ in range(3):
+            after = pages[-1].position if pages else 0
+            pages.extend(await event_store.read_entries(after, 3))
+
+        assert pages == [LogEntry(e.position, e.stream_id, e.recorded_at) for e in full]
+        assert [e.position for e in await event_store.read_entries(4, 2)] == [5, 6]
+        assert await event_store.read_entries(7, 5) == []
 
     async def test_the_head_is_the_last_event_a_reader_of_the_log_gets(
         self, event_store: EventStore

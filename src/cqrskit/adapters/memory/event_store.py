@@ -10,7 +10,7 @@ import orjson
 
 from cqrskit.adapters._commits import CommitSignal
 from cqrskit.core.errors import ConcurrencyError
-from cqrskit.core.messages import Metadata, RecordedEvent, StreamAppend
+from cqrskit.core.messages import LogEntry, Metadata, RecordedEvent, StreamAppend
 from cqrskit.core.ports import Snapshot, StreamSummary
 
 
@@ -84,6 +84,12 @@ class InMemoryEventStore:
 
     async def read_all(self, after: int, limit: int) -> list[RecordedEvent]:
         return self._log[after : after + limit]
+
+    async def read_entries(self, after: int, limit: int) -> list[LogEntry]:
+        return [
+            LogEntry(e.position, e.stream_id, e.recorded_at)
+            for e in self._log[after : after + limit]
+        ]
 
     async def head(self) -> int:
         return len(self._log)

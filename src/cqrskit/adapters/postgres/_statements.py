@@ -155,6 +155,13 @@ WHERE {_AFTER_CURSOR}
 ORDER BY tx, position
 LIMIT $2
 """
+READ_ENTRIES = f"""
+SELECT position, stream_id, recorded_at FROM events
+WHERE {_AFTER_CURSOR}
+  AND tx < pg_snapshot_xmin(pg_current_snapshot())
+ORDER BY tx, position
+LIMIT $2
+"""
 HEAD = """
 SELECT position FROM events
 WHERE tx < pg_snapshot_xmin(pg_current_snapshot())

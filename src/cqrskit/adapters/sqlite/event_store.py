@@ -26,7 +26,13 @@ from cqrskit.adapters.sqlite._database import (
     placeholders,
 )
 from cqrskit.core.errors import ConcurrencyError
-from cqrskit.core.messages import Metadata, NewEvent, RecordedEvent, StreamAppend
+from cqrskit.core.messages import (
+    LogEntry,
+    Metadata,
+    NewEvent,
+    RecordedEvent,
+    StreamAppend,
+)
 from cqrskit.core.ports import Snapshot, StreamSummary
 
 _MIGRATIONS: tuple[Migration, ...] = (
@@ -195,6 +201,17 @@ class SqliteEventStore:
             (after, limit),
         )
         return events_from_rows(rows)
+
+    async def read_entries(self, after: int, limit: int) -> list[LogEntry]:
+        rows = await self._db.fetch(
+            "SELECT position, stream_id, recorded_at FROM events"
+            " WHERE position > ? ORDER BY position LIMIT ?",
+            (after, limit),
+        )
+        return [
+            LogEntry(int(r[0]), str(r[1]), as_utc(datetime.fromisoformat(r[2])))
+            for r in rows
+        ]
 
     async def head(self) -> int:
         rows = await self._db.fetch("SELECT max(position) FROM events", ())
