@@ -3,6 +3,7 @@ projection runner records per partition with its checkpoints."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -152,3 +153,47 @@ async def test_the_lag_metrics_read_the_relay_and_each_projection_from_the_store
     await relay.pump()
     await lags.refresh()
     assert "cqrskit_relay_lag_events 0.0" in generate_latest(registry).decode()
+
+
+class CountedHeads(InMemoryEventStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.heads = 0
+
+    async def head(self) -> int:
+        self.heads += 1
+        return await super().head()
+
+
+async def turns(n: int = 5) -> None:
+    for _ in range(n):
+        await asyncio.sleep(0)
+
+
+async def test_lag_metrics_stop_reading_the_stores_while_nobody_scrapes_them() -> None:
+    events, now = CountedHeads(), [0.0]
+    await events.append(
+        [StreamAppend("cart-1", 0, [NewEvent("Happened", {})])], metadata=Metadata()
+    )
+    lags = LagMetrics(lambda: events, every=0, idle=60, clock=lambda: now[0])
+    registry = CollectorRegistry()
+    registry.register(lags)
+    watching = asyncio.create_task(lags.watch())
+    try:
+        await turns()
+        assert events.heads > 0  # refreshing from the start
+        now[0] = 100.0  # a minute and more without a scrape
+        await turns()
+        idle_since = events.heads
+        await turns()
+        assert events.heads == idle_since
+
+        woken = generate_latest(registry).decode()
+        await turns()
+        fresh = generate_latest(registry).decode()
+    finally:
+        watching.cancel()
+
+    assert "cqrskit_event_store_head_position" not in woken  # too old to show
+    assert events.heads > idle_since
+    assert "cqrskit_event_store_head_position 1.0" in fresh

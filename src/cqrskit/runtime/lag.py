@@ -3,10 +3,15 @@ relay (head, its position, lag in events and seconds) and the projectors (per
 projection and partition: applied position, lag in events and seconds).
 
 The numbers come from the stores (`runtime.status`, the same reading as
-`cqrskit status`), refreshed in the background every `every` seconds (reading at
-most `limit` events of the log, so a lag past it reads as `limit`), so a
-scrape never waits on a store. Every projector reports every partition of
-the shared read store: the values agree, so take `max` across processes.
+`cqrskit status`: the log's entries, not its events), refreshed in the
+background every `every` seconds (reading at most `limit` entries of the log,
+so a lag past it reads as `limit`), so a scrape never waits on a store. The
+refreshing follows the scrapes: it runs from the start and while the metrics
+were scraped in the last `idle` seconds, then waits for the next scrape, so a
+process nobody scrapes stops reading. That scrape gets no lag figures (they
+would be old); the refresh it wakes serves the next one. Every projector
+reports every partition of the shared read store: the values agree, so take
+`max` across processes.
 
 `SyncStageMetrics` is the other view of lag: how long batches took through
 each stage from commit to the read store (`core.stages`), as a histogram.
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 
@@ -36,7 +42,7 @@ log = logging.getLogger(__name__)
 class LagMetrics(Collector):
     """`relay` and `views` say which parts a process has (None: not this one);
     they are callables because a role opens its adapters after it registers
-    its metrics."""
+    its metrics. Scraped on the event loop that runs `watch` (the ops routes)."""
 
     def __init__(
         self,
@@ -48,18 +54,25 @@ class LagMetrics(Collector):
         partitions: int = 1,
         every: float = 5.0,
         limit: int = 10_000,
+        idle: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._events, self._relay, self._views = events, relay, views
         self._projections = projections
         self._partitions = partitions
         self._every = every
         self._limit = limit
+        self._idle, self._clock = idle, clock
+        self._scraped = clock()  # refresh from the start
+        self._refreshed: float | None = None
+        self._wake = asyncio.Event()
         self.head = 0
         self.relay_position = 0
         self.relay_seconds = 0.0
         self.lags: dict[str, dict[int, Lag]] = {}
 
     async def refresh(self) -> None:
+        self._refreshed = self._clock()
         store = self._events()
         if store is None:
             return
@@ -83,8 +96,12 @@ class LagMetrics(Collector):
             )
 
     async def watch(self) -> None:
-        """Refresh until cancelled; a store that cannot serve is tried again."""
+        """Refresh until cancelled, while scraped; a store that cannot serve is
+        tried again."""
         while True:
+            if self._clock() - self._scraped > self._idle:
+                self._wake.clear()
+                await self._wake.wait()
             try:
                 await self.refresh()
             except StoreUnavailable as e:
@@ -92,6 +109,14 @@ class LagMetrics(Collector):
             await asyncio.sleep(self._every)
 
     def collect(self) -> Iterator[Metric]:
+        now = self._clock()
+        self._scraped = now
+        self._wake.set()
+        if self._refreshed is not None and now - self._refreshed > self._idle:
+            return  # left unrefreshed while nobody scraped: the next scrape
+        yield from self._families()
+
+    def _families(self) -> Iterator[Metric]:
         yield GaugeMetricFamily(
             "cqrskit_event_store_head_position",
             "Position of the last event a relay may publish now",
