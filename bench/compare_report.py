@@ -263,7 +263,19 @@ def pipeline_rows(results: dict[str, dict[str, object]]) -> list[str]:
         else:
             goal = f"≥ {target:,} events/s"
         lines.append(f"| {label} | {measured} | {goal} |")
-    return lines
+    return [*lines, *lag_refresh_row(results.get("lag_refresh", {}))]
+
+
+def lag_refresh_row(r: dict[str, object]) -> list[str]:
+    """One refresh of the lag metrics beside reading its window whole."""
+    cpu, whole = r.get("refresh_cpu_ms"), r.get("decoded_cpu_ms")
+    if not (isinstance(cpu, float) and isinstance(whole, float)):
+        return []
+    return [
+        f"| lag metrics refresh, {num(r.get('events'))} pending events | CPU "
+        f"{cpu:.1f} ms ({cpu / whole:.2f} of reading them whole with `read_all`: "
+        f"{whole:.1f} ms) | measured |"
+    ]
 
 
 def section(results: dict[str, dict[str, object]], args: argparse.Namespace) -> str:

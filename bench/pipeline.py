@@ -43,6 +43,7 @@ import redis.asyncio as redis
 
 sys.path.insert(0, str(Path(__file__).parent))
 import compare
+import lag_refresh
 
 from cqrskit.adapters.postgres import PostgresEventStore
 from cqrskit.adapters.rabbitmq import drop_topology
@@ -352,6 +353,11 @@ def main() -> None:
     try:
         print(f"pipeline: appending {carts:,} carts x {args.items} = {events:,} events")
         targets = asyncio.run(load_log(template, carts, args.items))
+        refresh = asyncio.run(lag_refresh.measure(compare.database_url(template.name)))
+        print(lag_refresh.describe(refresh))
+        compare.emit(
+            {**refresh, "command": "bench/lag_refresh.py (in bench/pipeline.py)"}
+        )
         for projectors, storage in runs:
             run = run_pipeline(
                 template, storage, projectors, targets, processes, args.profile
