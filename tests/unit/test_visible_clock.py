@@ -67,7 +67,7 @@ async def test_notices_of_documents_alone_are_not_timed() -> None:
 
 async def test_notices_during_a_read_are_read_together_next() -> None:
     store, stages = Store(age=0.004), Stages()
-    clock = VisibleClock(store, stages)
+    clock = VisibleClock(store, stages, every=0)
     store.answer.clear()
 
     clock.changed([], ["catalog"])
@@ -83,7 +83,7 @@ async def test_notices_during_a_read_are_read_together_next() -> None:
 
 async def test_a_store_that_cannot_serve_costs_the_figure_not_the_next_one() -> None:
     store, stages = Store(age=0.004), Stages()
-    clock = VisibleClock(store, stages)
+    clock = VisibleClock(store, stages, every=0)
     store.fail = True
     clock.changed([], ["catalog"])
     await _settled()
@@ -94,3 +94,26 @@ async def test_a_store_that_cannot_serve_costs_the_figure_not_the_next_one() -> 
 
     assert len(store.reads) == 2
     assert len(stages.seen) == 1
+
+
+async def test_notices_are_read_at_most_once_every_so_often() -> None:
+    store, stages = Store(age=0.004), Stages()
+    clock = VisibleClock(store, stages, every=60)
+    clock.changed([], ["catalog"])
+    await _settled()
+
+    clock.changed([], ["catalog"])
+    await _settled()
+
+    assert store.reads == [["catalog"]]  # the second waits its turn
+
+
+async def test_a_read_that_finds_a_later_commit_than_the_notice_is_not_counted() -> (
+    None
+):
+    store, stages = Store(age=-0.001), Stages()  # committed after the notice
+    VisibleClock(store, stages).changed([], ["catalog"])
+    await _settled()
+
+    assert store.reads == [["catalog"]]
+    assert stages.seen == []
