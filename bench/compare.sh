@@ -292,11 +292,12 @@ port=$(free_port); QUERY_URL=http://127.0.0.1:$port
 cqrskit query serve query --port "$port" --workers "$WORKERS"
 QUERY_PID=$LAST_PID
 step "$PY" "$REPO/bench/compare.py" wait "$QUERY_URL/readyz"
+STAGE_METRICS+=("$QUERY_URL/metrics")  # applied → visible (one worker answers)
 step "$PY" "$REPO/bench/compare.py" anchor-key "$QUERY_URL" READ-0 "$RUN_ID"
 cmd=("$BIN/cqrskit" bench --command-url "$COMMAND_URL" --query-url "$QUERY_URL"
      --seconds "$RUN_SECONDS" --concurrency 16)
 echo "compare.sh: sync lag: cqrskit bench" >&2
-# the stage histograms of the relay and projectors over the lag phase
+# the stage histograms of the relay, projectors and query service over the lag phase
 step "$PY" "$REPO/bench/sync_stages.py" "${STAGE_METRICS[@]}" -- \
     "${cmd[@]}" --token "$TOKEN" >"$WORK/lag.out" 2>"$WORK/stages.log"
 "$PY" "$REPO/bench/compare.py" record sync_lag \

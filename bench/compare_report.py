@@ -210,6 +210,7 @@ STAGES = (
     ("read_to_confirmed", "read → published and confirmed by RabbitMQ"),
     ("published_to_delivered", "published → delivered to a projector"),
     ("delivered_to_applied", "delivered → applied to Redis"),
+    ("applied_to_visible", "applied → visible to the query service"),
 )
 
 
@@ -220,10 +221,11 @@ def stage_rows(results: dict[str, dict[str, object]]) -> list[str]:
         return []
     lines = [
         "Where the lag goes during that phase: `cqrskit_sync_stage_seconds` of the"
-        " relay and projectors (one observation per batch; p50 and p99"
-        " interpolated within the histogram's buckets; committed → read starts"
+        " relay, projectors and query service (one observation per batch; p50 and"
+        " p99 interpolated within the histogram's buckets; committed → read starts"
         " at the event's recorded time, taken just before its append, so it"
-        " holds the append's own commit too).",
+        " holds the append's own commit too; applied → visible is one query"
+        " worker's, one observation per checkpoint notice read, by Redis's clock).",
         "",
         "| stage | batches | mean ms | p50 ms | p99 ms |",
         "|---|---:|---:|---:|---:|",

@@ -3,13 +3,14 @@
     .venv/bin/python bench/sync_stages.py METRICS_URL... -- cqrskit bench ...
 
 Runs the bench, passing its output through, and reads
-`cqrskit_sync_stage_seconds` from every METRICS_URL (the relay's and the
-projectors' /metrics) as the lag phase starts (when the row of the phase
-before it is printed) and after the bench ends; the difference is the lag
-phase's alone. Appends one JSON line, key `sync_stages`, to $COMPARE_RESULTS
-(bench/compare_report.py renders it): per stage, the batches timed, the mean,
-and p50 and p99 interpolated within the histogram's buckets as Prometheus'
-`histogram_quantile` does (so no finer than its buckets).
+`cqrskit_sync_stage_seconds` from every METRICS_URL (the relay's, the
+projectors' and the query service's /metrics) as the lag phase starts (when
+the row of the phase before it is printed) and after the bench ends; the
+difference is the lag phase's alone. Appends one JSON line, key
+`sync_stages`, to $COMPARE_RESULTS (bench/compare_report.py renders it): per
+stage, the batches timed, the mean, and p50 and p99 interpolated within the
+histogram's buckets as Prometheus' `histogram_quantile` does (so no finer
+than its buckets).
 """
 
 from __future__ import annotations

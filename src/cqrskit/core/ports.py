@@ -304,6 +304,17 @@ class Watchable(Protocol):
         ...
 
 
+@runtime_checkable
+class CommitTimes(Protocol):
+    """A read store that records when each projection last committed."""
+
+    async def applied_ages(self, projections: Sequence[str]) -> dict[str, float]:
+        """Seconds from each projection's last commit until now, both read by
+        the store's own clock (a projection never committed, or committed
+        before the store recorded times, is left out)."""
+        ...
+
+
 class EventLog(EventStore, LogIndex, PositionStore, CommitFeed, Protocol):
     """An event store that also keeps the relay's position, in the same
     database, and tells the relay of commits."""

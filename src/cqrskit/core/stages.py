@@ -30,6 +30,10 @@ PUBLISHED_TO_DELIVERED = "published_to_delivered"
 """From the relay's publish until a projector is handed the batch."""
 DELIVERED_TO_APPLIED = "delivered_to_applied"
 """From delivery until every projection committed the batch to the read store."""
+APPLIED_TO_VISIBLE = "applied_to_visible"
+"""From a projection's commit to the read store until the query service is told
+of it (the notice that invalidates its cache and wakes its token waits);
+timed by the store's clock (`core.visible`)."""
 
 
 class StageClock(Protocol):

@@ -17,6 +17,8 @@ from cqrskit.core.consistency import ConsistencyWaiter
 from cqrskit.core.dispatcher import Dispatcher
 from cqrskit.core.ports import (
     Broker,
+    ChangeListener,
+    CommitTimes,
     EventLog,
     EventStore,
     Lease,
@@ -32,6 +34,7 @@ from cqrskit.core.snapshots import SnapshotPolicy, Snapshotter
 from cqrskit.core.stages import UNMEASURED, StageClock
 from cqrskit.core.state_cache import StateCache
 from cqrskit.core.viewcache import CachedViews, Listeners, ViewCache
+from cqrskit.core.visible import VisibleClock
 from cqrskit.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -145,13 +148,23 @@ def query_side(
     return QuerySide(store, fresh, waiter, consistency_timeout, fresh)
 
 
-async def watch_changes(side: QuerySide[Any], stack: contextlib.AsyncExitStack) -> None:
+async def watch_changes(
+    side: QuerySide[Any],
+    stack: contextlib.AsyncExitStack,
+    stages: StageClock = UNMEASURED,
+) -> None:
     """Tell the side's cache and consistency waiter of the store's changes,
-    in the background until `stack` closes (a store that cannot tell: no-op)."""
+    in the background until `stack` closes (a store that cannot tell: no-op);
+    a store that records its commit times also has the applied → visible
+    stage timed into `stages`."""
     store = side.store
     if not isinstance(store, Watchable):
         return
-    listeners = [side.views.listener] if side.views is not None else []
+    listeners: list[ChangeListener] = []
+    if side.views is not None:
+        listeners.append(side.views.listener)
+    if stages is not UNMEASURED and isinstance(store, CommitTimes):
+        listeners.append(VisibleClock(store, stages))
     listener = Listeners(*listeners, side.waiter)
     task = asyncio.create_task(store.watch(listener), name="watch the read store")
     task.add_done_callback(_report_end)

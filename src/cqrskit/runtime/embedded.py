@@ -60,7 +60,7 @@ async def running_system(
             consistency_timeout=settings.consistency_timeout,
             cache_size=settings.view_cache_size,
         )
-        await bootstrap.watch_changes(query, stack)
+        await bootstrap.watch_changes(query, stack, stages)
         projector = bootstrap.projector_side(
             app, read_store, event_store, max_failures=settings.max_failures
         )

@@ -116,8 +116,11 @@ async def query_role(
     settings: Settings,
     stack: AsyncExitStack,
     openers: Openers = DEFAULT,
+    *,
+    stages: StageClock = UNMEASURED,
 ) -> QuerySide[Any]:
-    """The query service's side: the read store alone (DESIGN.md rule 5)."""
+    """The query service's side: the read store alone (DESIGN.md rule 5);
+    it times the applied → visible stage into `stages`."""
     store = await openers.views(stack, settings)
     side = bootstrap.query_side(
         app,
@@ -125,7 +128,7 @@ async def query_role(
         consistency_timeout=settings.consistency_timeout,
         cache_size=settings.view_cache_size,
     )
-    await bootstrap.watch_changes(side, stack)
+    await bootstrap.watch_changes(side, stack, stages)
     return side
 
 

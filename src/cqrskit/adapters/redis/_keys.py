@@ -10,7 +10,9 @@ Namespaces cannot contain a colon, so `ns:*` matches one namespace's keys only.
     {ns}:i:{index}:z   ZSET    score 0, member `sort_key NUL member`: the order
     {ns}:i:{index}:e   HASH    member -> `sort_key NUL text` (the entry itself)
     {ns}:i:{index}:f   HASH    member -> the text folded by `str.lower()`
-    {ns}:c:{projection} HASH   stream id -> the last version applied
+    {ns}:c:{projection} HASH   stream id -> the last version applied;
+                               `$committed_at` -> the server's time of the last
+                               commit ("seconds.micros"; absent before it)
 
 An index's three keys end in a fixed one-letter suffix, so no index name (colons
 and all) can make one index's key collide with another's.
@@ -29,6 +31,8 @@ from __future__ import annotations
 
 import re
 
+COMMITTED_AT = b"$committed_at"
+"""The checkpoint field of the last commit's time: no stream id, not a checkpoint."""
 _NUL = b"\x00"
 _NAMESPACE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _GLOB_SPECIAL = re.compile(r"([\\*?\[\]])")

@@ -17,6 +17,8 @@ from __future__ import annotations
 #   expected, new); each value set; then per index how many removes and puts,
 #   the members removed and each put as (member, sort key, text, folded text).
 # Returns 1, or {stream, current version} for the first checkpoint that moved.
+# A commit that moves checkpoints also stores the server's TIME in the hash's
+#   "$committed_at" field (`_keys.COMMITTED_AT`), for the applied → visible stage.
 COMMIT = r"""#!lua
 local function sort_key_of(entry)
   return string.sub(entry, 1, string.find(entry, "\0", 1, true) - 1)
@@ -73,7 +75,24 @@ for _ = 1, moves do
   redis.call("HSET", checkpoints, ARGV[move], ARGV[move + 2])
   move = move + 3
 end
+if moves > 0 then
+  local now = redis.call("TIME")
+  local at = now[1] .. string.format(".%06d", now[2])
+  redis.call("HSET", checkpoints, "$committed_at", at)
+end
 return 1
+"""
+
+# KEYS: checkpoint hashes. ARGV: none.
+# Returns {server time, then each hash's "$committed_at" (nil if none)}, the times
+#   as "seconds.micros" strings, read in one step.
+APPLIED_AGES = r"""#!lua flags=no-writes
+local now = redis.call("TIME")
+local out = {now[1] .. string.format(".%06d", now[2])}
+for i = 1, #KEYS do
+  out[i + 1] = redis.call("HGET", KEYS[i], "$committed_at")
+end
+return out
 """
 
 # KEYS: the order, entries and folded keys of one index.

@@ -29,8 +29,8 @@ from redis import exceptions as rx
 
 from cqrskit.adapters._paging import Page, PagesAndSearches
 from cqrskit.adapters.redis._client import connect
-from cqrskit.adapters.redis._keys import Keyspace, lex_member, page_bounds
-from cqrskit.adapters.redis._scripts import ADOPT, COMMIT, PAGE
+from cqrskit.adapters.redis._keys import COMMITTED_AT, Keyspace, lex_member, page_bounds
+from cqrskit.adapters.redis._scripts import ADOPT, APPLIED_AGES, COMMIT, PAGE
 from cqrskit.adapters.redis._tracking import Tracker
 from cqrskit.core.errors import ConcurrencyError, StoreUnavailable
 from cqrskit.core.pause import GENERATION
@@ -82,6 +82,7 @@ class RedisReadStore(PagesAndSearches):
         self._commit = client.register_script(COMMIT)
         self._page = client.register_script(PAGE)
         self._adopt = client.register_script(ADOPT)
+        self._applied = client.register_script(APPLIED_AGES)
 
     @classmethod
     async def open(cls, url: str, *, namespace: str = "cqrskit") -> RedisReadStore:
@@ -103,13 +104,24 @@ class RedisReadStore(PagesAndSearches):
         """Send the scripts to the server now, so that each later call is one
         EVALSHA (redis-py also reloads them if the server forgot them)."""
         with translate_errors():
-            for script in (self._commit, self._page, self._adopt):
+            for script in (self._commit, self._page, self._adopt, self._applied):
                 script.sha = await self._client.script_load(script.script)
 
     async def watch(self, listener: ChangeListener) -> None:
         """Changes to this namespace's documents and checkpoints, by any
         writer, told through Redis client tracking (`_tracking`)."""
         await Tracker(self._client, self._keys).run(listener)
+
+    async def applied_ages(self, projections: Sequence[str]) -> dict[str, float]:
+        """By the server's clock, one round trip (`core.visible`)."""
+        keys = [self._keys.checkpoints(name) for name in projections]
+        with translate_errors():
+            now, *applied = await self._applied(keys, [])
+        return {
+            name: float(now) - float(when)
+            for name, when in zip(projections, applied, strict=True)
+            if when is not None
+        }
 
     async def get(self, key: str) -> bytes | None:
         with translate_errors():
@@ -246,7 +258,7 @@ class RedisReadStore(PagesAndSearches):
         with translate_errors():
             found = await self._client.hgetall(self._keys.checkpoints(projection))
         raw = cast(dict[bytes, bytes], found)
-        return {k.decode(): int(v) for k, v in raw.items()}
+        return {k.decode(): int(v) for k, v in raw.items() if k != COMMITTED_AT}
 
     async def documents(self, prefixes: Sequence[str]) -> dict[str, bytes]:
         keys = [k for k in await self._owned(prefixes) if self._keys.is_doc(k)]

@@ -7,6 +7,7 @@ apps open them in the background of their lifespan and answer 503 until then
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from cqrskit.entrypoints.http.query_app import create_query_app
 from cqrskit.entrypoints.http.traced import traced
 from cqrskit.runtime import adapters, console, roles
 from cqrskit.runtime.applications import load_application
+from cqrskit.runtime.lag import SyncStageMetrics
 from cqrskit.runtime.settings import Settings
 
 S = TypeVar("S")
@@ -71,8 +73,11 @@ def command_app() -> FastAPI:
 
 def query_app() -> FastAPI:
     s = _Service.from_env("read store", lambda settings: settings.read_store_url)
-    provide = s.provider(roles.query_role)
-    app = create_query_app(s.application, provide, s.verifier, s.server_key)
+    stages = SyncStageMetrics()
+    provide = s.provider(functools.partial(roles.query_role, stages=stages))
+    app = create_query_app(
+        s.application, provide, s.verifier, s.server_key, collectors=[stages]
+    )
     return traced(app, "query")
 
 

@@ -13,11 +13,12 @@ front door of entrypoints/http/hot.py, whenever it can answer 200.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Query, Request
+from prometheus_client.registry import Collector
 from pydantic import BaseModel
 from starlette.responses import Response
 from starlette.routing import Route
@@ -70,8 +71,10 @@ def create_query_app(
     provider: Provider,
     verifier: TokenVerifier,
     server_key: bytes,
+    collectors: Sequence[Collector] = (),
 ) -> FastAPI:
-    """`server_key`: the HMAC key shared with the command service."""
+    """`server_key`: the HMAC key shared with the command service;
+    `collectors`: more metrics for its /metrics."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
@@ -80,6 +83,8 @@ def create_query_app(
 
     app = FastAPI(title="cqrskit query service", lifespan=lifespan)
     registry = new_registry()
+    for collector in collectors:
+        registry.register(collector)
     metrics = RequestMetrics(registry)
     app.add_middleware(
         MetricsMiddleware, registry=registry, routes=app.router.routes, metrics=metrics
