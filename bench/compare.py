@@ -50,6 +50,11 @@ def database_url(run_id: str) -> str:
     return urlunsplit(urlsplit(PG)._replace(path=f"/{run_id}"))
 
 
+def hot_database(run_id: str) -> str:
+    """The scratch database bench/hot_sku.py makes in a run."""
+    return f"{run_id}_hot"
+
+
 async def admin(statement: str) -> None:
     conn = await asyncpg.connect(PG)
     try:
@@ -75,6 +80,9 @@ async def teardown(run_id: str) -> None:
     """Remove what a run owns; each step goes on when another fails."""
     steps = {
         "database": admin(f'DROP DATABASE IF EXISTS "{run_id}" WITH (FORCE)'),
+        "hot-SKU database": admin(
+            f'DROP DATABASE IF EXISTS "{hot_database(run_id)}" WITH (FORCE)'
+        ),
         "redis": _drop_keys(run_id),
         "rabbitmq": drop_topology(AMQP, prefix=run_id),
     }
@@ -183,6 +191,20 @@ def emit(line: dict[str, Any]) -> None:
         with open(out, "a") as f:
             f.write(text + "\n")
     print(text)
+
+
+def shown(argv: list[str], hidden: tuple[str, ...] = ("--dsn", "--database")) -> str:
+    """A script's command line as the docs show it: its path in the
+    repository, without the options that name one run's storage."""
+    words, skip = [f"bench/{os.path.basename(argv[0])}"], False
+    for word in argv[1:]:
+        if skip:
+            skip = False
+        elif word in hidden:
+            skip = True
+        elif not word.startswith(tuple(f"{h}=" for h in hidden)):
+            words.append(word)
+    return " ".join(words)
 
 
 def parse(text: str) -> dict[str, float]:

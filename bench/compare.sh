@@ -12,8 +12,10 @@
 #   --workers W      uvicorn workers of every HTTP service, ours and the
 #                    anchors alike (default 2, as in issues 8 and 9)
 #   --quick          a smoke run: 2 s per target, fewer appends (and 20,000
-#                    events in the pipeline instead of 200,000); the section
-#                    is printed, docs/benchmarks.md is left alone (unless --out)
+#                    events in the pipeline instead of 200,000; long streams
+#                    of 0 and 10,000 events only, fewer repetitions); the
+#                    section is printed, docs/benchmarks.md is left alone
+#                    (unless --out)
 #   --profile PREFIX also samples `POST /products` and `POST /inventory/{sku}/
 #                    restock` on the command service with py-spy, each during a
 #                    separate wrk run: PREFIX-post-products.txt and
@@ -45,6 +47,7 @@ APPENDS=2000
 LOAD_EVENTS=10000
 RESTOCK_SKUS=256
 STALE_SAMPLES=200
+LONG_ARGS=(--lengths 0,10000,100000)
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 
@@ -64,6 +67,7 @@ if [ "$QUICK" = 1 ]; then
     [ -n "${SECONDS_GIVEN:-}" ] || RUN_SECONDS=2
     APPENDS=200
     STALE_SAMPLES=50
+    LONG_ARGS=(--lengths 0,10000 --warm 10 --cold 3)
     [ -n "${OUT_GIVEN:-}" ] || OUT=-
 fi
 
@@ -195,6 +199,8 @@ profile() {  # profile NAME WHAT VAR=VALUE...: py-spy of the command service
 STORAGE=1
 "$PY" "$REPO/bench/compare.py" setup "$RUN_ID"
 DB_URL=$("$PY" -c "import sys; sys.path.insert(0, '$REPO/bench'); import compare; print(compare.database_url('$RUN_ID'))")
+HOT_DB=$("$PY" -c "import sys; sys.path.insert(0, '$REPO/bench'); import compare; print(compare.hot_database('$RUN_ID'))")
+HOT_CARTS=$((1000 + RUN_SECONDS * 800))  # per scenario; a cart per order
 REDIS_URL=${CQRSKIT_TEST_REDIS_URL:-redis://127.0.0.1:6379/0}
 AMQP_URL=${CQRSKIT_TEST_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/}
 TOKEN=$("$PY" "$REPO/bench/compare.py" token "$SECRET")
@@ -323,6 +329,19 @@ echo "compare.sh: pipeline: bench/pipeline.py$([ "$QUICK" = 1 ] && echo ' --quic
 step "$PY" "$REPO/bench/pipeline.py" $([ "$QUICK" = 1 ] && echo --quick) \
     >"$WORK/pipeline.log" 2>&1 || { cat "$WORK/pipeline.log" >&2; exit 1; }
 grep -v '^{' "$WORK/pipeline.log" >&2 || true
+
+# -- ours: one hot SKU against spread SKUs, and commands on long streams -------
+# (bench/hot_sku.py: its own command service, one worker so that its /metrics
+# counts every conflict retry, on a scratch database that teardown drops too;
+# bench/long_streams.py: in process, in a schema of this run's database)
+HOT_ARGS=(--seconds "$RUN_SECONDS" --connections "$COMMAND_CONNECTIONS" --workers 1
+          --carts "$HOT_CARTS")
+echo "compare.sh: hot SKU: bench/hot_sku.py ${HOT_ARGS[*]}" >&2
+step "$PY" "$REPO/bench/hot_sku.py" --dsn "$DB_URL" --database "$HOT_DB" \
+    "${HOT_ARGS[@]}" >"$WORK/hot_sku.log"
+echo "compare.sh: long streams: bench/long_streams.py ${LONG_ARGS[*]}" >&2
+step "$PY" "$REPO/bench/long_streams.py" --dsn "$DB_URL" "${LONG_ARGS[@]}" \
+    >"$WORK/long_streams.log"
 
 # -- the table ----------------------------------------------------------------
 "$PY" "$REPO/bench/compare_report.py" "$COMPARE_RESULTS" --out "$OUT" \

@@ -21,6 +21,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from write_side_report import hot_sku_rows, long_stream_rows
+
 BEGIN = "<!-- bench/compare.sh: begin (generated; edit bench/compare_report.py) -->"
 END = "<!-- bench/compare.sh: end -->"
 HEADING = "## Side by side: ours against the anchors (bench/compare.sh)"
@@ -307,9 +309,8 @@ def section(results: dict[str, dict[str, object]], args: argparse.Namespace) -> 
         "whole process).",
         "",
         *staleness_rows(results),
-        "Hot SKU and long streams: the sections below (bench/hot_sku.py, "
-        "bench/long_streams.py), not yet part of this run.",
-        "",
+        *hot_sku_rows(results),
+        *long_stream_rows(results),
         "The exact commands (wrk's script: bench/compare.lua; pgbench's "
         "insert.sql: one `INSERT INTO anchor_events ... VALUES (...)` of an event "
         "row with a new stream id):",

@@ -1,27 +1,30 @@
 """Orders per second when every client orders the same SKU, against each
 client ordering a SKU of its own, through the HTTP command service.
 
-    .venv/bin/python bench/hot_sku.py [--dsn DSN] [--seconds S] [--connections C]
-        [--threads T] [--carts N] [--workers W]
+    .venv/bin/python bench/hot_sku.py [--dsn DSN] [--database NAME] [--seconds S]
+        [--connections C] [--threads T] [--carts N] [--workers W] [--profile PREFIX]
 
-Creates a fresh PostgreSQL database, starts `cqrskit serve command` on a free
-port on it, and seeds (straight through the event store, in multi-row
-appends) 33 products with ample stock and, per scenario, N carts of one unit
-each: in `hot` every cart holds the SKU HOT, in `spread` cart k holds SKU
-SPREAD-(k mod C). `wrk` (install it with `apt-get install -y wrk`) then places
-orders with C connections for S seconds, each request with a cart of its own
-(bench/place_orders.lua reads their ids from a file). Reported per scenario:
-orders/s (2xx answers only), p50/p99 latency, non-2xx answers, and conflict
-retries per order (from the service's /metrics before and after; only with
-one worker, as with several /metrics is whichever worker answers). The service
-and the database are removed at the end. `--profile PREFIX` also samples the
-service with py-spy (in the venv: `pip install py-spy`) during each run.
+Creates a fresh PostgreSQL database (NAME, or a new name), starts `cqrskit
+serve command` on a free port on it, and seeds (straight through the event
+store, in multi-row appends) 33 products with ample stock and, per scenario, N
+carts of one unit each: in `hot` every cart holds the SKU HOT, in `spread`
+cart k holds SKU SPREAD-(k mod C). `wrk` (install it with `apt-get install -y
+wrk`) then places orders with C connections for S seconds, each request with a
+cart of its own (bench/place_orders.lua reads their ids from a file). Reported
+per scenario: orders/s (2xx answers only), p50/p99 latency, non-2xx answers,
+and conflict retries per order (from the service's /metrics before and after;
+only with one worker, as with several /metrics is whichever worker answers).
+The service and the database are removed at the end. `--profile PREFIX` also
+samples the service with py-spy (in the venv: `pip install py-spy`) during
+each run. With $COMPARE_RESULTS set, the figures also go there as one JSON
+line (bench/compare.sh runs it; bench/compare_report.py renders the line).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import re
 import secrets
@@ -38,6 +41,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
+
+sys.path.insert(0, str(Path(__file__).parent))
+import compare
 
 from cqrskit.adapters.postgres import PostgresEventStore
 from cqrskit.adapters.pyjwt import mint
@@ -179,7 +185,7 @@ def drive(
 def run(args: argparse.Namespace) -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install -y wrk")
-    database = f"cqrskit_bench_{uuid.uuid4().hex[:10]}"
+    database = args.database or f"cqrskit_bench_{uuid.uuid4().hex[:10]}"
     url = with_database(args.dsn, database)
     spread = [f"SPREAD-{k}" for k in range(args.connections)]
     carts = {
@@ -216,6 +222,8 @@ def run(args: argparse.Namespace) -> None:
                 server.wait()
         asyncio.run(admin(args.dsn, f'DROP DATABASE IF EXISTS "{database}"'))
     report(args, results)
+    if os.environ.get("COMPARE_RESULTS"):
+        compare.emit(result_line(args, results))
 
 
 async def admin(dsn: str, statement: str) -> None:
@@ -241,9 +249,39 @@ def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> No
     print(f"load: {results['hot']['wrk']}  (workers: {args.workers})")
 
 
+def result_line(
+    args: argparse.Namespace, results: dict[str, dict[str, float]]
+) -> dict[str, object]:
+    """The run's figures for bench/compare_report.py."""
+    scenarios = {
+        name: {
+            "per_s": r["placed"] / r["seconds"],
+            "p50_ms": r["p50_ms"],
+            "p99_ms": r["p99_ms"],
+            "errors": r["errors_status"],
+            "retries_per_order": None
+            if math.isnan(r["retries_per_order"])
+            else r["retries_per_order"],
+        }
+        for name, r in results.items()
+    }
+    spread = scenarios["spread"]["per_s"]
+    return {
+        "key": "hot_sku",
+        "setup": f"cqrskit serve command, {args.workers} worker"
+        f"{'s' if args.workers > 1 else ''}, PostgreSQL, wrk -c{args.connections}",
+        "command": compare.shown(sys.argv),
+        **scenarios,
+        "ratio": scenarios["hot"]["per_s"] / spread if spread else None,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dsn", default=DEFAULT_DSN, help="any database to admin from")
+    parser.add_argument(
+        "--database", help="the scratch database's name (default: a new one)"
+    )
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
@@ -252,6 +290,8 @@ def main() -> None:
     parser.add_argument(
         "--profile", metavar="PREFIX", help="record py-spy profiles to PREFIX-*.txt"
     )
+    # compare.sh stops its steps with SIGTERM: stop the service, drop the database
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     run(parser.parse_args())
 
 

@@ -17,7 +17,9 @@ beforehand, untimed) and a restock. Three ways to meet the stream:
 - warm: the same process again (state cached; reads the events since).
 
 Each cell is the median (and p90) over the repetitions, in milliseconds; the
-ratio compares it with the same cell on the new stream (L = 0).
+ratio compares it with the same cell on the new stream (L = 0). With
+$COMPARE_RESULTS set, the table also goes there as one JSON line (bench/
+compare.sh runs it; bench/compare_report.py renders the line).
 """
 
 from __future__ import annotations
@@ -31,8 +33,13 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from itertools import count
+from pathlib import Path
+from typing import Any
 
 import asyncpg
+
+sys.path.insert(0, str(Path(__file__).parent))
+import compare
 
 from cqrskit.adapters.postgres import PostgresEventStore
 from cqrskit.core.dispatcher import CommandContext
@@ -51,6 +58,8 @@ DEFAULT_DSN = os.environ.get(
 CARD = Card("4242424242424242", "12/2099", "123")
 SEED_BATCH = 5_000
 _ids = count()
+Cell = dict[str, Any]
+"""One row of the table: events, command, load, p50_ms, p90_ms, ratio."""
 
 
 def ctx() -> CommandContext:
@@ -152,14 +161,37 @@ async def run(args: argparse.Namespace) -> None:
     report(rows)
 
 
-def report(rows: list[tuple[int, str, str, float, float]]) -> None:
+def with_ratios(rows: list[tuple[int, str, str, float, float]]) -> list[Cell]:
+    """Each cell with its p50 over the same cell's on the new stream."""
     base = {(what, mode): p50 for length, what, mode, p50, _ in rows if length == 0}
+    return [
+        {
+            "events": length, "command": what, "load": mode,
+            "p50_ms": p50, "p90_ms": p90,
+            "ratio": p50 / base[what, mode] if base.get((what, mode)) else None,
+        }
+        for length, what, mode, p50, p90 in rows
+    ]  # fmt: skip
+
+
+def report(rows: list[tuple[int, str, str, float, float]]) -> None:
+    cells = with_ratios(rows)
     print("| earlier events | command | load | p50 ms | p90 ms | p50 / new stream |")
     print("|---:|---|---|---:|---:|---:|")
-    for length, what, mode, p50, p90 in rows:
-        ratio = p50 / base[what, mode] if base.get((what, mode)) else float("nan")
-        print(f"| {length:,} | {what} | {mode} | {p50:.2f} | {p90:.2f} | {ratio:.2f} |")
+    for c in cells:
+        ratio = "-" if c["ratio"] is None else f"{c['ratio']:.2f}"
+        print(
+            f"| {c['events']:,} | {c['command']} | {c['load']} | {c['p50_ms']:.2f}"
+            f" | {c['p90_ms']:.2f} | {ratio} |"
+        )
     print(f"\ncommand: {' '.join(sys.argv)}")
+    if os.environ.get("COMPARE_RESULTS"):
+        compare.emit({
+            "key": "long_streams",
+            "setup": "ShopCommands on the Dispatcher, PostgresEventStore, no HTTP",
+            "command": compare.shown(sys.argv),
+            "rows": cells,
+        })  # fmt: skip
 
 
 def main() -> None:
