@@ -47,6 +47,34 @@ MEASURED_ROWS = (
 )
 
 
+FIGURE = r" [0-9][0-9,.]* "
+HOT_ROW = re.compile(
+    rf"^\| hot: one SKU \|{FIGURE}\|(?:{FIGURE}\|){{4}}{FIGURE}\|"
+    r" ≥ 0\.5: (met|\*\*not met\*\*) \|$",
+    re.M,
+)
+LONG_ROW = (
+    r"^\| 10,000 \| {command} \| {load} \|(?:{figure}\|){{3}}"
+    r" ≤ 2x: (met|\*\*not met\*\*) \|$"
+)
+
+
+def assert_write_side_rows(text: str) -> None:
+    """The hot-SKU ratio and the long-stream cells (quick: 0 and 10,000
+    events) each carry a figure and a verdict on the target."""
+    assert HOT_ROW.search(text), "no hot-SKU row"
+    assert re.search(
+        r"^\| spread: a SKU per client \|(?:" + FIGURE + r"\|){5}", text, re.M
+    )
+    for command in ("order", "restock"):
+        for load in ("cold", "warm"):
+            row = LONG_ROW.format(command=command, load=load, figure=FIGURE)
+            assert re.search(row, text, re.M), f"no long-stream row: {command} {load}"
+    assert "- hot_sku: `bench/hot_sku.py --seconds 1 " in text
+    assert "- long_streams: `bench/long_streams.py --lengths 0,10000 " in text
+    assert "not yet part of this run" not in text
+
+
 async def run_databases() -> set[str]:
     conn = await asyncpg.connect(POSTGRES_URL)
     try:
@@ -81,4 +109,5 @@ def test_a_quick_run_fills_every_row_and_cleans_up(tmp_path: Path) -> None:
         figure = row.split("|")[3 if label.startswith(("anchor", "ours")) else 2]
         assert re.fullmatch(r" [0-9][0-9,.]* (ms |events/s .*)?", figure), row
     assert re.search(r"hot views .* worst [0-9][0-9.]* ms", text), "no staleness"
+    assert_write_side_rows(text)
     assert asyncio.run(run_databases()) == before
