@@ -338,7 +338,8 @@ HOT_ARGS=(--seconds "$RUN_SECONDS" --connections "$COMMAND_CONNECTIONS" --worker
           --carts "$HOT_CARTS")
 echo "compare.sh: hot SKU: bench/hot_sku.py ${HOT_ARGS[*]}" >&2
 step "$PY" "$REPO/bench/hot_sku.py" --dsn "$DB_URL" --database "$HOT_DB" \
-    "${HOT_ARGS[@]}" >"$WORK/hot_sku.log"
+    "${HOT_ARGS[@]}" >"$WORK/hot_sku.log" 2>&1  # with its service's log lines
+grep -v '^{' "$WORK/hot_sku.log" >&2 || true
 echo "compare.sh: long streams: bench/long_streams.py ${LONG_ARGS[*]}" >&2
 step "$PY" "$REPO/bench/long_streams.py" --dsn "$DB_URL" "${LONG_ARGS[@]}" \
     >"$WORK/long_streams.log"
