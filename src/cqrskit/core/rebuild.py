@@ -107,9 +107,10 @@ class Rebuild:
             while applying:
                 await self._finish(applying.popleft())
         finally:
-            # after a failure, what else still runs is stopped before leaving
+            # After a failure, what still runs is stopped before leaving: the
+            # last share of each partition waits for the ones before, and
+            # cancelling it cancels those.
             pending: list[asyncio.Future[Any]] = [ahead, *chains.values()]
-            pending += [t for tasks, _, _ in applying for t in tasks]
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
@@ -138,16 +139,9 @@ class Rebuild:
     async def _finish(
         self, page: tuple[list[asyncio.Future[None]], RecordedEvent, int]
     ) -> None:
-        """Wait for a page to be applied, then count it; if a share of it
-        failed, stop the others and raise."""
+        """Wait for a page to be applied, then count it."""
         tasks, last, count = page
-        try:
-            await asyncio.gather(*tasks)
-        except BaseException:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
+        await asyncio.gather(*tasks)
         self.position = last.position
         self.done += count
         self._progress(self.done, self.position)
