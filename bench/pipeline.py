@@ -1,7 +1,7 @@
 """Pipeline and rebuild throughput on the real services, as processes.
 
     .venv/bin/python bench/pipeline.py [--carts C] [--items I] [--projectors 1,2,4]
-        [--quick] [--profile PREFIX]
+        [--quick] [--profile PREFIX] [--rebuild-only]
 
 Appends C carts of I events each (a CartCreated and I-1 ItemAdded; default
 20,000 x 10 = 200,000 events) into a scratch PostgreSQL database first. Then,
@@ -12,6 +12,8 @@ then one `cqrskit relay`; the time runs from the relay's start until every
 projection's applied position (`$applied:<partition>`) has reached the last
 event of its partitions. Last, `cqrskit rebuild` of the same log, timed from
 the process's start and by its own report (without the start).
+`--rebuild-only` skips the pipeline runs: the rebuild alone, on a copy of the
+log with empty views.
 
 Two rates per pipeline run: `with start` counts from the relay's spawn;
 `events/s` from the first applied position seen (the relay's start-up and its
@@ -337,6 +339,9 @@ def main() -> None:
     parser.add_argument("--projectors", default="1,2,4")
     parser.add_argument("--quick", action="store_true", help="2,000 carts")
     parser.add_argument("--profile", default=None, metavar="PREFIX")
+    parser.add_argument(
+        "--rebuild-only", action="store_true", help="time only `cqrskit rebuild`"
+    )
     args = parser.parse_args()
     # compare.sh stops its steps with SIGTERM: clean up as on Ctrl-C
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -344,20 +349,22 @@ def main() -> None:
     events = carts * args.items
     run_id = f"pipe_{int(time.time())}_{os.getpid()}"
     template = Storage(f"{run_id}_log")
-    runs = [
-        (int(p), Storage(f"{run_id}_p{p}")) for p in args.projectors.split(",") if p
-    ]
+    counts = [] if args.rebuild_only else [p for p in args.projectors.split(",") if p]
+    runs = [(int(p), Storage(f"{run_id}_p{p}")) for p in counts]
+    rebuilt = runs[-1][1] if runs else Storage(f"{run_id}_rebuild")
     work = Path(os.environ.get("TMPDIR", "/tmp")) / run_id
     work.mkdir()
     processes = Processes(work)
     try:
         print(f"pipeline: appending {carts:,} carts x {args.items} = {events:,} events")
         targets = asyncio.run(load_log(template, carts, args.items))
-        refresh = asyncio.run(lag_refresh.measure(compare.database_url(template.name)))
-        print(lag_refresh.describe(refresh))
-        compare.emit(
-            {**refresh, "command": "bench/lag_refresh.py (in bench/pipeline.py)"}
-        )
+        if runs:
+            url = compare.database_url(template.name)
+            refresh = asyncio.run(lag_refresh.measure(url))
+            print(lag_refresh.describe(refresh))
+            compare.emit(
+                {**refresh, "command": "bench/lag_refresh.py (in bench/pipeline.py)"}
+            )
         for projectors, storage in runs:
             run = run_pipeline(
                 template, storage, projectors, targets, processes, args.profile
@@ -377,7 +384,11 @@ def main() -> None:
                 "busy": run.busy,
                 "command": f"bench/pipeline.py --carts {carts} --items {args.items}",
             })  # fmt: skip
-        with_start, alone, cpu = run_rebuild(runs[-1][1], work, args.profile)
+        if not runs:
+            asyncio.run(compare.admin(
+                f'CREATE DATABASE "{rebuilt.name}" TEMPLATE "{template.name}"'
+            ))  # fmt: skip
+        with_start, alone, cpu = run_rebuild(rebuilt, work, args.profile)
         print(
             f"cqrskit rebuild: {events / alone:,.0f} events/s"
             f" ({events / with_start:,.0f} with process start);"
@@ -394,7 +405,7 @@ def main() -> None:
         raise
     finally:
         processes.stop_all()
-        for storage in [template, *(s for _, s in runs)]:
+        for storage in {template, rebuilt, *(s for _, s in runs)}:
             asyncio.run(storage.drop())
     if args.profile:
         for path in sorted(

@@ -59,6 +59,26 @@ def event_from_row(
 
 
 def events_from_rows(rows: Iterable[Iterable[Any]]) -> list[RecordedEvent]:
-    """The events of rows read together (metadata decoded once per text)."""
+    """The events of rows read together (metadata decoded once per text).
+
+    As `event_from_row` for each row, in one loop with no call per row but the
+    event's own and its data's decoding: a page of the log (a rebuild, the
+    relay) spends most of its decoding time here."""
     seen: dict[str, Metadata] = {}
-    return [event_from_row(row, seen) for row in rows]
+    loads = orjson.loads
+    events: list[RecordedEvent] = []
+    append = events.append
+    for position, stream_id, version, type_, schema_version, data, meta, at, *_ in rows:
+        metadata = seen.get(meta)
+        if metadata is None:
+            metadata = seen[meta] = Metadata.from_dict(loads(meta))
+        if at.__class__ is str:
+            at = datetime.fromisoformat(at)
+        if at.tzinfo is not UTC:
+            at = as_utc(at)
+        decoded = loads(data)
+        event = RecordedEvent(
+            stream_id, version, position, type_, decoded, at, schema_version, metadata
+        )
+        append(event)
+    return events

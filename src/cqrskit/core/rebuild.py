@@ -13,9 +13,9 @@ fails its commit guard afterwards and is applied again on the new views.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from cqrskit.core.deadletter import dead_letter_prefix, skipped_events
 from cqrskit.core.errors import ConcurrencyError
@@ -27,6 +27,18 @@ from cqrskit.core.wire import partition_for
 
 Progress = Callable[[int, int], None]
 """Called with (events applied so far, log position reached)."""
+
+
+async def _after(
+    before: asyncio.Future[None] | None,
+    then: Callable[[int, list[RecordedEvent]], Awaitable[None]],
+    partition: int,
+    share: list[RecordedEvent],
+) -> None:
+    """`then(partition, share)` once `before` is done (not if it failed)."""
+    if before is not None:
+        await before
+    await then(partition, share)
 
 
 RebuildableStore = Rebuildable
@@ -74,33 +86,66 @@ class Rebuild:
             max_failures=1,
             skips=skips,
         )
-        # The next page is read while this one is applied: the event store's
-        # and the read store's round trips overlap.
+        # The next page is read while this one is applied, and a page's
+        # partitions start as soon as theirs is done with the page before: the
+        # event store's and the read store's round trips overlap, and no page
+        # waits for the slowest partition of the one before.
+        chains: dict[int, asyncio.Future[None]] = {}
+        applying: deque[tuple[list[asyncio.Future[None]], RecordedEvent, int]] = deque()
         ahead = asyncio.ensure_future(self._store.read_all(self.position, self._page))
         try:
             while events := await ahead:
-                after = events[-1].position
-                ahead = asyncio.ensure_future(self._store.read_all(after, self._page))
-                await self._apply(runner, events)
-                self.position = after
-                self.done += len(events)
-                self._progress(self.done, self.position)
-                await self._pauses.refresh()
+                last = events[-1]
+                ahead = asyncio.ensure_future(
+                    self._store.read_all(last.position, self._page)
+                )
+                applying.append(
+                    (self._start(runner, events, chains), last, len(events))
+                )
+                if len(applying) > 1:
+                    await self._finish(applying.popleft())
+            while applying:
+                await self._finish(applying.popleft())
         finally:
-            ahead.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await ahead
+            # After a failure, what still runs is stopped before leaving: the
+            # last share of each partition waits for the ones before, and
+            # cancelling it cancels those.
+            pending: list[asyncio.Future[Any]] = [ahead, *chains.values()]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
-    async def _apply(
-        self, runner: ProjectionRunner, events: list[RecordedEvent]
-    ) -> None:
-        """Apply each partition's share of a page beside the others': their
-        views do not overlap (the streams of an entity share a partition), so
-        their read store round trips can overlap too."""
+    def _start(
+        self,
+        runner: ProjectionRunner,
+        events: list[RecordedEvent],
+        chains: dict[int, asyncio.Future[None]],
+    ) -> list[asyncio.Future[None]]:
+        """Apply each partition's share of a page beside the others', after
+        its share of the page before: their views do not overlap (the streams
+        of an entity share a partition), so their round trips can overlap."""
         shares: dict[int, list[RecordedEvent]] = defaultdict(list)
         for event in events:
             shares[partition_for(event.stream_id, self._partitions)].append(event)
-        await asyncio.gather(*(runner.handle(p, share) for p, share in shares.items()))
+        tasks = []
+        for partition, share in shares.items():
+            after = chains.get(partition)
+            chains[partition] = asyncio.ensure_future(
+                _after(after, runner.handle, partition, share)
+            )
+            tasks.append(chains[partition])
+        return tasks
+
+    async def _finish(
+        self, page: tuple[list[asyncio.Future[None]], RecordedEvent, int]
+    ) -> None:
+        """Wait for a page to be applied, then count it."""
+        tasks, last, count = page
+        await asyncio.gather(*tasks)
+        self.position = last.position
+        self.done += count
+        self._progress(self.done, self.position)
+        await self._pauses.refresh()
 
     async def pause(self) -> None:
         await self._pauses.pause([p.name for p in self._projections])

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,9 @@ from cqrskit.runtime.progress import Progress
 from cqrskit.runtime.redaction import masked
 from cqrskit.runtime.roles import operator_stores
 from cqrskit.runtime.settings import Settings
+
+_YOUNG_OBJECTS = 20_000
+"""Allocations between two passes of the collector over young objects."""
 
 
 class UnknownProjection(ValueError):
@@ -89,6 +93,22 @@ async def operator_run(
             progress.finish()
 
 
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """What is loaded by now lives as long as the process: left out of the
+    collector's passes. And a page makes tens of thousands of objects that live
+    until it is applied: at the default threshold (700 allocations) the
+    collector ran about 900 times over 200,000 events, 8 % of the time."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(_YOUNG_OBJECTS, 10, 10)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
 async def rebuild_views(
     app: Application[Any, Any],
     settings: Settings,
@@ -99,15 +119,18 @@ async def rebuild_views(
     live: bool = False,
 ) -> int:
     heading = "rebuilding {names} from {url}"
-    async with operator_run(app, settings, name, heading, out, live) as run:
-        total = await rebuild(
-            run.store,
-            run.target,
-            run.projections,
-            page=page,
-            progress=run.progress,
-            partitions=settings.partitions,
-        )
-        run.progress.finish()
-        out(f"rebuilt {run.names}: {total:,} events in {run.elapsed:.1f} s, swapped in")
-        return total
+    with fewer_collections():
+        async with operator_run(app, settings, name, heading, out, live) as run:
+            total = await rebuild(
+                run.store,
+                run.target,
+                run.projections,
+                page=page,
+                progress=run.progress,
+                partitions=settings.partitions,
+            )
+            run.progress.finish()
+            # hundredths: the benchmark reads its rate from this line
+            took = f"{total:,} events in {run.elapsed:.2f} s"
+            out(f"rebuilt {run.names}: {took}, swapped in")
+            return total
