@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
@@ -19,8 +19,9 @@ _SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def correlation_of(given: str) -> str:
-    """The request's correlation id: the caller's, if it is a safe one."""
-    return given if _SAFE_ID.fullmatch(given) else uuid.uuid4().hex
+    """The request's correlation id: the caller's, if it is a safe one, else
+    128 random bits in hex (uuid4's shape, at a fraction of its cost)."""
+    return given if given and _SAFE_ID.fullmatch(given) else os.urandom(16).hex()
 
 
 class RequestContextMiddleware:

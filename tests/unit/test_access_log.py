@@ -1,0 +1,69 @@
+"""The access log's cheap path writes the line the JSON formatter writes for
+uvicorn's record, obeys the access log's level and masks passwords."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from cqrskit.core import logcontext
+from cqrskit.runtime import logs
+
+FORMAT = '%s - "%s %s HTTP/%s" %d'
+ARGS = ("127.0.0.1:5555", "GET", "/products/A?x=1", "1.1", 200)
+
+
+@pytest.fixture
+def stderr(capsys: pytest.CaptureFixture[str]) -> Iterator[pytest.CaptureFixture[str]]:
+    """stderr as `logs.configure` finds it; the logging set-up restored after."""
+    root, access = logging.getLogger(), logging.getLogger(logs.ACCESS)
+    saved = (root.handlers[:], root.level, access.level, access.propagate)
+    yield capsys
+    root.handlers[:], root.level = saved[0], saved[1]
+    access.level, access.propagate = saved[2], saved[3]
+
+
+def lines(stderr: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stderr.readouterr().err.splitlines()]
+
+
+def test_the_line_is_the_formatters_line(stderr: pytest.CaptureFixture[str]) -> None:
+    logs.configure("info", "info", role="query")
+    logcontext.correlation_id.set("abc")
+    logging.getLogger(logs.ACCESS).info(FORMAT, *ARGS)  # through logging
+    logs.AccessLogger().info(FORMAT, *ARGS)
+    slow, fast = lines(stderr)
+    assert fast["correlation_id"] == "abc"
+    assert fast["path"] == "/products/A?x=1"
+    assert list(fast) == list(slow)
+    assert {k: v for k, v in fast.items() if k != "time"} == {
+        k: v for k, v in slow.items() if k != "time"
+    }
+
+
+def test_the_access_level_turns_it_off(stderr: pytest.CaptureFixture[str]) -> None:
+    logs.configure("info", "warning", role="query")
+    logs.AccessLogger().info(FORMAT, *ARGS)
+    assert lines(stderr) == []
+
+
+def test_passwords_are_masked(stderr: pytest.CaptureFixture[str]) -> None:
+    logs.configure("info", "info", role="query")
+    path = "/x?to=postgres://app:hunter2@db/shop"
+    logs.AccessLogger().info(FORMAT, *ARGS[:2], path, *ARGS[3:])
+    (line,) = lines(stderr)
+    assert "hunter2" not in json.dumps(line)
+    assert line["path"] == "/x?to=postgres://app:***@db/shop"
+
+
+def test_without_the_json_handler_logging_writes_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.INFO, logger=logs.ACCESS):
+        logs.AccessLogger().info(FORMAT, *ARGS)
+    (record,) = caplog.records
+    assert record.getMessage() == '127.0.0.1:5555 - "GET /products/A?x=1 HTTP/1.1" 200'
