@@ -3,6 +3,7 @@ uvicorn's record, obeys the access log's level and masks passwords."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Iterator
@@ -67,3 +68,16 @@ def test_without_the_json_handler_logging_writes_it(
         logs.AccessLogger().info(FORMAT, *ARGS)
     (record,) = caplog.records
     assert record.getMessage() == '127.0.0.1:5555 - "GET /products/A?x=1 HTTP/1.1" 200'
+
+
+async def test_lines_of_one_loop_turn_are_written_at_its_end(
+    stderr: pytest.CaptureFixture[str],
+) -> None:
+    logs.configure("info", "info", role="query")
+    logger = logs.AccessLogger()
+    for n in range(3):
+        logger.info(FORMAT, *ARGS[:2], f"/products/{n}", *ARGS[3:])
+    await asyncio.sleep(0)  # the turn ends
+    assert [line["path"] for line in lines(stderr)] == [
+        f"/products/{n}" for n in range(3)
+    ]
