@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from cqrskit.runtime.nodelay import NoDelayHttpToolsProtocol
+from cqrskit.runtime.nodelay import CqrskitHttpProtocol, NoDelayHttpToolsProtocol
 
 
 async def ok(request: object) -> PlainTextResponse:
@@ -45,13 +45,14 @@ async def nodelay_of_accepted_connection(http: object) -> int:
 
 async def test_connections_on_a_prebound_socket_have_nagle_off() -> None:
     assert await nodelay_of_accepted_connection(NoDelayHttpToolsProtocol) == 1
+    assert await nodelay_of_accepted_connection(CqrskitHttpProtocol) == 1
 
 
 async def test_pipelined_requests_are_each_answered_whole() -> None:
     """Writes held to the end of the loop's turn still leave, in order."""
     app = Starlette(routes=[Route("/", ok)])
     config = uvicorn.Config(
-        app, port=0, http=NoDelayHttpToolsProtocol, log_level="warning", lifespan="off"
+        app, port=0, http=CqrskitHttpProtocol, log_level="warning", lifespan="off"
     )
     server = uvicorn.Server(config)
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

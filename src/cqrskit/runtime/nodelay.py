@@ -1,6 +1,7 @@
-"""uvicorn's HTTP protocol, as every cqrskit server speaks it: Nagle's
-algorithm off, a response's writes sent together, and the access log written
-by `logs.AccessLogger` (one JSON line, the same line as before).
+"""uvicorn's HTTP protocol, as every cqrskit server speaks it
+(`CqrskitHttpProtocol`): Nagle's algorithm off, a response's writes sent
+together, and the access log written by `logs.AccessLogger` (one JSON line,
+the same line as before). The bench's bare anchors get only the first.
 
 `uvicorn --workers N` binds the listening socket itself with `proto` 0, so
 asyncio does not set TCP_NODELAY on the connections it accepts, and each
@@ -79,14 +80,25 @@ class _Corked(asyncio.Transport):
 
 
 class NoDelayHttpToolsProtocol(HttpToolsProtocol):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.access_logger = _ACCESS_LOGGER  # uvicorn's call, our cheap line
+    """uvicorn's protocol with Nagle off and nothing else (the bench's bare
+    anchors are served with it)."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)
+
+
+class CqrskitHttpProtocol(NoDelayHttpToolsProtocol):
+    """What cqrskit's servers speak: Nagle off, writes corked per loop turn,
+    the cheap access line."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.access_logger = _ACCESS_LOGGER  # uvicorn's call, our cheap line
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self.transport = _Corked(transport, self.loop)
 
