@@ -28,6 +28,15 @@ def stderr(capsys: pytest.CaptureFixture[str]) -> Iterator[pytest.CaptureFixture
     access.level, access.propagate = saved[2], saved[3]
 
 
+class _Kept(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 def lines(stderr: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
     return [json.loads(line) for line in stderr.readouterr().err.splitlines()]
 
@@ -62,11 +71,21 @@ def test_passwords_are_masked(stderr: pytest.CaptureFixture[str]) -> None:
 
 
 def test_without_the_json_handler_logging_writes_it(
-    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    with caplog.at_level(logging.INFO, logger=logs.ACCESS):
+    root, access = logging.getLogger(), logging.getLogger(logs.ACCESS)
+    others = [
+        h for h in root.handlers if not isinstance(h.formatter, logs.JsonFormatter)
+    ]
+    monkeypatch.setattr(root, "handlers", others)
+    monkeypatch.setattr(access, "level", logging.INFO)
+    kept = _Kept()
+    access.addHandler(kept)
+    try:
         logs.AccessLogger().info(FORMAT, *ARGS)
-    (record,) = caplog.records
+    finally:
+        access.removeHandler(kept)
+    (record,) = kept.records
     assert record.getMessage() == '127.0.0.1:5555 - "GET /products/A?x=1 HTTP/1.1" 200'
 
 
