@@ -4,7 +4,7 @@
 # integration tests), driven by one C load generator (wrk).
 #
 #   bench/compare.sh [--seconds S] [--connections C] [--workers W] [--quick]
-#                    [--profile PREFIX] [--out FILE]
+#                    [--reads] [--profile PREFIX] [--out FILE]
 #
 #   --seconds S      length of each wrk run (default 10; --quick: 2)
 #   --connections C  wrk connections for every HTTP target (default: 32 for
@@ -16,11 +16,17 @@
 #                    of 0 and 10,000 events only, fewer repetitions); the
 #                    section is printed, docs/benchmarks.md is left alone
 #                    (unless --out)
+#   --reads          only the read rows (`GET /products/{sku}` and its anchors,
+#                    the sync lag and staleness): no pgbench, stores, commands,
+#                    pipeline, hot SKU or long streams; docs/benchmarks.md is
+#                    left alone (unless --out)
 #   --profile PREFIX also samples `POST /products` and `POST /inventory/{sku}/
 #                    restock` on the command service with py-spy, each during a
 #                    separate wrk run: PREFIX-post-products.txt and
 #                    PREFIX-restock.txt, with their tops (bench/profile_top.py)
-#                    in PREFIX-post-products-top.txt and PREFIX-restock-top.txt
+#                    in PREFIX-post-products-top.txt and PREFIX-restock-top.txt;
+#                    and `GET /products/{sku}` on the query service:
+#                    PREFIX-get-product.txt and PREFIX-get-product-top.txt
 #   --out FILE       where the comparison section goes (default
 #                    docs/benchmarks.md, between its markers; - for stdout)
 #
@@ -41,6 +47,7 @@ READ_CONNECTIONS=64
 WORKERS=2
 THREADS=2
 QUICK=0
+READS=0
 PROFILE=""
 OUT=$REPO/docs/benchmarks.md
 APPENDS=2000
@@ -57,6 +64,7 @@ while [ $# -gt 0 ]; do
         --connections) COMMAND_CONNECTIONS=$2; READ_CONNECTIONS=$2; shift 2 ;;
         --workers) WORKERS=$2; shift 2 ;;
         --quick) QUICK=1; shift ;;
+        --reads) READS=1; shift ;;
         --profile) PROFILE=$2; shift 2 ;;
         --out) OUT=$2; OUT_GIVEN=1; shift 2 ;;
         -h|--help) usage; exit 0 ;;
@@ -68,6 +76,9 @@ if [ "$QUICK" = 1 ]; then
     APPENDS=200
     STALE_SAMPLES=50
     LONG_ARGS=(--lengths 0,10000 --warm 10 --cold 3)
+    [ -n "${OUT_GIVEN:-}" ] || OUT=-
+fi
+if [ "$READS" = 1 ]; then
     [ -n "${OUT_GIVEN:-}" ] || OUT=-
 fi
 
@@ -177,16 +188,17 @@ cqrskit() {  # cqrskit NAME ARGS...: a cqrskit role on this run's storage
     start "$name" env "${OURS_ENV[@]}" "$BIN/cqrskit" "$@"
 }
 
-profile() {  # profile NAME WHAT VAR=VALUE...: py-spy of the command service
-    # under a separate wrk run: $PROFILE-NAME.txt and its top, $PROFILE-NAME-top.txt
-    local name=$1 what=$2; shift 2
+profile() {  # profile NAME WHAT PID URL CONNECTIONS VAR=VALUE...: py-spy of the
+    # service PID under a separate wrk run: $PROFILE-NAME.txt and its top,
+    # $PROFILE-NAME-top.txt
+    local name=$1 what=$2 pid=$3 url=$4 connections=$5; shift 5
     echo "compare.sh: profiling $what with py-spy" >&2
     (cd "$REPO" && env RUN_ID="${RUN_ID}p" BEARER="$TOKEN" "$@" \
-        wrk "-t$THREADS" "-c$COMMAND_CONNECTIONS" "-d${RUN_SECONDS}s" --timeout 10s \
-        -s bench/compare.lua "$COMMAND_URL" >"$WORK/profile-wrk.out") &
+        wrk "-t$THREADS" "-c$connections" "-d${RUN_SECONDS}s" --timeout 10s \
+        -s bench/compare.lua "$url" >"$WORK/profile-wrk.out") &
     LOAD=$!
     CHILD=$LOAD
-    "$BIN/py-spy" record --pid "$COMMAND_PID" --subprocesses --nonblocking \
+    "$BIN/py-spy" record --pid "$pid" --subprocesses --nonblocking \
         --duration "$RUN_SECONDS" --format raw --output "$PROFILE-$name.txt" \
         >"$WORK/py-spy.log" 2>&1 || echo "compare.sh: py-spy failed: $(tail -1 "$WORK/py-spy.log")" >&2
     wait "$LOAD"
@@ -212,6 +224,7 @@ OURS_ENV=(CQRSKIT_EVENT_STORE_URL="$DB_URL" CQRSKIT_AUTH_SECRET="$SECRET"
           CQRSKIT_BROKER_URL="$AMQP_URL?prefix=$RUN_ID")
 W="$WORKERS workers"
 
+if [ "$READS" = 0 ]; then
 # -- the database's ceiling: pgbench, a one-row INSERT of an event row --------
 cat >"$WORK/insert.sql" <<'SQL'
 INSERT INTO anchor_events (stream_id, version, type, schema_version, data, metadata, recorded_at)
@@ -243,12 +256,15 @@ if [ -n "$PEER_PY" ]; then
     step "$PEER_PY" "$REPO/bench/peer_eventsourcing.py" --dsn "$DB_URL" \
         --appends "$APPENDS" --events "$LOAD_EVENTS" >>"$COMPARE_RESULTS"
 fi
+fi
 
 # -- bare anchors (uvloop, httptools, the same workers) -----------------------
 anchor fastapi_constant fastapi_constant "FastAPI, $W" / get "$READ_CONNECTIONS"
 anchor starlette_constant starlette_constant "Starlette, $W" / get "$READ_CONNECTIONS"
+if [ "$READS" = 0 ]; then
 anchor fastapi_insert anchor_insert "FastAPI + asyncpg pool of 10, $W" /docs \
     product "$COMMAND_CONNECTIONS"
+fi
 
 # -- ours: the command service ------------------------------------------------
 port=$(free_port); COMMAND_URL=http://127.0.0.1:$port
@@ -257,6 +273,7 @@ COMMAND_PID=$LAST_PID
 step "$PY" "$REPO/bench/compare.py" wait "$COMMAND_URL/readyz"
 step "$PY" "$REPO/bench/compare.py" seed "$COMMAND_URL" "$TOKEN" RESTOCK "$RESTOCK_SKUS"
 step "$PY" "$REPO/bench/compare.py" seed "$COMMAND_URL" "$TOKEN" READ 1
+if [ "$READS" = 0 ]; then
 measure ours_post_products "cqrskit serve command, $W, PostgreSQL" "$COMMAND_URL" \
     product "$COMMAND_CONNECTIONS" BEARER="$TOKEN"
 measure ours_restock "cqrskit serve command, $W, $RESTOCK_SKUS SKUs at random" \
@@ -278,9 +295,12 @@ measure ours_post_products_traced \
 stop "$TRACED_PID"
 
 if [ -n "$PROFILE" ]; then
-    profile post-products "POST /products" MODE=product
-    profile restock "POST /inventory/{sku}/restock" MODE=restock \
+    profile post-products "POST /products" "$COMMAND_PID" "$COMMAND_URL" \
+        "$COMMAND_CONNECTIONS" MODE=product
+    profile restock "POST /inventory/{sku}/restock" "$COMMAND_PID" "$COMMAND_URL" \
+        "$COMMAND_CONNECTIONS" MODE=restock \
         SKU_PREFIX=RESTOCK SKUS="$RESTOCK_SKUS"
+fi
 fi
 
 # -- ours: the read side (relay, 2 projectors, query service) -----------------
@@ -312,6 +332,10 @@ step "$PY" "$REPO/bench/sync_stages.py" "${STAGE_METRICS[@]}" -- \
 for pid in "$RELAY_PID" "${PROJECTOR_PIDS[@]}" "$COMMAND_PID"; do stop "$pid"; done
 measure ours_get_product "cqrskit serve query, $W, Redis" "$QUERY_URL" get \
     "$READ_CONNECTIONS" TARGET_PATH=/products/READ-0
+if [ -n "$PROFILE" ]; then
+    profile get-product "GET /products/{sku}" "$QUERY_PID" "$QUERY_URL" \
+        "$READ_CONNECTIONS" MODE=get TARGET_PATH=/products/READ-0
+fi
 cmd=(bench/staleness.py QUERY_URL READ_STORE_URL --samples "$STALE_SAMPLES")
 echo "compare.sh: staleness: ${cmd[*]}" >&2
 step "$PY" "$REPO/bench/staleness.py" "$QUERY_URL" "$REDIS_URL?namespace=$RUN_ID" \
@@ -322,6 +346,7 @@ stop "$QUERY_PID"
 anchor fastapi_redis_get anchor_redis_get "FastAPI + redis.asyncio, $W" \
     /products/READ-0 get "$READ_CONNECTIONS"
 
+if [ "$READS" = 0 ]; then
 # -- ours: relay → RabbitMQ → 1, 2, 4 projectors → Redis, and cqrskit rebuild --
 # (bench/pipeline.py: a scratch database, namespace and prefix of its own; it
 # starts and stops its processes, and writes its result lines itself)
@@ -343,8 +368,9 @@ grep -v '^{' "$WORK/hot_sku.log" >&2 || true
 echo "compare.sh: long streams: bench/long_streams.py ${LONG_ARGS[*]}" >&2
 step "$PY" "$REPO/bench/long_streams.py" --dsn "$DB_URL" "${LONG_ARGS[@]}" \
     >"$WORK/long_streams.log"
+fi
 
 # -- the table ----------------------------------------------------------------
 "$PY" "$REPO/bench/compare_report.py" "$COMPARE_RESULTS" --out "$OUT" \
-    --command "bench/compare.sh --seconds $RUN_SECONDS --workers $WORKERS$([ "$QUICK" = 1 ] && echo ' --quick')" \
+    --command "bench/compare.sh --seconds $RUN_SECONDS --workers $WORKERS$([ "$QUICK" = 1 ] && echo ' --quick')$([ "$READS" = 1 ] && echo ' --reads')" \
     --workers "$WORKERS" --seconds "$RUN_SECONDS"

@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from cqrskit.runtime.nodelay import NoDelayHttpToolsProtocol
+from cqrskit.runtime.nodelay import CqrskitHttpProtocol, NoDelayHttpToolsProtocol
 
 
 async def ok(request: object) -> PlainTextResponse:
@@ -45,3 +45,29 @@ async def nodelay_of_accepted_connection(http: object) -> int:
 
 async def test_connections_on_a_prebound_socket_have_nagle_off() -> None:
     assert await nodelay_of_accepted_connection(NoDelayHttpToolsProtocol) == 1
+    assert await nodelay_of_accepted_connection(CqrskitHttpProtocol) == 1
+
+
+async def test_pipelined_requests_are_each_answered_whole() -> None:
+    """Writes held to the end of the loop's turn still leave, in order."""
+    app = Starlette(routes=[Route("/", ok)])
+    config = uvicorn.Config(
+        app, port=0, http=CqrskitHttpProtocol, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    serving = asyncio.create_task(server.serve(sockets=[listener]))
+    try:
+        while not server.started:  # noqa: ASYNC110 - uvicorn offers no event
+            await asyncio.sleep(0.01)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" * 3)
+        answers = [await reader.readuntil(b"\r\n\r\nok") for _ in range(3)]
+        writer.close()
+        assert all(a.startswith(b"HTTP/1.1 200 OK\r\n") for a in answers)
+    finally:
+        server.should_exit = True
+        await serving
+        listener.close()

@@ -611,7 +611,7 @@ def _serve(
             click.get_current_context().obj, access_level, role=factory.split("_")[0]
         ),
         log_level=None,
-        http="cqrskit.runtime.nodelay:NoDelayHttpToolsProtocol",
+        http="cqrskit.runtime.nodelay:CqrskitHttpProtocol",
         loop=eventloop.uvicorn_loop(),
     )
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 import uvicorn
 from starlette.types import ASGIApp
 
-from cqrskit.runtime.nodelay import NoDelayHttpToolsProtocol
+from cqrskit.runtime.nodelay import CqrskitHttpProtocol
 
 
 class _Server(uvicorn.Server):
@@ -40,7 +40,7 @@ class Servers:
                     log_config=None,  # the process's own (cqrskit.runtime.logs)
                     log_level=log_level,
                     lifespan="on",
-                    http=NoDelayHttpToolsProtocol,
+                    http=CqrskitHttpProtocol,
                 )
             )
             for app, host, port in apps

@@ -2,13 +2,16 @@
 
 A public lean route read without a consistency token is, once its view is in
 the cache of hot views (core/viewcache.py), no I/O at all: what costs is the
-web framework around it. This middleware, the outermost of the app's own,
-answers such a request itself: the path checked against the route's patterns,
+web framework around it. `HotReads`, called by the app (`HotReadsApp`)
+before its own middleware stack (FastAPI's and Starlette's layers, each
+wrapping `send`, cost more than the read itself), answers such a request
+itself: the path checked against the route's patterns,
 the same fetch on the same queries object, the correlation id echoed and the
 request counted in the same metrics. Whatever it does not answer with a 200
 (a bad path, a missing document, a store not open yet, any error) goes on to
 the app, which answers it as it always does; a read changes nothing, so
-reading again there is harmless.
+reading again there is harmless. While traces are on, the stack comes first:
+the instrumentation that makes each request's span wraps it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from fastapi import FastAPI
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -26,6 +30,7 @@ from cqrskit.core.routes import QueryInput, QueryRoute
 from cqrskit.entrypoints.http.lean import PathCheck
 from cqrskit.entrypoints.http.metrics import RequestMetrics
 from cqrskit.entrypoints.http.middleware import CORRELATION_HEADER, correlation_of
+from cqrskit.runtime import tracing
 
 _TOKEN = TOKEN_HEADER.lower().encode()
 _CORRELATION = CORRELATION_HEADER.lower().encode()
@@ -107,3 +112,20 @@ class HotReads:
         await send({"type": "http.response.body", "body": body})
         self._metrics.observe("GET", route.path, 200, time.perf_counter() - started)
         return True
+
+
+class HotReadsApp(FastAPI):
+    """A FastAPI app with `HotReads` in front of its middleware stack (set
+    `hot` with `stack` as its app); untraced, answering at its root path."""
+
+    hot: HotReads | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.hot is None or self.root_path or tracing.enabled():
+            await super().__call__(scope, receive, send)
+        else:
+            await self.hot(scope, receive, send)
+
+    async def stack(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The app as FastAPI makes it: its middleware stack, then routing."""
+        await super().__call__(scope, receive, send)

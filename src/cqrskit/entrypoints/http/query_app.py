@@ -7,8 +7,9 @@ lean, a plain Starlette route ahead of it that serves the same answer
 without FastAPI's per-request parameter machinery (entrypoints/http/lean.py;
 bench/query_routes.py measures the difference); the FastAPI route stays for
 the OpenAPI document.
-A public lean route is answered even before the framework's routing, by the
-front door of entrypoints/http/hot.py, whenever it can answer 200.
+A public lean route is answered even before the framework's middleware and
+routing, by the front door of entrypoints/http/hot.py, whenever it can
+answer 200.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from cqrskit.core.routes import QueryInput, QueryRoute
 from cqrskit.entrypoints.http import access, openapi, problems
 from cqrskit.entrypoints.http import problem_types as t
 from cqrskit.entrypoints.http.access import principal_of
-from cqrskit.entrypoints.http.hot import HotReads
+from cqrskit.entrypoints.http.hot import HotReads, HotReadsApp
 from cqrskit.entrypoints.http.lean import PathCheck, guard_of
 from cqrskit.entrypoints.http.lifespan import opened_in_background, opened_side
 from cqrskit.entrypoints.http.metrics import (
@@ -81,7 +82,7 @@ def create_query_app(
         async with opened_in_background(app, provider, "the read store"):
             yield
 
-    app = FastAPI(title="cqrskit query service", lifespan=lifespan)
+    app = HotReadsApp(title="cqrskit query service", lifespan=lifespan)
     registry = new_registry()
     for collector in collectors:
         registry.register(collector)
@@ -90,8 +91,8 @@ def create_query_app(
         MetricsMiddleware, registry=registry, routes=app.router.routes, metrics=metrics
     )
     app.add_middleware(RequestContextMiddleware)
-    app.add_middleware(
-        HotReads,
+    app.hot = HotReads(
+        app.stack,
         routes=[
             r for r in application.query_routes if r.lean and r.access is Access.PUBLIC
         ],
