@@ -31,6 +31,7 @@ import asyncio
 import os
 import re
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -407,6 +408,7 @@ def main() -> None:
         processes.stop_all()
         for storage in {template, rebuilt, *(s for _, s in runs)}:
             asyncio.run(storage.drop())
+        shutil.rmtree(work, ignore_errors=True)  # its logs were printed on failure
     if args.profile:
         for path in sorted(
             Path(args.profile).parent.glob(f"{Path(args.profile).name}-*.txt")

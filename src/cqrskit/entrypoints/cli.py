@@ -644,7 +644,11 @@ def serve_query(
 
 @serve.command("console")
 @click.option("--host", default="127.0.0.1")
-@click.option("--port", default=8002)
+@click.option(
+    "--port",
+    default=8006,
+    help="The port `cqrskit up` gives it with its defaults; the relay's is 8002.",
+)
 @access_log_option
 @app_option
 def serve_console(host: str, port: int, access_log_level: str, named: Named) -> None:
