@@ -7,8 +7,9 @@ cache keyed by the text, so a statement whose text varies per call (a VALUES
 list as long as the batch, an IN list as long as the streams) is prepared
 anew each time. This drives PostgresEventStore on a fresh database through
 every path a service takes, with arguments of varying shape: appends of 1 to
-10 events on 1 to 5 streams, with and without an idempotency claim, that
-succeed or conflict; stream reads from any version; log pages of any size;
+10 events on 1 to 5 streams, with and without an idempotency stream, that
+succeed or conflict (a keyed command's answer appended with them in one
+append); stream reads from any version; log pages of any size;
 snapshots; the relay's position. A query logger on every pooled connection
 counts executions per distinct statement text, and each connection's
 pg_prepared_statements shows what the server holds prepared. Prints the
@@ -31,7 +32,7 @@ import asyncpg
 from cqrskit.adapters.postgres import PostgresEventStore
 from cqrskit.core.errors import ConcurrencyError
 from cqrskit.core.messages import Metadata, NewEvent, StreamAppend
-from cqrskit.core.ports import IdempotencyClaim, Snapshot
+from cqrskit.core.ports import Snapshot
 
 PG = os.environ.get("CQRSKIT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1/test")
 META = Metadata(command_id="statements", correlation_id="statements")
@@ -55,22 +56,23 @@ async def workload(store: PostgresEventStore, appends: int, me: int) -> None:
             )
             for s in dict.fromkeys(streams)
         ]
-        claim = None
-        if rng.random() < 0.5:
-            claim = IdempotencyClaim(f"key-{me}-{n}", "fp", batch[0].stream_id)
+        if rng.random() < 0.5:  # a keyed command: its answer in the same append
+            answer = NewEvent("CommandAnswered", {"fingerprint": "fp", "n": n})
+            batch.append(StreamAppend(f"idempotency-key-{me}-{n}", 0, [answer]))
         try:
-            recorded = await store.append(batch, metadata=META, idempotency=claim)
+            recorded = await store.append(batch, metadata=META)
         except ConcurrencyError:
             continue
         for event in recorded:
-            versions[event.stream_id] = event.version
+            if not event.stream_id.startswith("idempotency-"):
+                versions[event.stream_id] = event.version
         stream = rng.choice(list(versions))
         await store.read_stream(stream, rng.randint(1, versions[stream]))
         if n % 10 == 0:
             await store.read_all(rng.randrange(n + 1), rng.randint(1, 500))
             await store.save_position("relay", n)
             await store.load_position("relay")
-            await store.idempotency_record(f"key-{me}-{n}")
+            await store.read_stream(f"idempotency-key-{me}-{n}", 1)
             snap = Snapshot(stream, "fold", versions[stream], 1, {"n": n})
             await store.save_snapshot(snap)
             await store.load_snapshot(stream, "fold")
