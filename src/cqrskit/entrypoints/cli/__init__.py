@@ -4,8 +4,9 @@ The root group lives in `root`, the options the commands share in `options`,
 and the commands in a module each by what they are for: `embedded` (`run`),
 `services` (`serve`, `up`), `workers` (`relay`, `project`), `views`
 (`rebuild`, `verify`), `deadletters` (`dlq`), `demo` (`demo-data`), `tokens`
-(`token`) and `capacity` (`bench`, `plan`). Here they are put on the root
-group, and every option's environment variable shown in its --help."""
+(`token`), `capacity` (`bench`, `plan`) and `status` (`status`). Here they
+are put on the root group, and every option's environment variable shown in
+its --help."""
 
 from __future__ import annotations
 
@@ -13,13 +14,12 @@ from cqrskit.entrypoints.cli.capacity import bench, plan
 from cqrskit.entrypoints.cli.deadletters import dlq
 from cqrskit.entrypoints.cli.demo import demo_data
 from cqrskit.entrypoints.cli.embedded import run
-from cqrskit.entrypoints.cli.options import app_option, data_dir_option
 from cqrskit.entrypoints.cli.root import main, show_envvars
 from cqrskit.entrypoints.cli.services import serve, up
+from cqrskit.entrypoints.cli.status import status
 from cqrskit.entrypoints.cli.tokens import token
 from cqrskit.entrypoints.cli.views import rebuild, verify
 from cqrskit.entrypoints.cli.workers import project, relay
-from cqrskit.entrypoints.status import status_command
 
 __all__ = ["main"]
 
@@ -35,6 +35,6 @@ main.add_command(serve)
 main.add_command(relay)
 main.add_command(project)
 main.add_command(up)
-main.add_command(status_command(app_option, data_dir_option()))
+main.add_command(status)
 
 show_envvars(main)
