@@ -10,10 +10,25 @@ script is safe: its version guard refuses a batch that already landed.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import redis.asyncio as redis
+from redis import exceptions as rx
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError, TimeoutError
+
+from cqrskit.core.errors import StoreUnavailable
+
+# Errors about the server's condition, not about the request.
+UNAVAILABLE = (
+    rx.ConnectionError,
+    rx.TimeoutError,
+    rx.ReadOnlyError,
+    rx.OutOfMemoryError,
+    OSError,
+)
 
 
 def connect(url: str, *, decode_responses: bool) -> redis.Redis:
@@ -27,3 +42,11 @@ def connect(url: str, *, decode_responses: bool) -> redis.Redis:
         retry=Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.5), retries=3),
         retry_on_error=[ConnectionError, TimeoutError],
     )
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    try:
+        yield
+    except UNAVAILABLE as e:
+        raise StoreUnavailable(f"Redis cannot serve: {e}") from e

@@ -20,16 +20,16 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from typing import Any, cast
 
 import redis.asyncio as redis
-from redis import exceptions as rx
 
 from cqrskit.adapters._paging import Page, PagesAndSearches
-from cqrskit.adapters.redis._client import connect
-from cqrskit.adapters.redis._keys import COMMITTED_AT, Keyspace, lex_member, page_bounds
+from cqrskit.adapters.redis._client import UNAVAILABLE, connect, translate_errors
+from cqrskit.adapters.redis._keys import Keyspace, lex_member, page_bounds
+from cqrskit.adapters.redis._listing import Listing
 from cqrskit.adapters.redis._scripts import ADOPT, APPLIED_AGES, COMMIT, PAGE
 from cqrskit.adapters.redis._tracking import Tracker
 from cqrskit.core.errors import ConcurrencyError, StoreUnavailable
@@ -38,33 +38,15 @@ from cqrskit.core.ports import ChangeListener, IndexEntry, VersionMove, ViewChan
 
 log = logging.getLogger(__name__)
 
-# Errors about the server's condition, not about the request.
-_UNAVAILABLE = (
-    rx.ConnectionError,
-    rx.TimeoutError,
-    rx.ReadOnlyError,
-    rx.OutOfMemoryError,
-    OSError,
-)
 _FILTER_CHUNK = 256
 """How many index members a filtered page fetches from the ZSET at a time."""
 _SCAN_BUDGET = 10_000
 """How many members one page script looks at before handing back a resume
 bound, so a rare needle on a large index cannot block the server for long."""
-_SCAN_COUNT = 1000
-"""The SCAN COUNT hint when looking for the keys of a namespace."""
 _SCRATCH_SUFFIX = ".rebuild-"
 
 
-@contextmanager
-def translate_errors() -> Iterator[None]:
-    try:
-        yield
-    except _UNAVAILABLE as e:
-        raise StoreUnavailable(f"Redis cannot serve: {e}") from e
-
-
-class RedisReadStore(PagesAndSearches):
+class RedisReadStore(Listing, PagesAndSearches):
     def __init__(
         self,
         client: redis.Redis,
@@ -188,24 +170,6 @@ class RedisReadStore(PagesAndSearches):
                 f"{current}, expected {versions[stream.decode()].expected}"
             )
 
-    async def purge(self) -> int:
-        """Delete every key of this namespace (SCAN + UNLINK); how many were.
-
-        For tests, and for dropping a namespace a rebuild has replaced.
-        """
-        deleted = 0
-        with translate_errors():
-            batch: list[bytes] = []
-            keys = self._client.scan_iter(match=self._keys.pattern, count=500)
-            async for key in keys:
-                batch.append(key)
-                if len(batch) == 500:
-                    deleted += await self._client.unlink(*batch)
-                    batch.clear()
-            if batch:
-                deleted += await self._client.unlink(*batch)
-        return deleted
-
     async def scratch(self) -> RedisReadStore:
         """An empty store on a fresh namespace `{ns}.rebuild-{hex}` of the same
         server and client. Closing it deletes what is left in its namespace."""
@@ -254,63 +218,6 @@ class RedisReadStore(PagesAndSearches):
                 f"expected {generation.expected}"
             )
 
-    async def checkpoints(self, projection: str) -> dict[str, int]:
-        with translate_errors():
-            found = await self._client.hgetall(self._keys.checkpoints(projection))
-        raw = cast(dict[bytes, bytes], found)
-        return {k.decode(): int(v) for k, v in raw.items() if k != COMMITTED_AT}
-
-    async def documents(self, prefixes: Sequence[str]) -> dict[str, bytes]:
-        keys = [k for k in await self._owned(prefixes) if self._keys.is_doc(k)]
-        found: dict[str, bytes] = {}
-        with translate_errors():
-            for start in range(0, len(keys), _SCAN_COUNT):
-                part = keys[start : start + _SCAN_COUNT]
-                values = cast(list[bytes | None], await self._client.mget(part))
-                found.update(
-                    (self._keys.doc_name(k), v)
-                    for k, v in zip(part, values, strict=True)
-                    if v is not None
-                )
-        return found
-
-    async def index_entries(
-        self, prefixes: Sequence[str]
-    ) -> dict[str, list[IndexEntry]]:
-        names = {
-            self._keys.index_name(k)
-            for k in await self._owned(prefixes)
-            if not self._keys.is_doc(k)
-        }
-        found: dict[str, list[IndexEntry]] = {}
-        for name in sorted(names):
-            entries = await self._all_entries(name)
-            if entries:
-                found[name] = entries
-        return found
-
-    async def _all_entries(self, index: str) -> list[IndexEntry]:
-        entries: list[IndexEntry] = []
-        while page := await self.index_page(
-            index,
-            after=(entries[-1].sort_key, entries[-1].member) if entries else None,
-            limit=_SCAN_COUNT,
-        ):
-            entries += page
-        return entries
-
-    async def _owned(self, prefixes: Sequence[str]) -> list[bytes]:
-        """The doc and index keys of this namespace owned by `prefixes`."""
-        owned: dict[bytes, None] = {}
-        with translate_errors():
-            for prefix in prefixes:
-                for pattern in self._keys.owned_patterns(prefix):
-                    keys = self._client.scan_iter(match=pattern, count=_SCAN_COUNT)
-                    async for key in keys:
-                        if self._keys.owns(key, prefix):
-                            owned[key] = None
-        return list(owned)
-
     async def close(self) -> None:
         """Close the connection pool (a scratch store instead deletes what is
         left in its namespace). Safe to repeat."""
@@ -320,7 +227,7 @@ class RedisReadStore(PagesAndSearches):
             except StoreUnavailable as e:
                 log.warning("scratch namespace %s left behind: %s", self.namespace, e)
             return
-        with suppress(*_UNAVAILABLE):
+        with suppress(*UNAVAILABLE):
             await self._client.aclose()
 
     def _commit_call(
