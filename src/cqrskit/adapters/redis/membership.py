@@ -10,9 +10,8 @@ nobody has renewed it for a while.
 from __future__ import annotations
 
 import redis.asyncio as redis
-from redis import exceptions as rx
 
-from cqrskit.adapters.redis._client import connect
+from cqrskit.adapters.redis._client import UNAVAILABLE, connect
 from cqrskit.core.errors import StoreUnavailable
 
 _HEARTBEAT = """
@@ -30,9 +29,6 @@ local t = redis.call("TIME")
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 return redis.call("ZRANGEBYSCORE", KEYS[1], "(" .. now, "+inf")
 """
-
-_UNAVAILABLE = (rx.ConnectionError, rx.TimeoutError, rx.ReadOnlyError, OSError)
-
 
 class RedisMembership:
     def __init__(self, client: redis.Redis, key: str) -> None:
@@ -52,21 +48,21 @@ class RedisMembership:
     async def heartbeat(self, member: str, ttl: float) -> list[str]:
         try:
             members = await self._heartbeat(keys=[self._key], args=[member, ttl])
-        except _UNAVAILABLE as e:
+        except UNAVAILABLE as e:
             raise StoreUnavailable(f"Redis cannot serve: {e}") from e
         return sorted(str(m) for m in members)
 
     async def members(self) -> list[str]:
         try:
             members = await self._live(keys=[self._key])
-        except _UNAVAILABLE as e:
+        except UNAVAILABLE as e:
             raise StoreUnavailable(f"Redis cannot serve: {e}") from e
         return sorted(str(m) for m in members)
 
     async def leave(self, member: str) -> None:
         try:
             await self._client.zrem(self._key, member)
-        except _UNAVAILABLE as e:
+        except UNAVAILABLE as e:
             raise StoreUnavailable(f"Redis cannot serve: {e}") from e
 
     async def close(self) -> None:
