@@ -30,6 +30,7 @@ local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 return redis.call("ZRANGEBYSCORE", KEYS[1], "(" .. now, "+inf")
 """
 
+
 class RedisMembership:
     def __init__(self, client: redis.Redis, key: str) -> None:
         self._client = client
