@@ -13,7 +13,7 @@ import pytest
 
 from cqrskit.adapters.memory import InMemoryEventStore
 from cqrskit.core.dispatcher import CommandContext
-from cqrskit.core.errors import Conflict, RuleViolated
+from cqrskit.core.errors import Conflict, NotFound, RuleViolated
 from cqrskit.core.messages import JsonDict, Metadata, RecordedEvent, StreamAppend
 from cqrskit.core.ports import Snapshot
 from cqrskit.core.snapshots import SnapshotPolicy, fold_name
@@ -131,6 +131,18 @@ async def test_a_product_another_process_discontinued_is_not_restocked() -> None
         await restock(one)
 
     assert one.dispatcher.conflict_retries == 1  # the stale product, read again
+    assert (await stock_of(store)).available == 1
+
+
+async def test_a_product_another_process_added_since_is_restocked() -> None:
+    store = WatchedStore()
+    one = side(store)
+    with pytest.raises(NotFound):
+        await restock(one)  # one has now seen SKU-1 as never added
+    await with_product(store)  # another process adds it
+
+    await restock(one)
+
     assert (await stock_of(store)).available == 1
 
 

@@ -181,6 +181,8 @@ class Dispatcher:
         try:
             stream_id = await handler(session)
         except errors.CqrskitError:
+            if not await self._still_current(context, session):
+                return None  # refused on a cached state since moved on: read it
             # A twin request with the same key may have changed the state
             # this one now refuses (the cart it checked out): answer as it.
             replayed = await self._replay(context)
@@ -194,6 +196,18 @@ class Dispatcher:
             if replayed is not None:  # a twin with the same key won the race
                 return replayed, False
             return None
+
+    async def _still_current(self, context: CommandContext, session: Session) -> bool:
+        """Whether the cached states a decision took without a read are still
+        current, when no append of the decision's will check them: an append
+        of no events checks their versions alone."""
+        if not session.unchecked():
+            return True
+        try:
+            await self.store.append(session.checks(), metadata=_metadata(context))
+        except errors.ConcurrencyError:
+            return False
+        return True
 
     def _queued_session(
         self, attempt: int, turns: frozenset[str], held: AsyncExitStack
@@ -218,6 +232,9 @@ class Dispatcher:
         appends = session.appends()
         rejection = session.rejection
         key = context.idempotency_key
+        unverified = not appends and (rejection is not None or key is None)
+        if unverified and not await self._still_current(context, session):
+            raise errors.ConcurrencyError("decided on a cached state moved on")
         if not appends:
             if rejection is not None:
                 raise rejection  # a refusal without events is not stored

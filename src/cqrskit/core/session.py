@@ -48,6 +48,7 @@ class Session:
         self._take_turn = take_turn
         self._streams: dict[str, _Loaded] = {}
         self._read_only: set[str] = set()
+        self._unread: set[str] = set()
         self.rejection: CqrskitError | None = None
 
     async def load(self, stream_id: str, decider: Decider[S]) -> S:
@@ -70,6 +71,7 @@ class Session:
             if known is not None:
                 await self._wait_turn(stream_id)
                 self._keep(stream_id, decider, known)
+                self._unread.add(stream_id)
         self._read_only.add(stream_id)
         return await self.load(stream_id, decider)
 
@@ -114,6 +116,12 @@ class Session:
             for sid, s in self._streams.items()
             if s.staged
         ]
+
+    def unchecked(self) -> bool:
+        """Whether the decision rests on a cached state taken without a read:
+        it stands only once an append has checked that state's version, so a
+        refusal or an answer without an append must be decided again."""
+        return bool(self._unread)
 
     def checks(self) -> list[StreamAppend]:
         """The streams only `read`, each expected at the version it was read at
