@@ -30,40 +30,14 @@ def dumps(value: Any) -> str:
         raise Invalid(f"cannot store as JSON: {e}") from e
 
 
-def event_from_row(
-    row: Iterable[Any], metadata_seen: dict[str, Metadata] | None = None
-) -> RecordedEvent:
-    """An event from `(position, stream_id, version, type, schema_version, data,
-    metadata, recorded_at, ...)`: data and metadata as JSON text, the time as a
-    datetime or in ISO 8601 (as SQLite keeps it); further columns are ignored.
-
-    `metadata_seen` maps metadata text already decoded to its value: the events
-    of one append share it, so a page of the log decodes it once per append."""
-    position, stream_id, version, type_, schema_version, data, metadata, at, *_ = row
-    if isinstance(at, str):
-        at = datetime.fromisoformat(at)
-    seen = metadata_seen.get(metadata) if metadata_seen is not None else None
-    meta = seen or Metadata.from_dict(orjson.loads(metadata))
-    if metadata_seen is not None and seen is None:
-        metadata_seen[metadata] = meta
-    return RecordedEvent(
-        stream_id=stream_id,
-        version=version,
-        position=position,
-        type=type_,
-        data=orjson.loads(data),
-        recorded_at=at if at.tzinfo is UTC else as_utc(at),
-        schema_version=schema_version,
-        metadata=meta,
-    )
-
-
 def events_from_rows(rows: Iterable[Iterable[Any]]) -> list[RecordedEvent]:
-    """The events of rows read together (metadata decoded once per text).
-
-    As `event_from_row` for each row, in one loop with no call per row but the
-    event's own and its data's decoding: a page of the log (a rebuild, the
-    relay) spends most of its decoding time here."""
+    """The events of rows `(position, stream_id, version, type, schema_version,
+    data, metadata, recorded_at, ...)` read together: data and metadata as JSON
+    text (metadata decoded once per text: the events of one append share it),
+    the time as a datetime or in ISO 8601 (as SQLite keeps it); further columns
+    are ignored. One loop with no call per row but the event's own and its
+    data's decoding: a page of the log (a rebuild, the relay) spends most of its
+    decoding time here."""
     seen: dict[str, Metadata] = {}
     loads = orjson.loads
     events: list[RecordedEvent] = []

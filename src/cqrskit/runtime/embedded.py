@@ -19,7 +19,7 @@ from cqrskit.core.stages import timed
 from cqrskit.runtime import bootstrap
 from cqrskit.runtime.bootstrap import CommandSide, ProjectorSide, QuerySide
 from cqrskit.runtime.lag import SyncStageMetrics
-from cqrskit.runtime.roles import DEFAULT, Openers, relay_positions
+from cqrskit.runtime.roles import DEFAULT, Openers, query_side_on, relay_positions
 from cqrskit.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -54,13 +54,7 @@ async def running_system(
             app, event_store, on_append=relay.wake, memory=memory
         )
         stack.push_async_callback(command.drain)
-        query = bootstrap.query_side(
-            app,
-            read_store,
-            consistency_timeout=settings.consistency_timeout,
-            cache_size=settings.view_cache_size,
-        )
-        await bootstrap.watch_changes(query, stack, stages)
+        query = await query_side_on(app, read_store, settings, stack, stages)
         projector = bootstrap.projector_side(
             app, read_store, event_store, max_failures=settings.max_failures
         )

@@ -25,6 +25,7 @@ from cqrskit.core.ports import (
     Lease,
     PositionStore,
     ReadStore,
+    SearchableStore,
 )
 from cqrskit.core.relay import Relay
 from cqrskit.core.stages import UNMEASURED, StageClock
@@ -122,6 +123,18 @@ async def query_role(
     """The query service's side: the read store alone (DESIGN.md rule 5);
     it times the applied → visible stage into `stages`."""
     store = await openers.views(stack, settings)
+    return await query_side_on(app, store, settings, stack, stages)
+
+
+async def query_side_on(
+    app: AnyApplication,
+    store: SearchableStore,
+    settings: Settings,
+    stack: AsyncExitStack,
+    stages: StageClock = UNMEASURED,
+) -> QuerySide[Any]:
+    """The query side on an open read store, as the settings size it, its
+    cache of hot views told of changes until `stack` closes."""
     side = bootstrap.query_side(
         app,
         store,

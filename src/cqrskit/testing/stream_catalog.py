@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from cqrskit.core.messages import Metadata, StreamAppend
 from cqrskit.core.ports import StreamCatalog, StreamSummary
 from cqrskit.testing.event_store import EventStoreFixtures, append
 
@@ -31,6 +32,14 @@ class StreamCatalogContract(EventStoreFixtures):
             StreamSummary("order-1", 1),
             StreamSummary("order-2", 4),
         ]
+
+    async def test_a_stream_only_checked_is_not_listed(self, event_store: Any) -> None:
+        await append(event_store, "cart-1", 0)
+        await event_store.append(
+            [StreamAppend("product-1", 0, [])], metadata=Metadata()
+        )  # an append of no events checks the version alone
+
+        assert await event_store.streams() == [StreamSummary("cart-1", 1)]
 
     async def test_a_prefix_chooses_and_after_pages(self, event_store: Any) -> None:
         for n in range(1, 6):

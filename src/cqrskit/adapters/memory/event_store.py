@@ -72,7 +72,9 @@ class InMemoryEventStore:
         self, prefix: str = "", after: str | None = None, limit: int = 50
     ) -> list[StreamSummary]:
         chosen = sorted(
-            s for s in self._streams if s.startswith(prefix) and s > (after or "")
+            s
+            for s, events in self._streams.items()
+            if events and s.startswith(prefix) and s > (after or "")
         )
         return [StreamSummary(s, len(self._streams[s])) for s in chosen[:limit]]
 

@@ -17,7 +17,6 @@ the listener, then opened again with backoff, for as long as it takes.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import time
@@ -109,8 +108,8 @@ class Tracker:
         finally:
             for task in (reading, pinging):
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, *_FAILURES, Silent):
-                    await task
+            # both awaited whatever either ended with (done re-raises below)
+            await asyncio.gather(reading, pinging, return_exceptions=True)
         for task in done:
             task.result()  # what ended it
 

@@ -92,7 +92,7 @@ class HotReads:
         for name, value in scope["headers"]:
             if name == _TOKEN:
                 return False
-            if name == _CORRELATION:
+            if name == _CORRELATION and not given:  # the first, as Starlette's
                 given = value.decode("latin-1")
         queries = self._queries()
         if queries is None:
